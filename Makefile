@@ -1,0 +1,36 @@
+# Quick start: `make demo` and `make test` on a fresh clone. Both create .venv with the pinned
+# dependencies (constraints.txt) when it is missing or out of date, and are fast afterwards.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# the local package mirror prints one harmless warning per package; keep the log readable
+QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+
+.PHONY: test demo lint format bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' 2>&1 | $(QUIET_PIP)
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) -m automl_vision.cli demo
+
+lint: $(STAMP)
+	$(PY) -m ruff check automl_vision tests benchmarks trainers
+	$(PY) -m ruff format --check automl_vision tests benchmarks trainers
+
+format: $(STAMP)
+	$(PY) -m ruff format automl_vision tests benchmarks trainers
+	$(PY) -m ruff check --fix automl_vision tests benchmarks trainers
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,78 @@
+"""automl_vision: tune image classifiers on your own GPU box.
+
+The search-space language is imported eagerly (it is pure Python + numpy); everything that needs
+torch is imported lazily, on first use of its name, so ``import automl_vision`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from automl_vision.space import (
+    AZURE_MODELS,
+    Distribution,
+    DistributionError,
+    ImageClassificationMultilabelSearchSpace,
+    ImageClassificationSearchSpace,
+    ParameterSpace,
+    SearchSpaceError,
+    azure_defaults,
+    choice,
+    load_search_space,
+    lognormal,
+    loguniform,
+    normal,
+    parse_distribution,
+    preset_names,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it, imported on first access (PEP 562)
+_LAZY: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'automl_vision' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = [
+    "AZURE_MODELS",
+    "Distribution",
+    "DistributionError",
+    "ImageClassificationMultilabelSearchSpace",
+    "ImageClassificationSearchSpace",
+    "ParameterSpace",
+    "SearchSpaceError",
+    "__version__",
+    "azure_defaults",
+    "choice",
+    "load_search_space",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "parse_distribution",
+    "preset_names",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "uniform",
+]

@@ -1,0 +1,116 @@
+"""Loading search spaces from YAML files, mappings and the bundled presets.
+
+Accepted shapes (Azure CLI v2): a mapping with a ``search_space:`` list (a whole sweep job is
+fine: only that key is read), a list of space mappings, or one space mapping. Values are fixed
+values, distribution strings (``"choice('a', 'b')"``) or ``{type: ..., ...}`` mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from automl_vision.space.errors import SearchSpaceError
+from automl_vision.space.image_classification import ImageClassificationSearchSpace
+
+__all__ = [
+    "format_validation_error",
+    "load_search_space",
+    "preset_names",
+    "preset_path",
+    "search_space_from_data",
+]
+
+
+def format_validation_error(err: ValidationError, where: str = "") -> str:
+    """One line per problem, ``where.field: message``, without pydantic's boilerplate."""
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        prefix = ".".join(p for p in (where, loc) if p)
+        last = str(e["loc"][-1]) if e["loc"] else ""
+        lines.append(
+            msg
+            if not prefix
+            else f"{where + ': ' if where else ''}{msg}"
+            if last and msg.startswith(last)
+            else f"{prefix}: {msg}"
+        )
+    return "\n".join(lines)
+
+
+def _presets_dir() -> Path:
+    """Presets ship inside the wheel; in a source checkout they live at the repo top level."""
+    packaged = Path(str(resources.files("automl_vision"))) / "search_spaces"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "search_spaces"
+
+
+def preset_names() -> list[str]:
+    """Names of the bundled preset spaces (``search_spaces/<name>.yaml``)."""
+    return sorted(p.stem for p in _presets_dir().glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path:
+    path = _presets_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise SearchSpaceError(
+            f"no preset search space named {name!r}; presets: {', '.join(preset_names())}"
+        )
+    return path
+
+
+def search_space_from_data(
+    data: Any, where: str = "search_space"
+) -> list[ImageClassificationSearchSpace]:
+    """Spaces from parsed YAML: ``{search_space: [...]}``, a list of mappings, or one mapping."""
+    if isinstance(data, Mapping) and "search_space" in data:
+        data = data["search_space"]
+    elif isinstance(data, ImageClassificationSearchSpace):
+        return [data]
+    if isinstance(data, Mapping):
+        data = [data]
+    if not isinstance(data, Sequence) or isinstance(data, str) or not data:
+        raise SearchSpaceError(f"{where}: expected a non-empty list of search spaces, got {data!r}")
+    spaces = []
+    for i, item in enumerate(data):
+        if isinstance(item, ImageClassificationSearchSpace):
+            spaces.append(item)
+            continue
+        try:
+            spaces.append(ImageClassificationSearchSpace.model_validate(item))
+        except ValidationError as err:
+            raise SearchSpaceError(format_validation_error(err, f"{where}[{i}]")) from None
+    return spaces
+
+
+def load_search_space(
+    source: str | Path | Mapping[str, Any] | Sequence[Any],
+) -> list[ImageClassificationSearchSpace]:
+    """Load a sweep's search space (a list of spaces) from a preset name, a YAML file or data.
+
+    >>> spaces = load_search_space("default")
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        is_file_like = path.suffix in (".yaml", ".yml") or path.exists() or len(path.parts) > 1
+        if not is_file_like:
+            path = preset_path(str(source))
+        elif not path.is_file():
+            raise SearchSpaceError(f"search space file {str(path)!r} does not exist")
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            raise SearchSpaceError(f"{path}: not valid YAML: {err}") from None
+        try:
+            return search_space_from_data(data)
+        except SearchSpaceError as err:
+            raise SearchSpaceError(f"{path}: {err}") from None
+    return search_space_from_data(source)

@@ -1,0 +1,40 @@
+"""DESIGN.md §1 import rule: the pure layers never import torch (or the trainer)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "timm", "torchvision", "automl_vision.training", "automl_vision.sweep")
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import automl_vision",
+        "import automl_vision.space",
+        "from automl_vision import ImageClassificationSearchSpace, choice, uniform\n"
+        "ImageClassificationSearchSpace(model_name=choice('resnet50', 'vitb16r224', 'seresnext'),"
+        " learning_rate=uniform(0.001, 0.01))",
+        "from automl_vision import load_search_space\nload_search_space('default')",
+    ],
+)
+def test_pure_layers_do_not_import_torch(code: str) -> None:
+    loaded = loaded_after(code)
+    assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_a_non_azure_model_name_imports_timm_lazily() -> None:
+    loaded = loaded_after(
+        "from automl_vision import ImageClassificationSearchSpace\n"
+        "ImageClassificationSearchSpace(model_name='efficientnet_b0')"
+    )
+    assert "timm" in loaded
