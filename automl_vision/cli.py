@@ -44,7 +44,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         rng = np.random.default_rng([args.seed, trial])
         space = spaces[int(rng.integers(len(spaces)))]
         config = space.sample(rng)
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items())
+        shown = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items()
+        )
         print(f"  trial {trial}: {shown}")
     return 0
 

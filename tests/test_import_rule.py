@@ -21,6 +21,9 @@ def loaded_after(code: str) -> set[str]:
     [
         "import automl_vision",
         "import automl_vision.space",
+        "import automl_vision.sampling",
+        "import automl_vision.policies",
+        "import automl_vision.trial",
         "from automl_vision import ImageClassificationSearchSpace, choice, uniform\n"
         "ImageClassificationSearchSpace(model_name=choice('resnet50', 'vitb16r224', 'seresnext'),"
         " learning_rate=uniform(0.001, 0.01))",
