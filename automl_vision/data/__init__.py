@@ -1,0 +1,27 @@
+"""Datasets, splits, the decoded-image cache, batched transforms and demo data.
+
+``load_dataset(data)`` reads an image folder, a JSONL file (Azure's shape), an Azure MLTable
+folder, a CSV file or ``(images, labels)`` arrays into an ``ImageDataset`` (task, class names,
+split, fingerprint); ``ImageDataset.decode(size)`` decodes once through the cache.
+"""
+
+from automl_vision.data.cache import DecodedImages, decode_images, default_cache_dir
+from automl_vision.data.dataset import CorruptImageWarning, DecodedSplit, ImageDataset, load_dataset
+from automl_vision.data.sources import LabelledImages, read_arrays, read_source
+from automl_vision.data.split import stratified_split
+from automl_vision.data.task import Task
+
+__all__ = [
+    "CorruptImageWarning",
+    "DecodedImages",
+    "DecodedSplit",
+    "ImageDataset",
+    "LabelledImages",
+    "Task",
+    "decode_images",
+    "default_cache_dir",
+    "load_dataset",
+    "read_arrays",
+    "read_source",
+    "stratified_split",
+]

@@ -1,0 +1,186 @@
+"""Content fingerprints and the decoded-image cache.
+
+Images are decoded once per (content fingerprint, size) into a ``N×S×S×3`` uint8 ``.npy`` file
+under a cache directory and memory-mapped by every trial that needs them. Each image is cropped
+to its centre square and resized to ``S×S`` (bilinear, antialiased; ``PIL.ImageOps.fit``): the
+validation transform (resize the shorter side, centre-crop) gives the same result on that square
+as on the original, and training crops are drawn from it.
+
+Several processes may ask for the same entry at once (the trials of a sweep): a writer fills a
+temporary file and renames it into place (atomic on one file system), so a reader sees a
+complete file or none; a lock file (POSIX) keeps two processes from decoding the same entry
+twice. Images that cannot be decoded are recorded in the entry's sidecar JSON and reported by
+index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+__all__ = ["DecodedImages", "decode_images", "default_cache_dir", "fingerprint_images"]
+
+_BUFFER = 1 << 20
+
+
+def default_cache_dir() -> Path:
+    """``$AUTOML_VISION_CACHE``, else ``~/.cache/automl_vision``."""
+    env = os.environ.get("AUTOML_VISION_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "automl_vision"
+
+
+def _threads(n: int) -> int:
+    return max(
+        1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 4, n)
+    )
+
+
+# -- fingerprints -----------------------------------------------------------------------------
+def _file_digest(path: Path) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as f:
+        while chunk := f.read(_BUFFER):
+            h.update(chunk)
+    return h.digest()
+
+
+def fingerprint_images(images: Sequence[Path] | np.ndarray) -> str:
+    """A hex digest of the images' content, in order (file bytes, or the array's bytes)."""
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(images, np.ndarray):
+        h.update(f"array{images.shape}{images.dtype}".encode())
+        h.update(np.ascontiguousarray(images).data)
+        return h.hexdigest()
+    h.update(f"files{len(images)}".encode())
+    with ThreadPoolExecutor(_threads(len(images))) as pool:
+        for digest in pool.map(_file_digest, images):
+            h.update(digest)
+    return h.hexdigest()
+
+
+# -- decoding ---------------------------------------------------------------------------------
+def _to_square(image: Image.Image, size: int) -> np.ndarray:
+    image = image.convert("RGB")
+    return np.asarray(ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR))
+
+
+def _decode_file(path: Path, size: int) -> np.ndarray:
+    with Image.open(path) as image:
+        image.draft("RGB", (size, size))
+        image.load()
+        return _to_square(image, size)
+
+
+def _decode_array(image: np.ndarray, size: int) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    return _to_square(Image.fromarray(image), size)
+
+
+def _decode_into(images: Sequence[Path] | np.ndarray, size: int, out: np.ndarray) -> dict[int, str]:
+    """Decode every image into ``out``; return {index: reason} for the ones that failed."""
+
+    def one(index: int) -> tuple[int, str]:
+        try:
+            if isinstance(images, np.ndarray):
+                out[index] = _decode_array(images[index], size)
+            else:
+                out[index] = _decode_file(images[index], size)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+            out[index] = 0
+            return index, f"{type(err).__name__}: {err}"
+        return index, ""
+
+    with ThreadPoolExecutor(_threads(len(images))) as pool:
+        results = list(pool.map(one, range(len(images))))
+    return {index: reason for index, reason in results if reason}
+
+
+@dataclass(frozen=True)
+class DecodedImages:
+    """Decoded ``N×S×S×3`` uint8 images (memory-mapped when cached) and the failures."""
+
+    array: np.ndarray
+    failed: dict[int, str]  # index -> why it could not be decoded
+    path: Path | None  # the cache file, None when decoded in memory
+
+    @property
+    def size(self) -> int:
+        return int(self.array.shape[1])
+
+
+def decode_images(
+    images: Sequence[Path] | np.ndarray,
+    size: int,
+    *,
+    fingerprint: str,
+    cache_dir: Path | None,
+) -> DecodedImages:
+    """Decode ``images`` at ``size``; through the cache under ``cache_dir`` unless it is None."""
+    if size < 1:
+        raise ValueError(f"size={size} must be a positive number of pixels")
+    shape = (len(images), size, size, 3)
+    if cache_dir is None:
+        array = np.empty(shape, dtype=np.uint8)
+        return DecodedImages(array, _decode_into(images, size, array), None)
+    cache_dir = Path(cache_dir).expanduser()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    final = cache_dir / f"{fingerprint}_{size}.npy"
+    meta = final.with_suffix(".json")
+    with _lock(cache_dir / f"{fingerprint}_{size}.lock"):
+        if not final.is_file():
+            _write_entry(images, size, shape, final, meta)
+    failed = {int(k): v for k, v in json.loads(meta.read_text())["failed"].items()}
+    array = np.load(final, mmap_mode="r")
+    if array.shape != shape:
+        raise ValueError(f"cache entry {final} has shape {array.shape}, expected {shape}")
+    return DecodedImages(array, failed, final)
+
+
+def _write_entry(
+    images: Sequence[Path] | np.ndarray,
+    size: int,
+    shape: tuple[int, ...],
+    final: Path,
+    meta: Path,
+) -> None:
+    tag = f".{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    tmp_array = final.with_name(final.name + tag)
+    tmp_meta = meta.with_name(meta.name + tag)
+    try:
+        out = np.lib.format.open_memmap(tmp_array, mode="w+", dtype=np.uint8, shape=shape)
+        failed = _decode_into(images, size, out)
+        out.flush()
+        del out
+        tmp_meta.write_text(json.dumps({"shape": list(shape), "failed": failed}))
+        os.replace(tmp_meta, meta)  # the sidecar first: a visible array always has one
+        os.replace(tmp_array, final)
+    finally:
+        for leftover in (tmp_array, tmp_meta):
+            leftover.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` where the platform has one (POSIX)."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks: the atomic rename alone keeps readers safe
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

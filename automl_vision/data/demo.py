@@ -1,0 +1,80 @@
+"""Demo datasets made offline from real images: scikit-learn's bundled handwritten digits.
+
+- ``digits(root)``: the 1,797 8×8 digit scans, upscaled to ``size`` pixels, written as PNGs in
+  an image folder ``root/<digit>/<n>.png`` (multiclass, 10 classes).
+- ``digits_multilabel(root)``: ``n_images`` mosaics of 2×2 digit scans (drawn with a seed), each
+  labelled with the digits it shows, written as ``root/images/<n>.png`` with Azure's JSONL
+  (``root/labels.jsonl``) and an ``MLTable`` file, so ``load_dataset(root)`` reads it.
+
+Both return ``root``; an existing, complete copy is reused as is. Needs scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["digits", "digits_multilabel"]
+
+_DONE = ".complete"
+
+
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the digits demo data needs scikit-learn: pip install 'automl-vision[demo]'"
+        ) from err
+    bunch = load_digits()
+    scans = np.clip(bunch.images * (255.0 / 16.0), 0, 255).round().astype(np.uint8)
+    return scans, bunch.target.astype(np.int64)
+
+
+def _upscale(scan: np.ndarray, size: int) -> Image.Image:
+    return Image.fromarray(scan).resize((size, size), Image.Resampling.BICUBIC)
+
+
+def digits(root: str | Path, *, size: int = 32) -> Path:
+    """Write the digits as an image folder under ``root``; return ``root``."""
+    root = Path(root).expanduser()
+    if (root / _DONE).is_file():
+        return root
+    scans, targets = _load_digits()
+    for n, (scan, target) in enumerate(zip(scans, targets, strict=True)):
+        folder = root / str(target)
+        folder.mkdir(parents=True, exist_ok=True)
+        _upscale(scan, size).save(folder / f"{n:04d}.png")
+    (root / _DONE).write_text(f"{len(scans)} images\n")
+    return root
+
+
+def digits_multilabel(
+    root: str | Path, *, n_images: int = 1000, size: int = 32, seed: int = 0
+) -> Path:
+    """Write ``n_images`` 2×2 digit mosaics with their label sets under ``root``; return it."""
+    root = Path(root).expanduser()
+    if (root / _DONE).is_file():
+        return root
+    scans, targets = _load_digits()
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for n in range(n_images):
+        picks = rng.choice(len(scans), size=4, replace=False)
+        tiles = [scans[i] for i in picks]
+        mosaic = np.block([[tiles[0], tiles[1]], [tiles[2], tiles[3]]])
+        name = f"images/{n:04d}.png"
+        _upscale(mosaic, size).save(root / name)
+        labels = sorted({str(int(targets[i])) for i in picks}, key=int)
+        lines.append(json.dumps({"image_url": name, "label": labels}))
+    (root / "labels.jsonl").write_text("\n".join(lines) + "\n")
+    (root / "MLTable").write_text(
+        "paths:\n  - file: ./labels.jsonl\ntransformations:\n  - read_json_lines:\n"
+        "      encoding: utf8\n      include_path_column: false\n"
+    )
+    (root / _DONE).write_text(f"{n_images} images\n")
+    return root

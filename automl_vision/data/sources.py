@@ -1,0 +1,335 @@
+"""Read labelled images from where they live: an image folder, a JSONL file in Azure's shape, an
+Azure MLTable folder, a CSV file, or in-memory arrays.
+
+Every reader returns ``LabelledImages``: the images (file paths, or one ``N×H×W×C`` uint8 array),
+each image's labels as a tuple of strings, and whether the source's syntax says multilabel
+(JSONL label lists, CSV space-separated labels, multi-hot arrays). Nothing is decoded here; a
+missing image file, a missing label, or an unreadable line is one ``ValueError`` naming the file
+and the line.
+
+Formats
+-------
+- image folder: ``root/<class>/**/*.jpg|jpeg|png|bmp|gif|webp|tif|tiff`` (hidden files skipped);
+  always multiclass.
+- JSONL: one object per line, ``{"image_url": "path", "label": "cat"}``; multilabel as
+  ``"label": ["cat", "dog"]``. Relative paths are relative to the JSONL file's folder. A URL such
+  as ``azureml://.../paths/data/cat/1.jpg`` resolves to the longest trailing part of its path that
+  exists under that folder (``data/cat/1.jpg``, then ``cat/1.jpg``, ...), so Azure's JSONL files
+  work on local copies of their data.
+- MLTable: a folder with an ``MLTable`` file whose ``paths:`` list names JSONL files (``- file:
+  ./train.jsonl``); only that part of the format is read.
+- CSV: ``path,label`` rows; ``path,label1 label2`` (space-separated) for multilabel. An optional
+  header row whose first cell is ``path``/``image``/``image_url``/``file`` is skipped.
+- arrays: ``images`` ``N×H×W×C`` (C = 1, 3 or 4) or ``N×H×W`` uint8 and labels: a sequence of
+  class names or class indices (multiclass), a sequence of label sequences, or an ``N×K`` 0/1
+  array (multilabel).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "LabelledImages",
+    "read_arrays",
+    "read_csv",
+    "read_image_folder",
+    "read_jsonl",
+    "read_mltable",
+    "read_source",
+]
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+_CSV_HEADERS = frozenset({"path", "image", "image_url", "image_path", "file", "filename"})
+
+
+@dataclass(frozen=True, eq=False)
+class LabelledImages:
+    """Images with their labels, not yet decoded.
+
+    ``images`` is a tuple of file paths or one ``N×H×W×C`` uint8 array; ``labels[i]`` is image
+    i's labels; ``multilabel`` says whether the source's syntax was multilabel; ``origin`` names
+    the source in messages.
+    """
+
+    images: tuple[Path, ...] | np.ndarray
+    labels: tuple[tuple[str, ...], ...]
+    origin: str
+    multilabel: bool = False
+    class_names: tuple[str, ...] = field(default=())  # known classes beyond those present
+
+    def __post_init__(self) -> None:
+        if len(self.images) != len(self.labels):
+            raise ValueError(
+                f"{self.origin}: {len(self.images)} images but {len(self.labels)} labels"
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.images, np.ndarray)
+
+    def name(self, index: int) -> str:
+        """How image ``index`` is named in messages: its path, or ``origin[index]``."""
+        if isinstance(self.images, np.ndarray):
+            return f"{self.origin}[{index}]"
+        return str(self.images[index])
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> LabelledImages:
+        idx = np.asarray(indices, dtype=np.int64)
+        images = (
+            self.images[idx]
+            if isinstance(self.images, np.ndarray)
+            else tuple(self.images[i] for i in idx)
+        )
+        return LabelledImages(
+            images, tuple(self.labels[i] for i in idx), self.origin, self.multilabel,
+            self.class_names,
+        )  # fmt: skip
+
+
+def concat(parts: Sequence[LabelledImages], origin: str) -> LabelledImages:
+    """One ``LabelledImages`` holding ``parts`` in order (all files, or all arrays)."""
+    kinds = {p.in_memory for p in parts}
+    if len(kinds) != 1:
+        raise ValueError(f"{origin}: cannot mix in-memory arrays and image files")
+    if kinds == {True}:
+        shapes = {p.images.shape[1:] for p in parts}  # type: ignore[union-attr]
+        if len(shapes) != 1:
+            raise ValueError(f"{origin}: the arrays' image shapes differ: {sorted(shapes)}")
+        images: Any = np.concatenate([p.images for p in parts])
+    else:
+        images = tuple(path for p in parts for path in p.images)
+    names: dict[str, None] = {}
+    for p in parts:
+        names.update(dict.fromkeys(p.class_names))
+    return LabelledImages(
+        images,
+        tuple(label for p in parts for label in p.labels),
+        origin,
+        any(p.multilabel for p in parts),
+        tuple(names),
+    )
+
+
+# -- dispatch ---------------------------------------------------------------------------------
+def read_source(data: Any) -> LabelledImages:
+    """Read any supported source (see the module docstring)."""
+    if isinstance(data, LabelledImages):
+        return data
+    if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
+        return read_arrays(data[0], data[1])
+    if isinstance(data, np.ndarray):
+        raise ValueError("an image array needs its labels: pass (images, labels)")
+    if not isinstance(data, (str, Path)):
+        raise ValueError(
+            f"data of type {type(data).__name__} is not a dataset; pass an image folder, a JSONL, "
+            "CSV or MLTable path, or (images, labels) arrays"
+        )
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise ValueError(f"data path {str(path)!r} does not exist")
+    if path.is_dir():
+        return read_mltable(path) if (path / "MLTable").is_file() else read_image_folder(path)
+    if path.name == "MLTable":
+        return read_mltable(path.parent)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        return read_jsonl(path)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return read_csv(path)
+    raise ValueError(
+        f"{str(path)!r} is not a supported data source; use an image folder, an MLTable folder, "
+        "a .jsonl or a .csv file"
+    )
+
+
+# -- image folder ----------------------------------------------------------------------------
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def read_image_folder(root: str | Path) -> LabelledImages:
+    """``root/<class>/**/<image>``: the sub-folder name is the label."""
+    root = Path(root).expanduser()
+    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    paths: list[Path] = []
+    labels: list[tuple[str, ...]] = []
+    for class_dir in classes:
+        files = sorted(p for p in class_dir.rglob("*") if p.is_file() and _is_image(p))
+        paths += files
+        labels += [(class_dir.name,)] * len(files)
+    if not paths:
+        raise ValueError(
+            f"image folder {str(root)!r} holds no images: expected root/<class>/<image> with "
+            f"extensions {', '.join(sorted(IMAGE_EXTENSIONS))}"
+        )
+    return LabelledImages(tuple(paths), tuple(labels), str(root), multilabel=False)
+
+
+# -- JSONL and MLTable -----------------------------------------------------------------------
+def _resolve(url: str, base: Path, where: str) -> Path:
+    """A local path for ``url`` (relative to ``base``, absolute, or a URL's trailing part)."""
+    if "://" not in url:
+        path = Path(url).expanduser()
+        path = path if path.is_absolute() else base / path
+        if path.is_file():
+            return path
+        raise ValueError(f"{where}: image {url!r} does not exist (looked for {str(path)!r})")
+    parts = [p for p in url.split("://", 1)[1].split("/") if p]
+    for start in range(len(parts)):
+        candidate = base.joinpath(*parts[start:])
+        if candidate.is_file():
+            return candidate
+    raise ValueError(
+        f"{where}: image {url!r} does not exist locally (no trailing part of its path is a file "
+        f"under {str(base)!r})"
+    )
+
+
+def _labels_of(value: Any, where: str) -> tuple[tuple[str, ...], bool]:
+    """(labels, written as a list)."""
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"{where}: labels must be strings, got {value!r}")
+        return tuple(dict.fromkeys(str(v) for v in value)), True
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        text = str(value)
+        return ((text,) if text else ()), False
+    raise ValueError(f"{where}: a label must be a string or a list of strings, got {value!r}")
+
+
+def read_jsonl(path: str | Path) -> LabelledImages:
+    """Azure's JSONL shape: ``{"image_url": ..., "label": "cat" | ["cat", "dog"]}`` per line."""
+    path = Path(path).expanduser()
+    base = path.parent
+    paths: list[Path] = []
+    labels: list[tuple[str, ...]] = []
+    multilabel = False
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{where}: not valid JSON ({err.msg})") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+            if "image_url" not in record:
+                raise ValueError(f"{where}: missing key 'image_url'")
+            if "label" not in record:
+                raise ValueError(f"{where}: missing key 'label'")
+            if not isinstance(record["image_url"], str):
+                raise ValueError(f"{where}: 'image_url' must be a string")
+            paths.append(_resolve(record["image_url"], base, where))
+            label, as_list = _labels_of(record["label"], where)
+            labels.append(label)
+            multilabel |= as_list
+    if not paths:
+        raise ValueError(f"{path}: no images listed")
+    return LabelledImages(tuple(paths), tuple(labels), str(path), multilabel=multilabel)
+
+
+def read_mltable(folder: str | Path) -> LabelledImages:
+    """An Azure MLTable folder: the JSONL files under ``paths:`` (``- file: ./x.jsonl``)."""
+    folder = Path(folder).expanduser()
+    spec_file = folder / "MLTable"
+    try:
+        spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{spec_file}: not valid YAML ({err})") from None
+    entries = spec.get("paths") if isinstance(spec, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{spec_file}: expected a 'paths:' list naming JSONL files")
+    parts = []
+    for number, entry in enumerate(entries, start=1):
+        target = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(target, str):
+            raise ValueError(f"{spec_file}: paths entry {number} has no 'file:' (got {entry!r})")
+        parts.append(read_jsonl(_resolve(target, folder, f"{spec_file}, paths entry {number}")))
+    return concat(parts, str(folder))
+
+
+# -- CSV -------------------------------------------------------------------------------------
+def read_csv(path: str | Path) -> LabelledImages:
+    """``path,label`` rows (``path,label1 label2`` for multilabel); paths relative to the file."""
+    path = Path(path).expanduser()
+    base = path.parent
+    paths: list[Path] = []
+    labels: list[tuple[str, ...]] = []
+    multilabel = False
+    with path.open(encoding="utf-8", newline="") as f:
+        for number, row in enumerate(csv.reader(f), start=1):
+            if not row or not any(cell.strip() for cell in row):
+                continue
+            if number == 1 and row[0].strip().lower() in _CSV_HEADERS:
+                continue
+            where = f"{path}, line {number}"
+            if len(row) < 2:
+                raise ValueError(f"{where}: missing the label column (expected 'path,label')")
+            paths.append(_resolve(row[0].strip(), base, where))
+            label = tuple(dict.fromkeys(row[1].split()))
+            labels.append(label)
+            multilabel |= len(label) > 1
+    if not paths:
+        raise ValueError(f"{path}: no images listed")
+    return LabelledImages(tuple(paths), tuple(labels), str(path), multilabel=multilabel)
+
+
+# -- arrays ----------------------------------------------------------------------------------
+def read_arrays(
+    images: np.ndarray, labels: Any, class_names: Sequence[str] | None = None
+) -> LabelledImages:
+    """In-memory images (``N×H×W×C`` or ``N×H×W`` uint8) with their labels."""
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise ValueError(
+            f"images must be an N×H×W×C (or N×H×W) uint8 array, got {images.dtype} with shape "
+            f"{images.shape}"
+        )
+    if images.ndim == 4 and images.shape[3] not in (1, 3, 4):
+        raise ValueError(f"images must have 1, 3 or 4 channels, got shape {images.shape}")
+    names = tuple(str(c) for c in class_names) if class_names is not None else ()
+    n = len(images)
+    arr = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    if arr.ndim == 2 and arr.dtype != object and np.isin(arr, (0, 1)).all():
+        if names and len(names) != arr.shape[1]:
+            raise ValueError(f"{arr.shape[1]} label columns but {len(names)} class names")
+        names = names or tuple(str(i) for i in range(arr.shape[1]))
+        parsed = tuple(tuple(names[j] for j in np.flatnonzero(row)) for row in arr)
+        multilabel = True
+    elif arr.ndim == 1 and arr.dtype != object:
+        parsed = tuple((_class_name(v, names),) for v in arr.tolist())
+        multilabel = False
+    else:
+        items = list(labels)
+        parsed = tuple(
+            tuple(dict.fromkeys(_class_name(v, names) for v in item))
+            if isinstance(item, (list, tuple, set, frozenset, np.ndarray))
+            else (_class_name(item, names),)
+            for item in items
+        )
+        multilabel = any(isinstance(i, (list, tuple, set, frozenset, np.ndarray)) for i in items)
+    if len(parsed) != n:
+        raise ValueError(f"{n} images but {len(parsed)} labels")
+    return LabelledImages(images, parsed, "arrays", multilabel=multilabel, class_names=names)
+
+
+def _class_name(value: Any, names: tuple[str, ...]) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and names:
+        if not 0 <= int(value) < len(names):
+            raise ValueError(f"label index {value} is outside the {len(names)} class names")
+        return names[int(value)]
+    return str(value)

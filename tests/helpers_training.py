@@ -1,0 +1,50 @@
+"""Small synthetic image datasets for the data and trainer tests (written to tmp folders)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
+
+
+def coloured_images(n_per_class: int, size: int = 16, seed: int = 0) -> tuple[np.ndarray, list]:
+    """Images whose class is their dominant colour (learnable in a few steps), with noise."""
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for name, rgb in COLOURS.items():
+        for _ in range(n_per_class):
+            noise = rng.integers(-30, 30, size=(size, size, 3))
+            images.append(np.clip(np.array(rgb) + noise, 0, 255).astype(np.uint8))
+            labels.append(name)
+    return np.stack(images), labels
+
+
+def write_folder(root: Path, n_per_class: int = 6, size: int = 16, seed: int = 0) -> Path:
+    images, labels = coloured_images(n_per_class, size, seed)
+    for i, (image, label) in enumerate(zip(images, labels, strict=True)):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / label / f"{i:03d}.png")
+    return root
+
+
+def write_multilabel_jsonl(root: Path, n: int = 30, size: int = 16, seed: int = 0) -> Path:
+    """Images split in left/right halves of colours; labels = the colours present."""
+    rng = np.random.default_rng(seed)
+    names = list(COLOURS)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(n):
+        left, right = rng.choice(len(names), size=2)
+        image = np.zeros((size, size, 3), dtype=np.uint8)
+        image[:, : size // 2] = COLOURS[names[left]]
+        image[:, size // 2 :] = COLOURS[names[right]]
+        Image.fromarray(image).save(root / "images" / f"{i:03d}.png")
+        labels = sorted({names[left], names[right]})
+        lines.append(json.dumps({"image_url": f"images/{i:03d}.png", "label": labels}))
+    path = root / "train.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path

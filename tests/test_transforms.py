@@ -1,0 +1,106 @@
+"""Batched transforms and the batch order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from automl_vision.data.loader import BatchOrder
+from automl_vision.data.transforms import EvalTransform, TrainTransform
+
+MEAN, STD = (0.5, 0.4, 0.3), (0.2, 0.25, 0.5)
+
+
+def _batch(b: int = 4, s: int = 12, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (b, s, s, 3), generator=g, dtype=torch.uint8)
+
+
+def _normalized(batch: torch.Tensor) -> torch.Tensor:
+    x = batch.permute(0, 3, 1, 2).float() / 255
+    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+
+
+def test_eval_transform_resizes_then_centre_crops() -> None:
+    batch = _batch(s=12)
+    same = EvalTransform(12, 8, MEAN, STD)(batch)
+    assert same.shape == (4, 3, 8, 8)
+    torch.testing.assert_close(same, _normalized(batch)[:, :, 2:10, 2:10])
+    resized = EvalTransform(24, 24, MEAN, STD)(batch)
+    assert resized.shape == (4, 3, 24, 24)
+    with pytest.raises(ValueError, match="must not exceed"):
+        EvalTransform(8, 12, MEAN, STD)
+
+
+def test_train_transform_full_crop_flip_only_is_exact() -> None:
+    batch = _batch(s=8)
+    t = TrainTransform(
+        8, MEAN, STD, generator=torch.Generator().manual_seed(0),
+        scale=(1.0, 1.0), ratio=(1.0, 1.0), color_jitter=0.0, flip=1.0,
+    )  # fmt: skip
+    out = t(batch)
+    torch.testing.assert_close(out, _normalized(batch).flip(-1), atol=1e-5, rtol=0)
+    t.flip = 0.0
+    torch.testing.assert_close(t(batch), _normalized(batch), atol=1e-5, rtol=0)
+
+
+def test_train_crop_boxes_follow_scale_and_ratio() -> None:
+    t = TrainTransform(
+        8, MEAN, STD, generator=torch.Generator().manual_seed(1), scale=(0.25, 0.5),
+        ratio=(0.75, 4 / 3),
+    )  # fmt: skip
+    boxes = t.crop_boxes(2000, 32, 32)
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 32).all() and (boxes[:, 3] <= 32).all()
+    area = w * h / (32 * 32)
+    assert area.min() >= 0.25 - 1e-4 and area.max() <= 0.5 + 1e-4
+    ratio = w / h
+    assert ratio.min() >= 0.75 - 1e-4 and ratio.max() <= 4 / 3 + 1e-4
+
+
+def test_train_transform_is_seeded_and_varies() -> None:
+    batch = _batch(b=8, s=16)
+
+    def run(seed: int) -> torch.Tensor:
+        return TrainTransform(8, MEAN, STD, generator=torch.Generator().manual_seed(seed))(batch)
+
+    a, b, c = run(3), run(3), run(4)
+    assert a.shape == (8, 3, 8, 8)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_colour_jitter_changes_colours_within_range() -> None:
+    batch = _batch(b=16, s=8)
+    plain = TrainTransform(
+        8, (0, 0, 0), (1, 1, 1), generator=torch.Generator().manual_seed(0),
+        scale=(1, 1), ratio=(1, 1), color_jitter=0.0, flip=0.0,
+    )(batch)  # fmt: skip
+    jittered = TrainTransform(
+        8, (0, 0, 0), (1, 1, 1), generator=torch.Generator().manual_seed(0),
+        scale=(1, 1), ratio=(1, 1), color_jitter=0.4, flip=0.0,
+    )(batch)  # fmt: skip
+    assert not torch.allclose(plain, jittered)
+    assert jittered.min() >= 0 and jittered.max() <= 1
+
+
+def test_batch_order_is_a_seeded_permutation_per_epoch() -> None:
+    order = BatchOrder(10, 4, shuffle=True, seed=7)
+    assert len(order) == 3
+    order.set_epoch(1)
+    e1 = np.concatenate(list(order))
+    order.set_epoch(2)
+    e2 = np.concatenate(list(order))
+    assert sorted(e1) == list(range(10)) and not np.array_equal(e1, e2)
+    order.set_epoch(1)
+    assert np.array_equal(np.concatenate(list(order)), e1)
+    assert [len(b) for b in BatchOrder(10, 4, shuffle=False)] == [4, 4, 2]
+
+
+def test_batch_order_shards_cover_everything_with_equal_lengths() -> None:
+    ranks = [BatchOrder(11, 2, shuffle=True, seed=0, rank=r, world=2) for r in range(2)]
+    for r in ranks:
+        r.set_epoch(3)
+    parts = [r.positions() for r in ranks]
+    assert len(parts[0]) == len(parts[1]) == 6 and len(ranks[0]) == len(ranks[1]) == 3
+    assert set(parts[0]) | set(parts[1]) == set(range(11))
