@@ -48,3 +48,33 @@ def write_multilabel_jsonl(root: Path, n: int = 30, size: int = 16, seed: int = 
     path = root / "train.jsonl"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def tiny_dataset(n_per_class: int = 10, size: int = 16, *, validation_size: float = 0.2):
+    """A coloured-squares dataset in memory (3 classes), split 80/20, not cached on disk."""
+    from automl_vision.data import load_dataset
+
+    images, labels = coloured_images(n_per_class, size)
+    return load_dataset((images, labels), validation_size=validation_size, cache=False)
+
+
+def tiny_config(**overrides):
+    """A config that trains test_resnet on 16-pixel images in a second or two."""
+    from automl_vision.training import TrainingConfig
+
+    values = {
+        "model_name": "test_resnet",
+        "number_of_epochs": 2,
+        "training_batch_size": 8,
+        "validation_batch_size": 16,
+        "training_crop_size": 16,
+        "validation_crop_size": 16,
+        "validation_resize_size": 16,
+        "number_of_workers": 0,
+        "random_seed": 0,
+        "early_stopping": False,
+        "warmup_cosine_lr_warmup_epochs": 0,
+        "learning_rate": 0.01,
+    }
+    values.update(overrides)
+    return TrainingConfig(**values)

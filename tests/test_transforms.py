@@ -95,6 +95,9 @@ def test_batch_order_is_a_seeded_permutation_per_epoch() -> None:
     order.set_epoch(1)
     assert np.array_equal(np.concatenate(list(order)), e1)
     assert [len(b) for b in BatchOrder(10, 4, shuffle=False)] == [4, 4, 2]
+    single = BatchOrder(9, 4, shuffle=True, drop_single=True)
+    assert [len(b) for b in single] == [4, 4] and len(single) == 2
+    assert [len(b) for b in BatchOrder(1, 4, shuffle=True, drop_single=True)] == [1]
 
 
 def test_batch_order_shards_cover_everything_with_equal_lengths() -> None:

@@ -5,7 +5,8 @@ the decoded (memory-mapped) array; augmentation happens afterwards on the batch'
 (``transforms.py``). The order of an epoch is ``default_rng([seed, epoch]).permutation``, so it
 depends on neither the number of workers nor the device. With several processes (data-parallel
 training) each rank takes every ``world``-th position of the same order, padded by wrapping
-around so that all ranks get the same number of batches.
+around so that all ranks get the same number of batches. Training orders drop a last batch of a
+single image (batch norm cannot train on one image); no other image is ever dropped.
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ class BatchOrder(Sampler[np.ndarray]):
         seed: int = 0,
         rank: int = 0,
         world: int = 1,
+        drop_single: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size {batch_size} must be >= 1")
         self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.drop_single = drop_single
         self.rank, self.world = rank, world
         self.epoch = 0
 
@@ -56,8 +59,15 @@ class BatchOrder(Sampler[np.ndarray]):
     def per_rank(self) -> int:
         return math.ceil(self.n / self.world)
 
+    @property
+    def used(self) -> int:
+        """Positions used per rank and epoch (a single-image last batch dropped if asked)."""
+        n = self.per_rank
+        single = self.drop_single and n > 1 and self.batch_size > 1 and n % self.batch_size == 1
+        return n - 1 if single else n
+
     def __len__(self) -> int:
-        return math.ceil(self.per_rank / self.batch_size)
+        return math.ceil(self.used / self.batch_size)
 
     def positions(self) -> np.ndarray:
         """This rank's positions for the current epoch, in order."""
@@ -68,7 +78,7 @@ class BatchOrder(Sampler[np.ndarray]):
         if self.world > 1:
             total = self.per_rank * self.world
             order = np.resize(order, total)[self.rank :: self.world]
-        return order
+        return order[: self.used]
 
     def __iter__(self) -> Iterator[np.ndarray]:
         order = self.positions()

@@ -1,0 +1,28 @@
+"""The built-in trainer: timm models, every search-space field honoured, ONNX export.
+
+``train(TrainingConfig(...), data, report=..., output_dir=..., device=...) -> TrainResult``.
+Never imports ``automl_vision.sweep``.
+"""
+
+from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
+from automl_vision.training.config import TrainingConfig
+from automl_vision.training.early_stopping import EarlyStopping
+from automl_vision.training.export import export_onnx
+from automl_vision.training.metrics import METRICS, PRIMARY_METRIC, MetricSpec, metric_spec
+from automl_vision.training.progress import StopReason
+from automl_vision.training.train import TrainResult, train
+
+__all__ = [
+    "METRICS",
+    "PRIMARY_METRIC",
+    "Checkpoint",
+    "EarlyStopping",
+    "MetricSpec",
+    "StopReason",
+    "TrainResult",
+    "TrainingConfig",
+    "export_onnx",
+    "load_checkpoint",
+    "metric_spec",
+    "train",
+]

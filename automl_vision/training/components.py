@@ -1,0 +1,156 @@
+"""Everything one training process needs, built from a ``TrainingConfig`` and a dataset.
+
+``build_components`` takes the data decoded (through the cache) at ``storage_size(config)`` =
+``max(training_crop_size, validation_resize_size)``, creates the model (num_classes from the
+data), freezes ``layers_to_freeze`` stages, and makes the optimizer, the per-iteration schedule,
+the (weighted) loss, the transforms and the batch loaders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from timm.data import resolve_data_config
+from torch import nn
+from torch.utils.data import DataLoader
+
+from automl_vision.data.dataset import DecodedSplit, ImageDataset
+from automl_vision.data.loader import BatchOrder, make_loader
+from automl_vision.data.transforms import EvalTransform, TrainTransform
+from automl_vision.training.config import TrainingConfig
+from automl_vision.training.losses import class_weights, make_loss
+from automl_vision.training.models import Stage, build_model, freeze_stages, model_kwargs
+from automl_vision.training.optim import make_optimizer
+from automl_vision.training.schedule import Schedule, make_schedule
+
+__all__ = ["Components", "build_components", "storage_size"]
+
+
+def storage_size(config: TrainingConfig) -> int:
+    """The size images are decoded (and cached) at."""
+    return max(config.training_crop_size, config.validation_resize_size)
+
+
+@dataclass
+class Components:
+    model: nn.Module
+    model_kwargs: dict
+    frozen: list[Stage]
+    optimizer: torch.optim.Optimizer
+    schedule: Schedule
+    steps_per_epoch: int
+    loss: nn.Module
+    train_transform: TrainTransform
+    eval_transform: EvalTransform
+    train_order: BatchOrder
+    train_loader: DataLoader
+    val_loader: DataLoader
+    train_split: DecodedSplit
+    val_split: DecodedSplit
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+def build_components(
+    config: TrainingConfig,
+    dataset: ImageDataset,
+    splits: tuple[DecodedSplit, DecodedSplit],
+    *,
+    device: torch.device,
+    seed: int,
+    rank: int = 0,
+    world: int = 1,
+) -> Components:
+    """All parts of a run of ``config`` on ``dataset`` for process ``rank`` of ``world``."""
+    train_split, val_split = splits
+    kwargs = model_kwargs(config.timm_name, config.training_crop_size, config.validation_crop_size)
+    model = build_model(
+        config.timm_name, dataset.num_classes, pretrained=config.pretrained, kwargs=kwargs
+    )
+    frozen = freeze_stages(model, config.layers_to_freeze)
+    data_cfg = resolve_data_config({}, model=model)
+    mean = tuple(float(v) for v in data_cfg["mean"])
+    std = tuple(float(v) for v in data_cfg["std"])
+    model.to(device)
+    if device.type == "cuda" and config.channels_last:
+        model.to(memory_format=torch.channels_last)
+
+    order = BatchOrder(
+        len(train_split),
+        config.training_batch_size,
+        shuffle=True,
+        seed=seed,
+        rank=rank,
+        world=world,
+        drop_single=True,
+    )
+    steps_per_epoch = math.ceil(len(order) / config.gradient_accumulation_step)
+    schedule = make_schedule(
+        config.learning_rate_scheduler,
+        steps_per_epoch=steps_per_epoch,
+        epochs=config.number_of_epochs,
+        warmup_epochs=config.warmup_cosine_lr_warmup_epochs,
+        cycles=config.warmup_cosine_lr_cycles,
+        step_size=config.step_lr_step_size,
+        gamma=config.step_lr_gamma,
+    )
+    optimizer = make_optimizer(
+        config.optimizer,
+        model,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        beta1=config.beta1,
+        beta2=config.beta2,
+        ams_gradient=config.ams_gradient,
+    )
+    weights = class_weights(
+        dataset.class_counts(), len(dataset.train_indices), dataset.task, config.weighted_loss
+    )
+    loss = make_loss(dataset.task, weights).to(device)
+    augment_seed = int(np.random.SeedSequence([seed, rank]).generate_state(1)[0])
+    generator = torch.Generator().manual_seed(augment_seed)
+    train_transform = TrainTransform(
+        config.training_crop_size,
+        mean,
+        std,
+        generator=generator,
+        scale=config.crop_scale,
+        ratio=config.crop_ratio,
+        color_jitter=config.color_jitter,
+        flip=config.horizontal_flip,
+    )
+    eval_transform = EvalTransform(
+        config.validation_resize_size, config.validation_crop_size, mean, std
+    )
+    pin = device.type == "cuda"
+    val_order = BatchOrder(len(val_split), config.validation_batch_size, shuffle=False)
+    return Components(
+        model=model,
+        model_kwargs=kwargs,
+        frozen=frozen,
+        optimizer=optimizer,
+        schedule=schedule,
+        steps_per_epoch=steps_per_epoch,
+        loss=loss,
+        train_transform=train_transform,
+        eval_transform=eval_transform,
+        train_order=order,
+        train_loader=make_loader(
+            train_split, order, workers=config.number_of_workers, pin_memory=pin
+        ),
+        val_loader=make_loader(
+            val_split,
+            val_order,
+            workers=config.number_of_workers if rank == 0 else 0,
+            pin_memory=pin,
+        ),
+        train_split=train_split,
+        val_split=val_split,
+        mean=mean,  # type: ignore[arg-type]
+        std=std,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,214 @@
+"""Metric names, goals and computation (with torchmetrics), in one place.
+
+Multiclass (from logits and class indices):
+
+========================  =========  ===========================================================
+name                      goal       meaning
+========================  =========  ===========================================================
+``accuracy``              maximize   top-1 accuracy (micro)
+``accuracy_top5``         maximize   top-k accuracy, k = min(5, number of classes)
+``precision_macro``       maximize   precision averaged over classes
+``recall_macro``          maximize   recall averaged over classes
+``f1_macro``              maximize   F1 averaged over classes
+``log_loss``              minimize   mean cross-entropy (never class-weighted)
+========================  =========  ===========================================================
+
+Multilabel (from logits and multi-hot targets; a label is predicted when its probability is
+>= the threshold, 0.5 by default):
+
+========================  =========  ===========================================================
+``iou``                   maximize   intersection over union per image, averaged over images
+                                     (an image with no label and no prediction scores 1)
+``map``                   maximize   mean over classes of the average precision (threshold-free)
+``f1_micro``              maximize   F1 over all (image, label) decisions
+``f1_macro``              maximize   F1 averaged over classes
+``log_loss``              minimize   mean binary cross-entropy (never class-weighted)
+``iou_tuned``             maximize   ``iou`` with per-class thresholds tuned on the validation set
+``f1_micro_tuned``        maximize   ``f1_micro`` with the tuned thresholds
+``f1_macro_tuned``        maximize   ``f1_macro`` with the tuned thresholds
+========================  =========  ===========================================================
+
+Both tasks also report ``train_loss`` (minimize): the mean training loss of the epoch, as
+optimized (class-weighted when weighted_loss is on). Primary metric by default: ``accuracy``
+(multiclass), ``iou`` (multilabel).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torchmetrics.functional.classification import (
+    multiclass_accuracy,
+    multiclass_f1_score,
+    multiclass_precision,
+    multiclass_recall,
+    multilabel_average_precision,
+    multilabel_f1_score,
+    multilabel_jaccard_index,
+    multilabel_precision_recall_curve,
+)
+
+from automl_vision.data.task import Task
+from automl_vision.trial import PrimaryMetricGoal
+
+__all__ = [
+    "METRICS",
+    "PRIMARY_METRIC",
+    "MetricSpec",
+    "classification_metrics",
+    "metric_spec",
+    "primary_metric",
+    "tune_thresholds",
+]
+
+MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
+MC, ML = Task.MULTICLASS, Task.MULTILABEL
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    goal: PrimaryMetricGoal
+    tasks: frozenset[Task]
+
+
+def _spec(name: str, goal: PrimaryMetricGoal, *tasks: Task) -> MetricSpec:
+    return MetricSpec(name, goal, frozenset(tasks))
+
+
+METRICS: dict[str, MetricSpec] = {
+    s.name: s
+    for s in (
+        _spec("accuracy", MAX, MC),
+        _spec("accuracy_top5", MAX, MC),
+        _spec("precision_macro", MAX, MC),
+        _spec("recall_macro", MAX, MC),
+        _spec("f1_macro", MAX, MC, ML),
+        _spec("log_loss", MIN, MC, ML),
+        _spec("iou", MAX, ML),
+        _spec("map", MAX, ML),
+        _spec("f1_micro", MAX, ML),
+        _spec("iou_tuned", MAX, ML),
+        _spec("f1_micro_tuned", MAX, ML),
+        _spec("f1_macro_tuned", MAX, ML),
+        _spec("train_loss", MIN, MC, ML),
+    )
+}
+
+PRIMARY_METRIC: dict[Task, str] = {MC: "accuracy", ML: "iou"}
+
+
+def metric_spec(name: str, task: Task | None = None) -> MetricSpec:
+    """The spec of metric ``name`` (and a check that ``task`` reports it)."""
+    spec = METRICS.get(name)
+    if spec is None or (task is not None and task not in spec.tasks):
+        allowed = [n for n, s in METRICS.items() if task is None or task in s.tasks]
+        what = f" for {task.value}" if task is not None else ""
+        raise ValueError(
+            f"primary_metric={name!r} is not a metric{what}; choose one of {', '.join(allowed)}"
+        )
+    return spec
+
+
+def primary_metric(task: Task, name: str | None = None) -> MetricSpec:
+    """The primary metric's spec: ``name`` if given, else the task's default."""
+    return metric_spec(name or PRIMARY_METRIC[task], task)
+
+
+def classification_metrics(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    task: Task,
+    *,
+    threshold: float = 0.5,
+    class_thresholds: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Validation metrics of ``logits`` (``N×C``) against ``targets`` (see the module table)."""
+    logits = logits.float().cpu()
+    targets = targets.cpu()
+    if task is Task.MULTICLASS:
+        return _multiclass(logits, targets.long())
+    out = _multilabel(logits, targets.float(), threshold, "")
+    if class_thresholds is not None:
+        out |= _multilabel(logits, targets.float(), class_thresholds, "_tuned", full=False)
+    return out
+
+
+def _multiclass(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+    c = logits.shape[1]
+    kw = {"num_classes": c, "validate_args": False}
+    return {
+        "accuracy": multiclass_accuracy(logits, targets, average="micro", **kw).item(),
+        "accuracy_top5": multiclass_accuracy(
+            logits, targets, average="micro", top_k=min(5, c), **kw
+        ).item(),
+        "precision_macro": multiclass_precision(logits, targets, average="macro", **kw).item(),
+        "recall_macro": multiclass_recall(logits, targets, average="macro", **kw).item(),
+        "f1_macro": multiclass_f1_score(logits, targets, average="macro", **kw).item(),
+        "log_loss": F.cross_entropy(logits, targets).item(),
+    }
+
+
+def _multilabel(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    threshold: float | torch.Tensor,
+    suffix: str,
+    *,
+    full: bool = True,
+) -> dict[str, float]:
+    probs = torch.sigmoid(logits)
+    n, c = probs.shape
+    # a per-class threshold becomes 0/1 predictions scored at 0.5
+    preds = (probs >= threshold).float() if isinstance(threshold, torch.Tensor) else probs
+    thr = 0.5 if isinstance(threshold, torch.Tensor) else threshold
+    t = targets.long()
+    out = {
+        # per image: the samples are the "labels" of the transposed problem
+        "iou" + suffix: multilabel_jaccard_index(
+            preds.T, t.T, num_labels=n, threshold=thr, average="macro", zero_division=1.0,
+            validate_args=False,
+        ).item(),
+        "f1_micro" + suffix: multilabel_f1_score(
+            preds, t, num_labels=c, threshold=thr, average="micro", validate_args=False
+        ).item(),
+        "f1_macro" + suffix: multilabel_f1_score(
+            preds, t, num_labels=c, threshold=thr, average="macro", validate_args=False
+        ).item(),
+    }  # fmt: skip
+    if full:
+        with warnings.catch_warnings():  # classes without positives: torchmetrics warns
+            warnings.simplefilter("ignore", UserWarning)
+            out["map"] = multilabel_average_precision(
+                probs, t, num_labels=c, average="macro", validate_args=False
+            ).item()
+        out["log_loss"] = F.binary_cross_entropy_with_logits(logits, targets).item()
+    return out
+
+
+def tune_thresholds(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-class probability thresholds maximizing each class's F1 on (logits, targets).
+
+    For each class the candidate thresholds are its distinct predicted probabilities (the
+    precision-recall curve); the first that reaches the highest F1 wins. A class without a
+    positive example keeps 0.5.
+    """
+    probs = torch.sigmoid(logits.float().cpu())
+    t = targets.cpu().long()
+    c = probs.shape[1]
+    with warnings.catch_warnings():  # classes without positives: torchmetrics warns
+        warnings.simplefilter("ignore", UserWarning)
+        precision, recall, thresholds = multilabel_precision_recall_curve(
+            probs, t, num_labels=c, thresholds=None, validate_args=False
+        )
+    out = torch.full((c,), 0.5)
+    for k in range(c):
+        if t[:, k].sum() == 0 or len(thresholds[k]) == 0:
+            continue
+        p, r = precision[k][:-1], recall[k][:-1]
+        f1 = torch.where(p + r > 0, 2 * p * r / (p + r), torch.zeros_like(p))
+        out[k] = thresholds[k][int(torch.argmax(f1))]
+    return out

@@ -1,0 +1,67 @@
+"""Optimizers: sgd (momentum, nesterov), adam and adamw (beta1, beta2, ams_gradient).
+
+Only trainable parameters are given to the optimizer (frozen ones are left out). Parameters are
+split into two groups: weight decay applies to weights of dimension >= 2 (convolution and linear
+kernels); biases, normalization weights and other 1-d parameters, and those the model lists in
+``no_weight_decay()`` (e.g. a ViT's position embedding and class token) get none. Nesterov
+momentum needs a non-zero momentum: with ``momentum == 0`` plain SGD runs, which is what
+Nesterov reduces to there.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import torch
+from torch import nn
+
+__all__ = ["OptimizerKind", "make_optimizer", "parameter_groups"]
+
+
+class OptimizerKind(str, enum.Enum):
+    SGD = "sgd"
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+
+def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """[{params with decay, weight_decay}, {params without, weight_decay: 0}] (empty dropped)."""
+    skip = set(model.no_weight_decay()) if hasattr(model, "no_weight_decay") else set()
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if param.ndim <= 1 or name in skip:
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    groups = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return [g for g in groups if g["params"]]
+
+
+def make_optimizer(
+    kind: OptimizerKind | str,
+    model: nn.Module,
+    *,
+    learning_rate: float,
+    weight_decay: float,
+    momentum: float = 0.9,
+    nesterov: bool = True,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    ams_gradient: bool = False,
+) -> torch.optim.Optimizer:
+    """The optimizer ``kind`` over ``model``'s trainable parameters."""
+    kind = OptimizerKind(kind)
+    groups = parameter_groups(model, weight_decay)
+    if not groups:
+        raise ValueError("the model has no trainable parameter left (all layers frozen?)")
+    if kind is OptimizerKind.SGD:
+        return torch.optim.SGD(
+            groups, lr=learning_rate, momentum=momentum, nesterov=nesterov and momentum > 0
+        )
+    cls = torch.optim.Adam if kind is OptimizerKind.ADAM else torch.optim.AdamW
+    return cls(groups, lr=learning_rate, betas=(beta1, beta2), amsgrad=ams_gradient)

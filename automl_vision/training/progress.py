@@ -1,0 +1,162 @@
+"""Rank 0's bookkeeping after each evaluation: metrics, best epoch, checkpoint, report, stops.
+
+After an evaluation: compute the metrics (multilabel: also tune per-class thresholds), keep the
+best epoch by the primary metric (a strictly better value wins; its weights are copied and, with
+an output directory, written to ``best.pt``), call ``report(epoch, metrics)`` (True: stop now),
+and update early stopping. A training loss that is not finite stops the run ("diverged").
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from automl_vision.data.task import Task
+from automl_vision.training.checkpoint import Checkpoint
+from automl_vision.training.config import TrainingConfig
+from automl_vision.training.early_stopping import EarlyStopping
+from automl_vision.training.loop import EpochStats
+from automl_vision.training.metrics import classification_metrics, primary_metric, tune_thresholds
+
+__all__ = ["Progress", "ReportFn", "StopReason"]
+
+log = logging.getLogger("automl_vision.training")
+
+ReportFn = Callable[[int, dict[str, float]], object]
+
+
+class StopReason(str, enum.Enum):
+    EARLY_STOPPING = "early_stopping"  # the primary metric stopped improving
+    REPORT = "report"  # report(...) answered True
+    DIVERGED = "diverged"  # the training loss is not finite
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Progress:
+    """What rank 0 knows about the run so far."""
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        *,
+        task: Task,
+        class_names: tuple[str, ...],
+        checkpoint_fields: dict,
+        report: ReportFn | None,
+        output_dir: Path | None,
+    ) -> None:
+        self.config = config
+        self.task = task
+        self.class_names = class_names
+        self.checkpoint_fields = checkpoint_fields
+        self.report = report
+        self.output_dir = output_dir
+        self.spec = primary_metric(task, config.primary_metric)
+        self.stopper = EarlyStopping(
+            config.early_stopping_delay, config.early_stopping_patience, self.spec.goal
+        )
+        self.history: list[tuple[int, dict[str, float]]] = []
+        self.best_value = math.nan
+        self.best_epoch = 0
+        self.best_metrics: dict[str, float] = {}
+        self.best: Checkpoint | None = None
+        self.checkpoint_path: Path | None = None
+
+    def _improved(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        return math.isnan(self.best_value) or self.spec.goal.is_better(value, self.best_value)
+
+    def after_evaluation(
+        self,
+        epoch: int,
+        stats: EpochStats,
+        logits: torch.Tensor,
+        targets: torch.Tensor,
+        model: nn.Module,
+        lr: float,
+    ) -> StopReason | None:
+        """Record one evaluation; the reason to stop now, if any."""
+        thresholds = tune_thresholds(logits, targets) if self.task is Task.MULTILABEL else None
+        metrics = classification_metrics(
+            logits,
+            targets,
+            self.task,
+            threshold=self.config.multilabel_threshold,
+            class_thresholds=thresholds,
+        )
+        metrics["train_loss"] = stats.loss
+        self.history.append((epoch, dict(metrics)))
+        value = metrics[self.spec.name]
+        if self._improved(value):
+            self.best_value, self.best_epoch, self.best_metrics = value, epoch, dict(metrics)
+            self._keep_best(epoch, metrics, model, thresholds)
+        self._log(epoch, stats, lr, metrics)
+        self._append_metrics(epoch, metrics)
+        stop = None
+        if self.report is not None and self.report(epoch, dict(metrics)) is True:
+            stop = StopReason.REPORT
+        if self.config.early_stopping and self.stopper.update(epoch, value) and stop is None:
+            stop = StopReason.EARLY_STOPPING
+        if not math.isfinite(stats.loss) and stop is None:
+            stop = StopReason.DIVERGED
+        return stop
+
+    def log_epoch(self, epoch: int, stats: EpochStats, lr: float) -> None:
+        """The log line of an epoch without evaluation."""
+        self._log(epoch, stats, lr, {})
+
+    def _keep_best(
+        self,
+        epoch: int,
+        metrics: dict[str, float],
+        model: nn.Module,
+        thresholds: torch.Tensor | None,
+    ) -> None:
+        state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        self.best = Checkpoint(
+            state_dict=state,
+            config=self.config.model_dump(mode="json"),
+            task=self.task,
+            class_names=list(self.class_names),
+            threshold=self.config.multilabel_threshold,
+            class_thresholds=None if thresholds is None else [float(t) for t in thresholds],
+            epoch=epoch,
+            metrics=dict(metrics),
+            **self.checkpoint_fields,
+        )
+        if self.output_dir is not None:
+            self.checkpoint_path = self.best.save(self.output_dir / "best.pt")
+
+    def _append_metrics(self, epoch: int, metrics: dict[str, float]) -> None:
+        if self.output_dir is not None:
+            with (self.output_dir / "metrics.jsonl").open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"epoch": epoch, **metrics}) + "\n")
+
+    def _log(self, epoch: int, stats: EpochStats, lr: float, metrics: dict[str, float]) -> None:
+        shown = "".join(
+            f" {name} {metrics[name]:.4f}"
+            for name in (self.spec.name, "log_loss")
+            if name in metrics
+        )
+        best = f" (best {self.best_value:.4f} @ {self.best_epoch})" if metrics else ""
+        log.info(
+            "epoch %d/%d train_loss %.4f lr %.3g%s%s %.1f s %.0f img/s",
+            epoch,
+            self.config.number_of_epochs,
+            stats.loss,
+            lr,
+            shown,
+            best,
+            stats.seconds,
+            stats.images / max(stats.seconds, 1e-9),
+        )

@@ -1,0 +1,241 @@
+"""``train(config, data)``: one training run, start to finish.
+
+The run: read the data (unless an ``ImageDataset`` is given), resolve the config's defaults for
+the task, pick the devices, decode the images once (through the cache), then train
+``number_of_epochs`` epochs, evaluating when ``epoch % evaluation_frequency == 0`` and at the
+last epoch (and after an epoch whose training loss is not finite). After each evaluation
+``report(epoch, metrics)`` is called; True stops the run cleanly. Early stopping (see
+``early_stopping.py``) can stop it too. The best epoch's weights are kept (``best.pt`` in
+``output_dir`` when given).
+
+Determinism: with ``random_seed`` set, a run on the CPU is repeatable bit for bit: the model's
+initialization and dropout use torch's default generator seeded inside ``torch.random.fork_rng``
+(the caller's generator state is restored afterwards), the batch order uses
+``numpy.random.default_rng([seed, epoch])`` and augmentation a ``torch.Generator`` seeded from
+``[seed, rank]``. Without a seed, one is drawn from the OS and reported in ``TrainResult.seed``.
+
+With several devices and ``distributed=True`` the run is data-parallel (``distributed.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from automl_vision.data.dataset import DecodedSplit, ImageDataset, load_dataset
+from automl_vision.data.task import Task
+from automl_vision.training.checkpoint import Checkpoint
+from automl_vision.training.components import build_components, storage_size
+from automl_vision.training.config import TrainingConfig
+from automl_vision.training.device import DeviceSpec, resolve_devices
+from automl_vision.training.loop import EpochRunner
+from automl_vision.training.progress import Progress, ReportFn, StopReason
+from automl_vision.trial import PrimaryMetricGoal
+
+__all__ = ["TrainResult", "run_process", "train"]
+
+log = logging.getLogger("automl_vision.training")
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced.
+
+    ``final_metrics``: the last evaluation's metrics; ``best_metrics``/``best_epoch``: those of
+    the best evaluation by ``primary_metric`` (``goal``); ``history``: every evaluation as
+    (epoch, metrics); ``epochs_run``: epochs trained; ``stopped``/``stop_reason``: whether and
+    why the run ended before ``number_of_epochs``; ``checkpoint``: the best epoch's checkpoint
+    (in memory), ``checkpoint_path``: where it was written (None without ``output_dir``);
+    ``timings``: seconds of ``data`` (reading and decoding), ``setup`` (model, optimizer,
+    loaders), ``train`` (training epochs), ``eval`` (evaluations, metrics, checkpoints) and
+    ``total``, and ``train_images_per_s`` (training images per second of ``train``).
+    """
+
+    final_metrics: dict[str, float]
+    best_metrics: dict[str, float]
+    best_epoch: int
+    primary_metric: str
+    goal: PrimaryMetricGoal
+    epochs_run: int
+    stopped: bool
+    stop_reason: StopReason | None
+    checkpoint_path: Path | None
+    history: list[tuple[int, dict[str, float]]]
+    timings: dict[str, float]
+    seed: int
+    task: Task
+    class_names: list[str]
+    config: TrainingConfig
+    optimizer_steps: int
+    train_losses: list[float]
+    lr_history: list[float] = field(repr=False)
+    checkpoint: Checkpoint | None = field(default=None, repr=False)
+
+    @property
+    def best_value(self) -> float:
+        return self.best_metrics.get(self.primary_metric, math.nan)
+
+    @property
+    def final_value(self) -> float:
+        return self.final_metrics.get(self.primary_metric, math.nan)
+
+
+def run_process(
+    config: TrainingConfig,
+    dataset: ImageDataset,
+    splits: tuple[DecodedSplit, DecodedSplit],
+    *,
+    device: torch.device,
+    seed: int,
+    rank: int = 0,
+    world: int = 1,
+    report: ReportFn | None = None,
+    output_dir: Path | None = None,
+) -> TrainResult | None:
+    """Train in this process (rank ``rank`` of ``world``); rank 0 returns the result."""
+    start = time.perf_counter()
+    devices = [device.index] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        parts = build_components(
+            config, dataset, splits, device=device, seed=seed, rank=rank, world=world
+        )
+        model: torch.nn.Module = parts.model
+        if world > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            model = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        runner = EpochRunner(model, parts, config, device, world=world)
+        progress = Progress(
+            config,
+            task=dataset.task,
+            class_names=dataset.class_names,
+            checkpoint_fields={
+                "timm_name": config.timm_name,
+                "model_kwargs": parts.model_kwargs,
+                "num_classes": dataset.num_classes,
+                "mean": parts.mean,
+                "std": parts.std,
+                "input_size": config.validation_crop_size,
+                "resize_size": config.validation_resize_size,
+            },
+            report=report if rank == 0 else None,
+            output_dir=output_dir if rank == 0 else None,
+        )
+        setup_s = time.perf_counter() - start
+        train_s = eval_s = 0.0
+        epochs_run, stop, losses = 0, None, []
+        for epoch in range(1, config.number_of_epochs + 1):
+            stats = runner.train_epoch(epoch)
+            epochs_run, train_s = epoch, train_s + stats.seconds
+            losses.append(stats.loss)
+            lr = runner.lr_history[-1] if runner.lr_history else config.learning_rate
+            due = epoch % config.evaluation_frequency == 0 or epoch == config.number_of_epochs
+            if rank == 0:
+                t = time.perf_counter()
+                if due or not math.isfinite(stats.loss):
+                    logits, targets = runner.predict()
+                    stop = progress.after_evaluation(
+                        epoch, stats, logits, targets, runner.inner, lr
+                    )
+                else:
+                    progress.log_epoch(epoch, stats, lr)
+                eval_s += time.perf_counter() - t
+            if world > 1:
+                from automl_vision.training.distributed import broadcast_stop
+
+                stop = broadcast_stop(stop, device)
+            if stop is not None:
+                log.info("stopping after epoch %d: %s", epoch, stop)
+                break
+    if rank != 0:
+        return None
+    final = progress.history[-1][1] if progress.history else {}
+    return TrainResult(
+        final_metrics=final,
+        best_metrics=progress.best_metrics,
+        best_epoch=progress.best_epoch,
+        primary_metric=progress.spec.name,
+        goal=progress.spec.goal,
+        epochs_run=epochs_run,
+        stopped=stop is not None,
+        stop_reason=stop,
+        checkpoint_path=progress.checkpoint_path,
+        history=progress.history,
+        timings={
+            "setup": setup_s,
+            "train": train_s,
+            "eval": eval_s,
+            "total": time.perf_counter() - start,
+            "train_images_per_s": len(parts.train_split) * epochs_run / max(train_s, 1e-9),
+        },
+        seed=seed,
+        task=dataset.task,
+        class_names=list(dataset.class_names),
+        config=config,
+        optimizer_steps=runner.step,
+        train_losses=losses,
+        lr_history=runner.lr_history,
+        checkpoint=progress.best,
+    )
+
+
+def train(
+    config: TrainingConfig,
+    data: Any,
+    *,
+    report: ReportFn | None = None,
+    output_dir: str | Path | None = None,
+    device: DeviceSpec = "auto",
+) -> TrainResult:
+    """Train ``config`` on ``data``; return the final and best metrics and the best checkpoint.
+
+    ``data``: an ``ImageDataset`` (from ``automl_vision.data.load_dataset``), or anything
+    ``load_dataset`` reads (image folder, JSONL, MLTable folder, CSV, ``(images, labels)``),
+    split with its defaults (20% validation, seed 0). ``report(epoch, metrics)`` is called after
+    every evaluation; returning True stops training (the best checkpoint is kept).
+    ``output_dir``: where ``best.pt`` and ``metrics.jsonl`` go (nothing is written when None).
+    ``device``: ``"auto"``, ``"cpu"``, ``"cuda:1"``, or a list of devices for data-parallel
+    training (see ``device.resolve_devices``).
+    """
+    start = time.perf_counter()
+    dataset = data if isinstance(data, ImageDataset) else load_dataset(data, task=config.task)
+    config = config.for_task(dataset.task)
+    devices = resolve_devices(device, distributed=config.distributed)
+    seed = config.random_seed if config.random_seed is not None else secrets.randbits(31)
+    out = Path(output_dir).expanduser() if output_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.jsonl").unlink(missing_ok=True)
+    splits = dataset.decode(storage_size(config))
+    data_s = time.perf_counter() - start
+    log.info(
+        "training %s on %d images (%d validation), %d classes, %s, devices %s",
+        config.model_name,
+        len(splits[0]),
+        len(splits[1]),
+        dataset.num_classes,
+        dataset.task.value,
+        ", ".join(str(d) for d in devices),
+    )
+    if len(devices) > 1:
+        from automl_vision.training.distributed import run_distributed
+
+        result = run_distributed(
+            config, dataset, splits, devices=devices, seed=seed, report=report, output_dir=out
+        )
+    else:
+        result = run_process(
+            config, dataset, splits, device=devices[0], seed=seed, report=report, output_dir=out
+        )
+    if result is None:
+        raise RuntimeError("rank 0 returned no result")
+    result.timings["data"] = data_s
+    result.timings["total"] = time.perf_counter() - start
+    return result
