@@ -213,6 +213,19 @@ class TrainingConfig(BaseModel):
         options = {k: getattr(self, k) for k in OPTIONS if k != "task"}
         return TrainingConfig(**given, **options, task=task)
 
+    def _identity(self) -> tuple:
+        values = tuple(self.__dict__.items())
+        # without a task, which fields were given decides the task's defaults later
+        return values if self.task is not None else (values, self._explicit)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TrainingConfig):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
     def space_values(self) -> dict[str, Any]:
         """The 31 search-space fields and their values."""
         return {name: getattr(self, name) for name in FIELDS}
