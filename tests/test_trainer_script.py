@@ -18,7 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "trainers" / "train_image_classif
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(SCRIPT.parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(SCRIPT.parents[1]), "OMP_NUM_THREADS": "1"}
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300
     )

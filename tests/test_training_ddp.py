@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import coloured_images, tiny_config
+from helpers_training import coloured_images, single_thread, tiny_config  # noqa: F401
 
 from automl_vision.data import load_dataset
 from automl_vision.training import StopReason, train

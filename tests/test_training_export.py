@@ -10,7 +10,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from helpers_training import tiny_config, tiny_dataset, write_multilabel_jsonl
+from helpers_training import (  # noqa: F401
+    single_thread,
+    tiny_config,
+    tiny_dataset,
+    write_multilabel_jsonl,
+)
 
 from automl_vision.data import load_dataset
 from automl_vision.data.transforms import EvalTransform, to_float

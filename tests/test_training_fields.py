@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import timm
 import torch
-from helpers_training import (
+from helpers_training import (  # noqa: F401
     coloured_images,
+    single_thread,
     tiny_config,
     tiny_dataset,
     write_folder,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import timm
 import torch
+from helpers_training import single_thread  # noqa: F401
 from sklearn import metrics as skm
 
 from automl_vision.data import Task

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers_training import single_thread  # noqa: F401
+from torchvision.ops import roi_align
 
 from automl_vision.data.loader import BatchOrder
 from automl_vision.data.transforms import EvalTransform, TrainTransform
@@ -107,3 +109,45 @@ def test_batch_order_shards_cover_everything_with_equal_lengths() -> None:
     parts = [r.positions() for r in ranks]
     assert len(parts[0]) == len(parts[1]) == 6 and len(ranks[0]) == len(ranks[1]) == 3
     assert set(parts[0]) | set(parts[1]) == set(range(11))
+
+
+def test_fused_colour_jitter_equals_the_sequential_operations() -> None:
+    x = _batch(b=6, s=8).permute(0, 3, 1, 2).float()
+    t = TrainTransform(8, MEAN, STD, generator=torch.Generator().manual_seed(5), color_jitter=0.4)
+    factors = t._uniform((3, 6), 0.6, 1.4)
+    fused = t._jitter(x.clone(), factors)
+    b, c, s = factors.view(3, 6, 1, 1, 1)
+
+    def gray(y: torch.Tensor) -> torch.Tensor:
+        return 0.299 * y[:, :1] + 0.587 * y[:, 1:2] + 0.114 * y[:, 2:]
+
+    y = b * x / 255  # brightness
+    m = gray(y).mean(dim=(2, 3), keepdim=True)
+    y = c * (y - m) + m  # contrast
+    y = s * y + (1 - s) * gray(y)  # saturation
+    torch.testing.assert_close(fused, y, atol=1e-5, rtol=1e-5)
+
+
+def test_grid_crops_equal_roi_align_bins_and_flip() -> None:
+    x = _batch(b=6, s=20).permute(0, 3, 1, 2).float().contiguous()
+    t = TrainTransform(16, MEAN, STD, generator=torch.Generator().manual_seed(2))
+    boxes = t.crop_boxes(6, 20, 20)
+    flip = torch.tensor([True, False, True, False, False, True])
+    grid = t.crop_grid(x, boxes, flip, 20, 20)
+    rois = torch.cat([torch.arange(6.0).unsqueeze(1), boxes], 1)
+    single = roi_align(x, rois, output_size=16, sampling_ratio=1, aligned=True)
+    single[flip] = single[flip].flip(-1)
+    torch.testing.assert_close(grid, single, atol=1e-3, rtol=1e-4)
+    roi = t.crop_roi(x, boxes, flip)
+    assert roi.shape == grid.shape == (6, 3, 16, 16)
+
+
+def test_large_shrinks_are_antialiased() -> None:
+    stripes = torch.zeros(2, 64, 64, 3, dtype=torch.uint8)
+    stripes[:, :, ::2] = 255  # one-pixel stripes: aliasing turns them into a flat 0 or 255
+    t = TrainTransform(
+        8, (0, 0, 0), (1, 1, 1), generator=torch.Generator().manual_seed(0),
+        scale=(1, 1), ratio=(1, 1), color_jitter=0.0, flip=0.0,
+    )  # fmt: skip
+    out = t(stripes)
+    torch.testing.assert_close(out, torch.full_like(out, 0.5), atol=0.02, rtol=0)

@@ -4,10 +4,13 @@ Input: a ``B×S×S×3`` uint8 batch of decoded images (``cache.py``). Output: ``
 normalized with the model's mean and std.
 
 - ``TrainTransform``: random resized crop to ``crop_size`` (area fraction ``scale``, aspect
-  ``ratio``, as torchvision's ``RandomResizedCrop``: ten tries, then the whole image), done for
-  the whole batch in one ``torchvision.ops.roi_align`` call (adaptive sampling, so shrinking is
-  antialiased); colour jitter (brightness, contrast, saturation, each a factor drawn from
-  ``[1 - j, 1 + j]``); horizontal flip with probability ``flip``; normalization.
+  ``ratio``, as torchvision's ``RandomResizedCrop``: ten tries, then the whole image), bilinear,
+  for the whole batch in one call: ``grid_sample`` (with the flip folded in) when no crop
+  shrinks by more than ``1.25×``, else ``torchvision.ops.roi_align`` with adaptive sampling,
+  which averages several samples per output pixel (antialiasing); colour jitter (brightness,
+  contrast, saturation, each a factor drawn from ``[1 - j, 1 + j]``, applied in that order as
+  torchvision does but fused into one affine colour map per image and clamped to [0, 1] once,
+  at the end); horizontal flip with probability ``flip``; normalization.
 - ``EvalTransform``: resize to ``resize_size`` (bilinear, antialiased), centre-crop
   ``crop_size``, normalize.
 
@@ -27,6 +30,7 @@ from torchvision.ops import roi_align
 __all__ = ["EvalTransform", "TrainTransform", "to_float"]
 
 _TRIES = 10
+_MAX_PLAIN_SHRINK = 1.25  # above this shrink factor, crops are antialiased (roi_align)
 
 
 def to_float(batch: torch.Tensor) -> torch.Tensor:
@@ -121,30 +125,62 @@ class TrainTransform:
         b, height, width = batch.shape[0], batch.shape[1], batch.shape[2]
         device = batch.device
         boxes = self.crop_boxes(b, height, width)
-        rois = torch.cat([torch.arange(b, dtype=torch.float32).unsqueeze(1), boxes], dim=1)
-        x = to_float(batch).contiguous()
-        x = roi_align(
-            x, rois.to(device), output_size=self.crop_size, sampling_ratio=-1, aligned=True
-        )
-        if self.color_jitter > 0:
-            x = self._jitter(x, device)
-        flip = (torch.rand(b, generator=self.generator) < self.flip).to(device)
-        x = torch.where(flip.view(b, 1, 1, 1), x.flip(-1), x)
+        factors = self._uniform((3, b), 1 - self.color_jitter, 1 + self.color_jitter)
+        flip = torch.rand(b, generator=self.generator) < self.flip
+        # pixel values stay in 0..255 until the last step (every step before it is linear)
+        x = batch.permute(0, 3, 1, 2).float()
+        longest = float((boxes[:, 2:] - boxes[:, :2]).max())
+        if longest <= _MAX_PLAIN_SHRINK * self.crop_size:
+            x = self.crop_grid(x, boxes, flip, height, width)
+        else:
+            x = self.crop_roi(x.contiguous(), boxes, flip)
         mean, std = self.mean.to(device), self.std.to(device)
-        return (x - mean) / std
+        if self.color_jitter > 0:
+            x = self._jitter(x, factors.to(device)).clamp_(0.0, 1.0)
+            scale = 1.0 / std
+        else:
+            scale = 1.0 / (255.0 * std)
+        return x.mul_(scale).sub_(mean / std)
 
-    def _jitter(self, x: torch.Tensor, device: torch.device) -> torch.Tensor:
-        j = self.color_jitter
-        factors = self._uniform((3, x.shape[0]), 1 - j, 1 + j).to(device).view(3, -1, 1, 1, 1)
-        brightness, contrast, saturation = factors
-        x = (x * brightness).clamp_(0, 1)
-        gray = _gray(x)
-        x = ((x - gray.mean(dim=(2, 3), keepdim=True)) * contrast).add_(
-            gray.mean(dim=(2, 3), keepdim=True)
+    def crop_grid(
+        self, x: torch.Tensor, boxes: torch.Tensor, flip: torch.Tensor, height: int, width: int
+    ) -> torch.Tensor:
+        """Bilinear crops at the box's bin centres (one sample per output pixel), flipped."""
+        w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        theta = torch.zeros(len(boxes), 2, 3)
+        theta[:, 0, 0] = torch.where(flip, -w, w) / width
+        theta[:, 0, 2] = (boxes[:, 0] + boxes[:, 2]) / width - 1
+        theta[:, 1, 1] = h / height
+        theta[:, 1, 2] = (boxes[:, 1] + boxes[:, 3]) / height - 1
+        c = self.crop_size
+        grid = F.affine_grid(theta.to(x.device), [len(boxes), 3, c, c], align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+    def crop_roi(self, x: torch.Tensor, boxes: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+        """Crops averaging ``ceil(box / crop)``² samples per output pixel, then flipped."""
+        rois = torch.cat([torch.arange(len(boxes), dtype=torch.float32).unsqueeze(1), boxes], 1)
+        out = roi_align(
+            x, rois.to(x.device), output_size=self.crop_size, sampling_ratio=-1, aligned=True
         )
-        x = x.clamp_(0, 1)
+        if flip.any():
+            rows = flip.nonzero().squeeze(1).to(x.device)
+            out[rows] = out[rows].flip(-1)
+        return out
+
+    def _jitter(self, x: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
+        """Brightness b, contrast c, saturation s, fused: with g the image's luma and m its
+        mean, ``b*x`` then ``c*(x - m') + m'`` then ``s*x + (1 - s)*gray(x)`` is
+        ``s*c*b*x + (1 - s)*c*b*g + (1 - c)*b*m``; the input is in 0..255, the output in 0..1."""
+        scaled = factors.view(3, -1, 1, 1, 1) / torch.tensor([255.0, 1.0, 1.0]).to(
+            factors.device
+        ).view(3, 1, 1, 1, 1)
+        bright, contrast, saturation = scaled
         gray = _gray(x)
-        return (gray + (x - gray) * saturation).clamp_(0, 1)
+        mean = gray.mean(dim=(2, 3), keepdim=True)
+        cb = contrast * bright
+        out = x.mul_(saturation * cb)
+        out.add_(gray.mul_((1 - saturation) * cb))
+        return out.add_((1 - contrast) * bright * mean)
 
 
 def _gray(x: torch.Tensor) -> torch.Tensor:
