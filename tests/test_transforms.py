@@ -38,7 +38,7 @@ def test_eval_transform_resizes_then_centre_crops() -> None:
 def test_train_transform_full_crop_flip_only_is_exact() -> None:
     batch = _batch(s=8)
     t = TrainTransform(
-        8, MEAN, STD, generator=torch.Generator().manual_seed(0),
+        8, MEAN, STD, rng=np.random.default_rng(0),
         scale=(1.0, 1.0), ratio=(1.0, 1.0), color_jitter=0.0, flip=1.0,
     )  # fmt: skip
     out = t(batch)
@@ -49,10 +49,10 @@ def test_train_transform_full_crop_flip_only_is_exact() -> None:
 
 def test_train_crop_boxes_follow_scale_and_ratio() -> None:
     t = TrainTransform(
-        8, MEAN, STD, generator=torch.Generator().manual_seed(1), scale=(0.25, 0.5),
+        8, MEAN, STD, rng=np.random.default_rng(1), scale=(0.25, 0.5),
         ratio=(0.75, 4 / 3),
     )  # fmt: skip
-    boxes = t.crop_boxes(2000, 32, 32)
+    boxes = torch.from_numpy(t.crop_boxes(2000, 32, 32))
     w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 32).all() and (boxes[:, 3] <= 32).all()
     area = w * h / (32 * 32)
@@ -65,7 +65,7 @@ def test_train_transform_is_seeded_and_varies() -> None:
     batch = _batch(b=8, s=16)
 
     def run(seed: int) -> torch.Tensor:
-        return TrainTransform(8, MEAN, STD, generator=torch.Generator().manual_seed(seed))(batch)
+        return TrainTransform(8, MEAN, STD, rng=np.random.default_rng(seed))(batch)
 
     a, b, c = run(3), run(3), run(4)
     assert a.shape == (8, 3, 8, 8)
@@ -75,11 +75,11 @@ def test_train_transform_is_seeded_and_varies() -> None:
 def test_colour_jitter_changes_colours_within_range() -> None:
     batch = _batch(b=16, s=8)
     plain = TrainTransform(
-        8, (0, 0, 0), (1, 1, 1), generator=torch.Generator().manual_seed(0),
+        8, (0, 0, 0), (1, 1, 1), rng=np.random.default_rng(0),
         scale=(1, 1), ratio=(1, 1), color_jitter=0.0, flip=0.0,
     )(batch)  # fmt: skip
     jittered = TrainTransform(
-        8, (0, 0, 0), (1, 1, 1), generator=torch.Generator().manual_seed(0),
+        8, (0, 0, 0), (1, 1, 1), rng=np.random.default_rng(0),
         scale=(1, 1), ratio=(1, 1), color_jitter=0.4, flip=0.0,
     )(batch)  # fmt: skip
     assert not torch.allclose(plain, jittered)
@@ -113,9 +113,9 @@ def test_batch_order_shards_cover_everything_with_equal_lengths() -> None:
 
 def test_fused_colour_jitter_equals_the_sequential_operations() -> None:
     x = _batch(b=6, s=8).permute(0, 3, 1, 2).float()
-    t = TrainTransform(8, MEAN, STD, generator=torch.Generator().manual_seed(5), color_jitter=0.4)
-    factors = t._uniform((3, 6), 0.6, 1.4)
-    fused = t._jitter(x.clone(), factors)
+    t = TrainTransform(8, MEAN, STD, rng=np.random.default_rng(5), color_jitter=0.4)
+    factors = torch.from_numpy(t.rng.uniform(0.6, 1.4, size=(3, 6)).astype(np.float32))
+    fused = t._jitter(x.clone(), factors, torch.tensor(1 / 255), torch.tensor(0.0))
     b, c, s = factors.view(3, 6, 1, 1, 1)
 
     def gray(y: torch.Tensor) -> torch.Tensor:
@@ -130,13 +130,13 @@ def test_fused_colour_jitter_equals_the_sequential_operations() -> None:
 
 def test_grid_crops_equal_roi_align_bins_and_flip() -> None:
     x = _batch(b=6, s=20).permute(0, 3, 1, 2).float().contiguous()
-    t = TrainTransform(16, MEAN, STD, generator=torch.Generator().manual_seed(2))
+    t = TrainTransform(16, MEAN, STD, rng=np.random.default_rng(2))
     boxes = t.crop_boxes(6, 20, 20)
-    flip = torch.tensor([True, False, True, False, False, True])
-    grid = t.crop_grid(x, boxes, flip, 20, 20)
-    rois = torch.cat([torch.arange(6.0).unsqueeze(1), boxes], 1)
+    flip = np.array([True, False, True, False, False, True])
+    grid = t.crop_grid(x, torch.from_numpy(t.grid_coefficients(boxes, flip, 20, 20)))
+    rois = torch.cat([torch.arange(6.0).unsqueeze(1), torch.from_numpy(boxes)], 1)
     single = roi_align(x, rois, output_size=16, sampling_ratio=1, aligned=True)
-    single[flip] = single[flip].flip(-1)
+    single[torch.from_numpy(flip)] = single[torch.from_numpy(flip)].flip(-1)
     torch.testing.assert_close(grid, single, atol=1e-3, rtol=1e-4)
     roi = t.crop_roi(x, boxes, flip)
     assert roi.shape == grid.shape == (6, 3, 16, 16)
@@ -146,7 +146,7 @@ def test_large_shrinks_are_antialiased() -> None:
     stripes = torch.zeros(2, 64, 64, 3, dtype=torch.uint8)
     stripes[:, :, ::2] = 255  # one-pixel stripes: aliasing turns them into a flat 0 or 255
     t = TrainTransform(
-        8, (0, 0, 0), (1, 1, 1), generator=torch.Generator().manual_seed(0),
+        8, (0, 0, 0), (1, 1, 1), rng=np.random.default_rng(0),
         scale=(1, 1), ratio=(1, 1), color_jitter=0.0, flip=0.0,
     )  # fmt: skip
     out = t(stripes)

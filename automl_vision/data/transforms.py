@@ -14,8 +14,10 @@ normalized with the model's mean and std.
 - ``EvalTransform``: resize to ``resize_size`` (bilinear, antialiased), centre-crop
   ``crop_size``, normalize.
 
-Random parameters come from a seeded CPU ``torch.Generator`` and are then moved to the batch's
-device, so a seed gives the same augmentation on any device.
+Random parameters (boxes, jitter factors, flips) come from a seeded ``numpy.random.Generator``
+and are then moved to the batch's device, so a seed gives the same augmentation on any device.
+On a GPU they travel in one pinned, non-blocking copy per batch, and the normalization
+constants are moved once per device, so preparing a batch never waits for the GPU.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torchvision.ops import roi_align
@@ -38,10 +41,30 @@ def to_float(batch: torch.Tensor) -> torch.Tensor:
     return batch.permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def _normalizer(mean: Sequence[float], std: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
-    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
-    return m, s
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A host array on ``device``; to a GPU through pinned memory, without blocking."""
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
+class _Normalization:
+    """``(x / 255 - mean) / std`` as ``x * scale + shift``, and the image of [0, 1] under it,
+    as ``1×3×1×1`` tensors kept per device."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        m = np.asarray(mean, dtype=np.float32).reshape(1, 3, 1, 1)
+        s = np.asarray(std, dtype=np.float32).reshape(1, 3, 1, 1)
+        self._host = {"scale": 1.0 / (255.0 * s), "shift": -m / s, "top": (1.0 - m) / s}
+        self._by_device: dict[torch.device, dict[str, torch.Tensor]] = {}
+
+    def on(self, device: torch.device) -> dict[str, torch.Tensor]:
+        if device not in self._by_device:
+            self._by_device[device] = {
+                k: torch.from_numpy(v).to(device) for k, v in self._host.items()
+            }
+        return self._by_device[device]
 
 
 class EvalTransform:
@@ -57,17 +80,17 @@ class EvalTransform:
             )
         self.resize_size = resize_size
         self.crop_size = crop_size
-        self.mean, self.std = _normalizer(mean, std)
+        self.normalization = _Normalization(mean, std)
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        x = to_float(batch)
+        x = batch.permute(0, 3, 1, 2).float()
         r, c = self.resize_size, self.crop_size
         if x.shape[-1] != r or x.shape[-2] != r:
             x = F.interpolate(x, size=(r, r), mode="bilinear", align_corners=False, antialias=True)
         top = round((r - c) / 2.0)
         x = x[:, :, top : top + c, top : top + c]
-        mean, std = self.mean.to(x.device), self.std.to(x.device)
-        return ((x - mean) / std).contiguous()
+        n = self.normalization.on(x.device)
+        return torch.addcmul(n["shift"], x, n["scale"]).contiguous()
 
 
 class TrainTransform:
@@ -79,7 +102,7 @@ class TrainTransform:
         mean: Sequence[float],
         std: Sequence[float],
         *,
-        generator: torch.Generator,
+        rng: np.random.Generator,
         scale: tuple[float, float] = (0.08, 1.0),
         ratio: tuple[float, float] = (3 / 4, 4 / 3),
         color_jitter: float = 0.4,
@@ -98,89 +121,101 @@ class TrainTransform:
         self.log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
         self.color_jitter = color_jitter
         self.flip = flip
-        self.generator = generator
-        self.mean, self.std = _normalizer(mean, std)
+        self.rng = rng
+        self.normalization = _Normalization(mean, std)
 
-    def _uniform(self, shape: tuple[int, ...], low: float, high: float) -> torch.Tensor:
-        return torch.rand(shape, generator=self.generator) * (high - low) + low
-
-    def crop_boxes(self, batch_size: int, height: int, width: int) -> torch.Tensor:
+    def crop_boxes(self, batch_size: int, height: int, width: int) -> np.ndarray:
         """``B×4`` boxes (x1, y1, x2, y2) in pixel coordinates, torchvision's sampling rule."""
-        area = height * width
-        target = area * self._uniform((batch_size, _TRIES), *self.scale)
-        aspect = torch.exp(self._uniform((batch_size, _TRIES), *self.log_ratio))
-        w = torch.sqrt(target * aspect)
-        h = torch.sqrt(target / aspect)
+        target = height * width * self.rng.uniform(*self.scale, size=(batch_size, _TRIES))
+        aspect = np.exp(self.rng.uniform(*self.log_ratio, size=(batch_size, _TRIES)))
+        w, h = np.sqrt(target * aspect), np.sqrt(target / aspect)
         ok = (w <= width) & (h <= height)
-        first = torch.argmax(ok.to(torch.int8), dim=1)
-        rows = torch.arange(batch_size)
+        first = np.argmax(ok, axis=1)
+        rows = np.arange(batch_size)
         found = ok[rows, first]
-        w = torch.where(found, w[rows, first], torch.full((batch_size,), float(width)))
-        h = torch.where(found, h[rows, first], torch.full((batch_size,), float(height)))
-        x1 = torch.rand(batch_size, generator=self.generator) * (width - w)
-        y1 = torch.rand(batch_size, generator=self.generator) * (height - h)
-        return torch.stack([x1, y1, x1 + w, y1 + h], dim=1)
+        w = np.where(found, w[rows, first], float(width))
+        h = np.where(found, h[rows, first], float(height))
+        x1 = self.rng.random(batch_size) * (width - w)
+        y1 = self.rng.random(batch_size) * (height - h)
+        return np.stack([x1, y1, x1 + w, y1 + h], axis=1).astype(np.float32)
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         b, height, width = batch.shape[0], batch.shape[1], batch.shape[2]
         device = batch.device
         boxes = self.crop_boxes(b, height, width)
-        factors = self._uniform((3, b), 1 - self.color_jitter, 1 + self.color_jitter)
-        flip = torch.rand(b, generator=self.generator) < self.flip
+        j = self.color_jitter
+        factors = self.rng.uniform(1 - j, 1 + j, size=(3, b)).astype(np.float32)
+        flip = self.rng.random(b) < self.flip
         # pixel values stay in 0..255 until the last step (every step before it is linear)
         x = batch.permute(0, 3, 1, 2).float()
         longest = float((boxes[:, 2:] - boxes[:, :2]).max())
-        if longest <= _MAX_PLAIN_SHRINK * self.crop_size:
-            x = self.crop_grid(x, boxes, flip, height, width)
-        else:
-            x = self.crop_roi(x.contiguous(), boxes, flip)
-        mean, std = self.mean.to(device), self.std.to(device)
+        plain = longest <= _MAX_PLAIN_SHRINK * self.crop_size
+        params = np.concatenate([self.grid_coefficients(boxes, flip, height, width), factors])
+        params = _to_device(params if plain else factors, device)
+        x = self.crop_grid(x, params[:4]) if plain else self.crop_roi(x.contiguous(), boxes, flip)
+        # normalization is folded into the last pass: (x / 255 - mean) / std
+        n = self.normalization.on(device)
         if self.color_jitter > 0:
-            x = self._jitter(x, factors.to(device)).clamp_(0.0, 1.0)
-            scale = 1.0 / std
-        else:
-            scale = 1.0 / (255.0 * std)
-        return x.mul_(scale).sub_(mean / std)
+            x = self._jitter(x, params[-3:], n["scale"], n["shift"])
+            # clamp to what [0, 1] becomes after normalizing (per channel)
+            torch.maximum(x, n["shift"], out=x)
+            return torch.minimum(x, n["top"], out=x)
+        return x.mul_(n["scale"]).add_(n["shift"])
 
-    def crop_grid(
-        self, x: torch.Tensor, boxes: torch.Tensor, flip: torch.Tensor, height: int, width: int
-    ) -> torch.Tensor:
-        """Bilinear crops at the box's bin centres (one sample per output pixel), flipped."""
+    @staticmethod
+    def grid_coefficients(
+        boxes: np.ndarray, flip: np.ndarray, height: int, width: int
+    ) -> np.ndarray:
+        """``4×B`` (ax, cx, ay, cy): the sampling grid of each crop in ``grid_sample``'s
+        coordinates (-1 and 1 are the image's outer edges) is ``x = ax * u + cx``,
+        ``y = ay * v + cy`` for output coordinates u, v in (-1, 1); flipped crops negate ax."""
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-        theta = torch.zeros(len(boxes), 2, 3)
-        theta[:, 0, 0] = torch.where(flip, -w, w) / width
-        theta[:, 0, 2] = (boxes[:, 0] + boxes[:, 2]) / width - 1
-        theta[:, 1, 1] = h / height
-        theta[:, 1, 2] = (boxes[:, 1] + boxes[:, 3]) / height - 1
-        c = self.crop_size
-        grid = F.affine_grid(theta.to(x.device), [len(boxes), 3, c, c], align_corners=False)
+        return np.stack(
+            [
+                np.where(flip, -w, w) / width,
+                (boxes[:, 0] + boxes[:, 2]) / width - 1,
+                h / height,
+                (boxes[:, 1] + boxes[:, 3]) / height - 1,
+            ]
+        ).astype(np.float32)
+
+    def crop_grid(self, x: torch.Tensor, coefficients: torch.Tensor) -> torch.Tensor:
+        """Bilinear crops at the box's bin centres (one sample per output pixel), flipped;
+        ``coefficients`` from ``grid_coefficients``, on ``x``'s device."""
+        # the grid is separable: x depends on the column only, y on the row
+        b, c = x.shape[0], self.crop_size
+        ax, cx, ay, cy = coefficients[:, :, None]
+        u = (torch.arange(c, dtype=torch.float32, device=x.device) * 2 + 1) / c - 1
+        gx = (ax * u + cx)[:, None, :].expand(b, c, c)
+        gy = (ay * u + cy)[:, :, None].expand(b, c, c)
+        grid = torch.stack([gx, gy], dim=-1)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
-    def crop_roi(self, x: torch.Tensor, boxes: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
+    def crop_roi(self, x: torch.Tensor, boxes: np.ndarray, flip: np.ndarray) -> torch.Tensor:
         """Crops averaging ``ceil(box / crop)``² samples per output pixel, then flipped."""
-        rois = torch.cat([torch.arange(len(boxes), dtype=torch.float32).unsqueeze(1), boxes], 1)
-        out = roi_align(
-            x, rois.to(x.device), output_size=self.crop_size, sampling_ratio=-1, aligned=True
-        )
+        index = np.arange(len(boxes), dtype=np.float32)[:, None]
+        rois = _to_device(np.concatenate([index, boxes], axis=1), x.device)
+        out = roi_align(x, rois, output_size=self.crop_size, sampling_ratio=-1, aligned=True)
         if flip.any():
-            rows = flip.nonzero().squeeze(1).to(x.device)
+            rows = _to_device(np.flatnonzero(flip), x.device)
             out[rows] = out[rows].flip(-1)
         return out
 
-    def _jitter(self, x: torch.Tensor, factors: torch.Tensor) -> torch.Tensor:
-        """Brightness b, contrast c, saturation s, fused: with g the image's luma and m its
-        mean, ``b*x`` then ``c*(x - m') + m'`` then ``s*x + (1 - s)*gray(x)`` is
-        ``s*c*b*x + (1 - s)*c*b*g + (1 - c)*b*m``; the input is in 0..255, the output in 0..1."""
-        scaled = factors.view(3, -1, 1, 1, 1) / torch.tensor([255.0, 1.0, 1.0]).to(
-            factors.device
-        ).view(3, 1, 1, 1, 1)
-        bright, contrast, saturation = scaled
+    def _jitter(
+        self, x: torch.Tensor, factors: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor
+    ) -> torch.Tensor:
+        """Brightness b, contrast c, saturation s in one pass, then ``* scale + shift``.
+
+        With g the image's luma and m its mean, ``b*x``, then ``c*(x - m') + m'``, then
+        ``s*x + (1 - s)*gray(x)`` is ``s*c*b*x + (1 - s)*c*b*g + (1 - c)*b*m`` (not clamped).
+        """
+        bright, contrast, saturation = factors.view(3, -1, 1, 1, 1)
         gray = _gray(x)
         mean = gray.mean(dim=(2, 3), keepdim=True)
         cb = contrast * bright
-        out = x.mul_(saturation * cb)
-        out.add_(gray.mul_((1 - saturation) * cb))
-        return out.add_((1 - contrast) * bright * mean)
+        out = x.mul_(saturation * cb * scale)
+        out.addcmul_(gray, (1 - saturation) * cb * scale)
+        return out.add_((1 - contrast) * bright * mean * scale + shift)
 
 
 def _gray(x: torch.Tensor) -> torch.Tensor:

@@ -112,13 +112,12 @@ def build_components(
         dataset.class_counts(), len(dataset.train_indices), dataset.task, config.weighted_loss
     )
     loss = make_loss(dataset.task, weights).to(device)
-    augment_seed = int(np.random.SeedSequence([seed, rank]).generate_state(1)[0])
-    generator = torch.Generator().manual_seed(augment_seed)
+    augment_rng = np.random.default_rng([seed, rank])
     train_transform = TrainTransform(
         config.training_crop_size,
         mean,
         std,
-        generator=generator,
+        rng=augment_rng,
         scale=config.crop_scale,
         ratio=config.crop_ratio,
         color_jitter=config.color_jitter,

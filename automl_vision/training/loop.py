@@ -31,6 +31,7 @@ class EpochStats:
     loss: float  # mean training loss per image (as optimized)
     images: int
     seconds: float
+    cpu_seconds: float  # CPU time of this process (all its threads) during the epoch
     optimizer_steps: int
 
 
@@ -86,7 +87,7 @@ class EpochRunner:
         self.model.train()
         set_frozen_norms_eval(self.inner)
         parts.optimizer.zero_grad(set_to_none=True)
-        start, first_step = time.perf_counter(), self.step
+        start, cpu_start, first_step = time.perf_counter(), time.process_time(), self.step
         n_batches = len(parts.train_order)
         total = torch.zeros((), device=self.device)
         images = 0
@@ -118,6 +119,7 @@ class EpochRunner:
             loss=float(total.item()) / max(1, images_all),
             images=images_all,
             seconds=time.perf_counter() - start,
+            cpu_seconds=time.process_time() - cpu_start,
             optimizer_steps=self.step - first_step,
         )
 

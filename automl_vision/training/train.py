@@ -55,7 +55,8 @@ class TrainResult:
     (in memory), ``checkpoint_path``: where it was written (None without ``output_dir``);
     ``timings``: seconds of ``data`` (reading and decoding), ``setup`` (model, optimizer,
     loaders), ``train`` (training epochs), ``eval`` (evaluations, metrics, checkpoints) and
-    ``total``, and ``train_images_per_s`` (training images per second of ``train``).
+    ``total``, ``train_cpu`` (CPU seconds of this process during the training epochs), and
+    ``train_images_per_s`` (training images per second of ``train``).
     """
 
     final_metrics: dict[str, float]
@@ -129,11 +130,12 @@ def run_process(
             output_dir=output_dir if rank == 0 else None,
         )
         setup_s = time.perf_counter() - start
-        train_s = eval_s = 0.0
+        train_s = train_cpu_s = eval_s = 0.0
         epochs_run, stop, losses = 0, None, []
         for epoch in range(1, config.number_of_epochs + 1):
             stats = runner.train_epoch(epoch)
             epochs_run, train_s = epoch, train_s + stats.seconds
+            train_cpu_s += stats.cpu_seconds
             losses.append(stats.loss)
             lr = runner.lr_history[-1] if runner.lr_history else config.learning_rate
             due = epoch % config.evaluation_frequency == 0 or epoch == config.number_of_epochs
@@ -171,6 +173,7 @@ def run_process(
         timings={
             "setup": setup_s,
             "train": train_s,
+            "train_cpu": train_cpu_s,
             "eval": eval_s,
             "total": time.perf_counter() - start,
             "train_images_per_s": len(parts.train_split) * epochs_run / max(train_s, 1e-9),
