@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from automl_vision.data import Task
@@ -74,6 +75,12 @@ def test_from_params_takes_a_sampled_dict_and_options(tmp_path: Path) -> None:
     config = TrainingConfig.from_params(params, gradient_clipping=1.0)
     assert config.beta1 == 0.85 and config.gradient_clipping == 1.0
     assert config.explicit_fields == frozenset(params)
+    sampled = TrainingConfig.from_params(
+        {"training_batch_size": np.int64(32), "learning_rate": np.float64(0.01),
+         "nesterov": np.bool_(False), "number_of_epochs": 5.0}
+    )  # fmt: skip
+    assert sampled.training_batch_size == 32 and type(sampled.training_batch_size) is int
+    assert sampled.nesterov is False and sampled.number_of_epochs == 5
     clone = pickle.loads(pickle.dumps(config))
     assert clone == config and clone.explicit_fields == config.explicit_fields
     with pytest.raises(ValueError, match="no such checkpoint file"):

@@ -379,3 +379,21 @@ def test_data_errors_are_clear(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="a multiclass dataset needs at least 2 classes"):
         images, _ = coloured_images(3)
         train(tiny_config(), (images, ["a"] * len(images)))
+
+
+def test_a_minimized_primary_metric_picks_the_lowest_epoch(data) -> None:
+    result = train(
+        tiny_config(number_of_epochs=4, primary_metric="log_loss", learning_rate=0.05), data
+    )
+    losses = [m["log_loss"] for _, m in result.history]
+    assert result.goal.value == "minimize"
+    assert result.best_value == min(losses) and result.best_epoch == 1 + losses.index(min(losses))
+    assert result.checkpoint.epoch == result.best_epoch
+
+
+def test_one_log_line_per_epoch(data, caplog) -> None:
+    with caplog.at_level("INFO", logger="automl_vision.training"):
+        train(tiny_config(number_of_epochs=3, evaluation_frequency=2), data)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch ")]
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert "accuracy" in lines[1] and "accuracy" not in lines[0]

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -144,6 +145,8 @@ class TrainingConfig(BaseModel):
     def _check_field(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name == "random_seed":
             return None
+        if isinstance(value, np.generic):  # samplers hand out numpy scalars
+            value = value.item()
         return FIELDS[info.field_name].check_value(value)
 
     @field_validator("task", mode="before")
