@@ -181,6 +181,9 @@ class Scheduler:
     def _finish(self, outcome: TrialOutcome) -> None:
         trial = self._by_id[outcome.trial_id]
         trial.finished_at = self.executor.now()
+        trial.artifacts.update(outcome.artifacts)
+        if outcome.metrics:
+            trial.artifacts["metrics"] = dict(outcome.metrics)
         if trial.error is not None or outcome.status is TrialStatus.FAILED:
             trial.status = TrialStatus.FAILED
             trial.error = trial.error or outcome.error or "failed"
