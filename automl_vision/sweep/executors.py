@@ -22,7 +22,15 @@ from typing import Any
 
 from automl_vision.trial import Trial, TrialStatus
 
-__all__ = ["Executor", "FunctionExecutor", "ReportCallback", "TrialOutcome"]
+__all__ = [
+    "Executor",
+    "FunctionExecutor",
+    "MetricsReport",
+    "ReportCallback",
+    "TrialOutcome",
+    "TrialResult",
+    "describe_error",
+]
 
 #: ``on_report(trial_id, step, metrics) -> stop`` — the scheduler's side of a report.
 ReportCallback = Callable[[str, int, Mapping[str, float]], bool]
@@ -87,44 +95,76 @@ class Executor(abc.ABC):
         """Release resources (processes, threads)."""
 
 
-def _wants_report(objective: Callable[..., Any]) -> bool:
+@dataclass(frozen=True)
+class TrialResult:
+    """What a trial function returns when a bare float is not enough (training runs)."""
+
+    value: float | None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    artifacts: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: ``report(step, metrics) -> stop``: the trial's side of a report.
+MetricsReport = Callable[[int, Mapping[str, float]], bool]
+#: ``runner(trial, report) -> float | TrialResult``: how a FunctionExecutor runs one trial.
+Runner = Callable[[Trial, MetricsReport], Any]
+
+
+def _positional_arity(objective: Callable[..., Any]) -> int:
     try:
         params = inspect.signature(objective).parameters.values()
     except (TypeError, ValueError):
-        return False
-    positional = [
-        p
+        return 1
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(
+        p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         for p in params
-        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    ]
-    varargs = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
-    return len(positional) >= 2 or varargs
+    )
 
 
 class _StopRequested(Exception):
-    """Raised inside a worker thread's report() after a hard stop (timeout/shutdown)."""
+    """Raised inside a trial's report() after a hard stop (sweep timeout or shutdown)."""
 
 
 class FunctionExecutor(Executor):
-    """Runs ``objective(params)`` or ``objective(params, report)`` for each trial.
+    """Runs ``runner(trial, report)`` for each trial, in this process.
 
-    With ``capacity`` 1 the objective runs inline in ``wait()``; with more it runs in threads
+    With ``capacity`` 1 the runner runs inline in ``wait()``; with more it runs in threads
     whose reports are handed to the scheduler's thread through a queue, so the scheduler's
-    state is only ever touched by one thread.
+    state is only ever touched by one thread. ``for_objective`` adapts a user's objective.
     """
 
-    def __init__(self, objective: Callable[..., Any], *, capacity: int = 1, metric: str = "value"):
+    def __init__(self, runner: Runner, *, capacity: int = 1) -> None:
         super().__init__()
         if capacity < 1:
             raise ValueError(f"max_concurrent_trials must be >= 1, got {capacity}")
-        self.objective = objective
+        self.runner = runner
         self.capacity = capacity
-        self.metric = metric
-        self._with_report = _wants_report(objective)
         self._pending: list[Trial] = []  # inline mode: started, not yet run
         self._threads: dict[str, threading.Thread] = {}
         self._messages: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self._hard_stop: set[str] = set()
+
+    @classmethod
+    def for_objective(
+        cls, objective: Callable[..., Any], *, capacity: int = 1, metric: str = "value"
+    ) -> FunctionExecutor:
+        """``objective(params) -> float`` or ``objective(params, report) -> float`` where
+        ``report(step, value) -> bool`` reports ``value`` as the metric named ``metric``."""
+        if _positional_arity(objective) >= 2:
+
+            def runner(trial: Trial, report: MetricsReport) -> Any:
+                return objective(
+                    dict(trial.params), lambda step, value: report(step, {metric: value})
+                )
+
+        else:
+
+            def runner(trial: Trial, report: MetricsReport) -> Any:
+                return objective(dict(trial.params))
+
+        return cls(runner, capacity=capacity)
 
     @property
     def running(self) -> int:
@@ -142,35 +182,32 @@ class FunctionExecutor(Executor):
         self._hard_stop.add(trial_id)
 
     # -- running one trial -------------------------------------------------------------------
-    def _call(self, trial: Trial, report: Callable[[int, float], bool]) -> TrialOutcome:
+    def _call(self, trial: Trial, report: MetricsReport) -> TrialOutcome:
         stopped = False
 
-        def guarded_report(step: int, value: float) -> bool:
+        def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
             nonlocal stopped
-            stop = report(int(step), float(value))
+            if trial.trial_id in self._hard_stop:
+                raise _StopRequested
+            metrics = {k: float(v) for k, v in metrics.items()}
+            stop = report(int(step), metrics)
             stopped = stopped or stop
             return stop
 
         try:
-            if self._with_report:
-                value = self.objective(dict(trial.params), guarded_report)
-            else:
-                value = self.objective(dict(trial.params))
+            value = self.runner(trial, guarded_report)
         except _StopRequested:
             return TrialOutcome(trial.trial_id, TrialStatus.STOPPED)
-        except Exception as err:  # a crashing objective fails its trial, not the sweep
-            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-            return TrialOutcome(trial.trial_id, TrialStatus.FAILED, error=detail)
+        except Exception as err:  # a crashing trial fails, not the sweep
+            return TrialOutcome(trial.trial_id, TrialStatus.FAILED, error=describe_error(err))
         if stopped:
-            return TrialOutcome(trial.trial_id, TrialStatus.STOPPED)
-        return _completed(trial.trial_id, value)
+            return _result(trial.trial_id, value, TrialStatus.STOPPED)
+        return _result(trial.trial_id, value, TrialStatus.COMPLETED)
 
     def _run_threaded(self, trial: Trial) -> None:
-        def report(step: int, value: float) -> bool:
-            if trial.trial_id in self._hard_stop:
-                raise _StopRequested
+        def report(step: int, metrics: Mapping[str, float]) -> bool:
             answer: queue.Queue[bool] = queue.Queue(maxsize=1)
-            self._messages.put(("report", trial.trial_id, step, {self.metric: value}, answer))
+            self._messages.put(("report", trial.trial_id, step, metrics, answer))
             return answer.get()
 
         self._messages.put(("done", self._call(trial, report)))
@@ -181,13 +218,7 @@ class FunctionExecutor(Executor):
             if not self._pending:
                 return []
             trial = self._pending.pop(0)
-
-            def report(step: int, value: float) -> bool:
-                if trial.trial_id in self._hard_stop:
-                    raise _StopRequested
-                return self.report(trial.trial_id, step, {self.metric: value})
-
-            return [self._call(trial, report)]
+            return [self._call(trial, lambda step, m: self.report(trial.trial_id, step, m))]
         if not self._threads:
             return []
         outcomes: list[TrialOutcome] = []
@@ -201,6 +232,29 @@ class FunctionExecutor(Executor):
                 self._threads.pop(outcome.trial_id).join()
                 outcomes.append(outcome)
         return outcomes
+
+
+def describe_error(err: BaseException) -> str:
+    """``Type: message`` of an exception, one line."""
+    return "".join(traceback.format_exception_only(type(err), err)).strip()
+
+
+def _result(trial_id: str, value: Any, status: TrialStatus) -> TrialOutcome:
+    """The outcome for a trial function's return value (a number or a ``TrialResult``)."""
+    if isinstance(value, TrialResult):
+        outcome = _completed(trial_id, value.value) if value.value is not None else None
+        if outcome is not None and outcome.status is TrialStatus.FAILED:
+            return outcome
+        return TrialOutcome(
+            trial_id,
+            status,
+            value=None if outcome is None else outcome.value,
+            metrics=dict(value.metrics),
+            artifacts=dict(value.artifacts),
+        )
+    if status is TrialStatus.STOPPED:
+        return TrialOutcome(trial_id, status)
+    return _completed(trial_id, value)
 
 
 def _completed(trial_id: str, value: Any) -> TrialOutcome:

@@ -128,7 +128,7 @@ def optimize(
     stop_criteria = list(criteria)
     if timeout is not None:
         stop_criteria.append(Timeout(float(timeout)))
-    executor = FunctionExecutor(objective, capacity=max_concurrent_trials)
+    executor = FunctionExecutor.for_objective(objective, capacity=max_concurrent_trials)
     scheduler = Scheduler(
         sampler,
         executor,
