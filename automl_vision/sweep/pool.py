@@ -208,17 +208,19 @@ class ProcessPoolExecutor(Executor):
             for worker in busy:
                 if worker.trial is None:
                     continue
+                dead = worker.process.sentinel in ready
                 if worker.conn in ready:
                     try:
                         message = worker.conn.recv()
-                    except (EOFError, OSError):
-                        message = None
-                    if message is not None:
+                    except (EOFError, OSError):  # the worker's end closed: it is dying
+                        dead = True
+                    else:
                         outcome = self._handle(worker, message)
                         if outcome is not None:
                             outcomes.append(outcome)
                         continue
-                if worker.process.sentinel in ready or not worker.process.is_alive():
+                if dead or not worker.process.is_alive():
+                    worker.process.join(2)  # reap it, so that the exit code is known
                     code = worker.process.exitcode
                     outcomes.append(
                         self._fail(worker, f"the trial's process died (exit code {code})")
