@@ -70,8 +70,8 @@ def test_best_trial_table_and_json(tmp_path) -> None:
     assert result.counts() == {
         "QUEUED": 0,
         "RUNNING": 0,
-        "COMPLETED": 17,
-        "STOPPED": 6,
+        "COMPLETED": 18,
+        "STOPPED": 5,
         "FAILED": 1,
     }
     data = json.loads(result.to_json(tmp_path / "metrics.json").read_text())
