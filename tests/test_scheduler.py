@@ -345,3 +345,31 @@ def test_rng_is_derived_from_seed_and_trial_index() -> None:
     history = [Trial(index=i, params={}) for i in range(3)]
     expected = sampler.spaces[0].sample(np.random.default_rng([5, 3]))
     assert sampler.ask(history).params == expected
+
+
+def test_reuse_hook_finishes_identical_trials_without_running_them() -> None:
+    earlier = Trial(index=0, params={"curve": 1}, status=TrialStatus.COMPLETED, value=0.8)
+    earlier.reports = [r for r in replay_reports(CURVES[1])]
+    earlier.artifacts = {"checkpoint": "/x.pt"}
+    executor = SimulatedExecutor(CURVES, capacity=1)
+
+    def reuse(trial: Trial):
+        return earlier if trial.params == earlier.params else None
+
+    outcome = Scheduler(
+        FixedConfigurations([{"curve": 0}, {"curve": 1}]),
+        executor,
+        max_trials=2,
+        primary_metric="accuracy",
+        reuse=reuse,
+    ).run()
+    reused = outcome.trials[1]
+    assert reused.status is TrialStatus.COMPLETED and reused.value == 0.8
+    assert reused.artifacts == {"checkpoint": "/x.pt", "reused_from": "trial_0000"}
+    assert reused.values == CURVES[1] and executor.epochs_run == len(CURVES[0])
+
+
+def replay_reports(values):
+    from automl_vision.trial import Report
+
+    return [Report(i + 1, v, {"accuracy": v}) for i, v in enumerate(values)]

@@ -9,7 +9,7 @@ state; executors deliver reports to ``_on_report`` on that thread.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
@@ -59,6 +59,7 @@ class Scheduler:
         criteria: Sequence[StopCriterion] = (),
         observers: Sequence[SweepObserver] = (),
         trials: Sequence[Trial] = (),
+        reuse: Callable[[Trial], Trial | None] | None = None,
     ) -> None:
         if max_trials < 1:
             raise ValueError(f"max_trials must be >= 1, got {max_trials}")
@@ -71,6 +72,7 @@ class Scheduler:
         self.criteria = list(criteria)
         self.observers = list(observers)
         self.trials: list[Trial] = list(trials)
+        self.reuse = reuse
         self._by_id = {t.trial_id: t for t in self.trials}
         self._ending: str | None = None
         self._started_at = 0.0
@@ -142,7 +144,27 @@ class Scheduler:
         trial.started_at = self.executor.now()
         for observer in self.observers:
             observer.trial_started(trial)
-        self.executor.start(trial)
+        earlier = self.reuse(trial) if self.reuse is not None else None
+        if earlier is not None:
+            self._reuse(trial, earlier)
+        else:
+            self.executor.start(trial)
+
+    def _reuse(self, trial: Trial, earlier: Trial) -> None:
+        """Finish ``trial`` with the records of an identical trial that already completed."""
+        for report in earlier.reports:
+            trial.reports.append(report)
+            for observer in self.observers:
+                observer.trial_reported(
+                    trial, report, Decision(False, f"reused {earlier.trial_id}")
+                )
+        trial.artifacts.update(earlier.artifacts)
+        trial.artifacts["reused_from"] = earlier.trial_id
+        trial.status = TrialStatus.COMPLETED
+        trial.value = earlier.value
+        trial.finished_at = self.executor.now()
+        for observer in self.observers:
+            observer.trial_finished(trial)
 
     def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> bool:
         trial = self._by_id[trial_id]
