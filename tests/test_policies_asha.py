@@ -166,6 +166,7 @@ def test_bracket_of_a_trial() -> None:
     crc = zlib.crc32(b"alpha") % len(expected)
     assert policy.bracket_of("alpha") == expected[crc]
     assert HyperbandPolicy().bracket_of("anything") == 0
+    assert policy.bracket_of(3) == expected[3]  # type: ignore[arg-type]  # non-str ids work too
 
 
 def test_brackets_have_their_own_rungs_and_peers() -> None:

@@ -53,9 +53,10 @@ IDS = [repr(p) for p in POLICIES]
 
 # few distinct values so that ties are common; NaN sometimes; negatives too
 VALUE = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5, 0.75, 0.8, 1.0, -0.3, -1.0, 2.5, math.nan])
+EXTREME = st.sampled_from([math.inf, -math.inf, 1e308, -1e308, 5e-324, math.nan, 0.5])
 HISTORIES = st.dictionaries(
     st.sampled_from([f"trial_{i:04d}" for i in range(12)] + ["alpha", "beta"]),
-    st.lists(VALUE, min_size=1, max_size=10),
+    st.lists(st.one_of(VALUE, VALUE, VALUE, EXTREME), min_size=1, max_size=10),
     min_size=1,
     max_size=7,
 )

@@ -125,10 +125,22 @@ def test_nan(goal) -> None:
     assert policy.should_stop("t", {"a": [good, good], "n": [math.nan] * 2, "t": [bad] * 2}, goal)
 
 
+@pytest.mark.parametrize("goal", [MAX, MIN])
+def test_huge_values_do_not_overflow_into_a_stop(goal) -> None:
+    big = 1e308 if goal is MAX else -1e308
+    history = {"a": [big, big], "t": [big, big]}
+    assert not MedianStoppingPolicy(1, 1).should_stop("t", history, goal)
+
+
 def test_running_average_and_median() -> None:
     assert running_average([0.2, 0.4, 0.9], 2) == pytest.approx(0.3)
     assert running_average([0.1] * 3, 3) == 0.1  # clamped: never above the best value
     assert math.isnan(running_average([0.1, math.nan], 2))
+    assert math.isnan(running_average([math.inf, -math.inf], 2))
+    assert running_average([math.inf, 1.0], 2) == math.inf
+    assert running_average([1e308, 1e308, 1e308], 3) == 1e308  # no overflow
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([4.0, 1.0, 3.0, 2.0]) == 2.5
     assert math.isnan(median([]))
+    assert median([1e308, 1e308]) == 1e308  # no overflow
+    assert median([-math.inf, math.inf, 0.0, 1.0]) == 0.5

@@ -161,8 +161,9 @@ class HyperbandPolicy(PolicyModel):
         if self.brackets == 1:
             return 0
         sequence = bracket_sequence(self.brackets, self.reduction_factor)
-        match = _TRAILING_DIGITS.search(trial_id)
-        position = int(match.group(1)) if match else zlib.crc32(trial_id.encode("utf-8"))
+        name = str(trial_id)
+        match = _TRAILING_DIGITS.search(name)
+        position = int(match.group(1)) if match else zlib.crc32(name.encode("utf-8"))
         return sequence[position % len(sequence)]
 
     def _is_rung(self, n: int, bracket: int) -> bool:

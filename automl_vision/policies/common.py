@@ -74,7 +74,11 @@ def median(values: Sequence[float]) -> float:
     mid = size // 2
     if size % 2:
         return ordered[mid]
-    return (ordered[mid - 1] + ordered[mid]) / 2.0
+    low, high = ordered[mid - 1], ordered[mid]
+    middle = (low + high) / 2.0
+    if math.isinf(middle) and math.isfinite(low) and math.isfinite(high):
+        return low / 2.0 + high / 2.0  # the sum overflowed
+    return middle
 
 
 _SUFFIXES = {1: "st", 2: "nd", 3: "rd"}

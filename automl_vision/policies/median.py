@@ -24,14 +24,27 @@ from automl_vision.trial import PrimaryMetricGoal
 __all__ = ["MedianStoppingPolicy", "running_average"]
 
 
+def _mean(window: list[float]) -> float:
+    if any(math.isnan(v) for v in window):
+        return math.nan
+    if math.inf in window or -math.inf in window:
+        if math.inf in window and -math.inf in window:
+            return math.nan
+        return math.inf if math.inf in window else -math.inf
+    try:
+        return math.fsum(window) / len(window)
+    except OverflowError:  # finite values whose sum overflows
+        return math.fsum(v / len(window) for v in window)
+
+
 def running_average(values: Sequence[float], n: int) -> float:
-    """The mean of reports ``1..n`` (NaN if any of them is NaN).
+    """The mean of reports ``1..n`` (NaN if any of them is NaN, or both infinities occur).
 
     Clamped to the range of those values, so rounding can never lift the mean above the best
     value (which would let a lone trial with constant values stop itself).
     """
     window = [float(v) for v in values[:n]]
-    mean = math.fsum(window) / n
+    mean = _mean(window)
     if math.isnan(mean):
         return mean
     return min(max(mean, min(window)), max(window))
