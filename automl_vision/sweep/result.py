@@ -133,6 +133,31 @@ class TuneResult:
         path = self.best_trial.artifacts.get("checkpoint")
         return Path(path) if path else None
 
+    @classmethod
+    def load(cls, run_dir: str | Path) -> TuneResult:
+        """Rebuild the result of a sweep (finished, killed or still running) from its store."""
+        from automl_vision.sweep.store import SweepStore
+
+        run_dir = Path(run_dir)
+        store = SweepStore.read_only(run_dir / SweepStore.FILENAME)
+        try:
+            meta = store.meta()
+            trials = store.load_trials()
+            ended = [message for _, kind, message in store.events() if kind == "sweep_finished"]
+        finally:
+            store.close()
+        for t in trials:  # an unfinished attempt is running (or was, if the sweep died)
+            if t.status is TrialStatus.QUEUED and t.started_at is not None:
+                t.status = TrialStatus.RUNNING
+        return cls.from_trials(
+            trials,
+            goal=PrimaryMetricGoal.parse(meta.get("goal", "maximize")),
+            primary_metric=meta.get("primary_metric", "value"),
+            end_reason=ended[-1] if ended else "not finished (running, or killed: resume it)",
+            output_dir=run_dir,
+            settings=meta.get("settings", {}),
+        )
+
     def counts(self) -> dict[str, int]:
         return {s.value: sum(t.status is s for t in self.trials) for s in TrialStatus}
 

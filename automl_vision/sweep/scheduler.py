@@ -211,8 +211,14 @@ class Scheduler:
             trial.error = trial.error or outcome.error or "failed"
             trial.value = None
         elif outcome.status is TrialStatus.STOPPED or trial.stop_reason is not None:
+            # a trial function that knows better says so (a trainer keeps its best epoch's
+            # checkpoint and value); a bare objective keeps its last reported value
             trial.status = TrialStatus.STOPPED
-            trial.value = trial.values[-1] if trial.reports else outcome.value
+            trial.value = (
+                outcome.value
+                if outcome.value is not None
+                else (trial.values[-1] if trial.reports else None)
+            )
         elif outcome.value is None and not trial.reports:
             trial.status = TrialStatus.FAILED
             trial.error = "the trial ended without a value"
