@@ -74,6 +74,9 @@ class Scheduler:
         self.trials: list[Trial] = list(trials)
         self.reuse = reuse
         self._by_id = {t.trial_id: t for t in self.trials}
+        # the policies' view: trial id -> primary-metric values, kept up to date as reports
+        # arrive (rebuilding it on every report would cost O(reports) each time)
+        self._history: dict[str, list[float]] = metric_history(self.trials)
         self._ending: str | None = None
         self._started_at = 0.0
 
@@ -141,6 +144,7 @@ class Scheduler:
     def _launch(self, trial: Trial) -> None:
         trial.status = TrialStatus.RUNNING
         trial.reports.clear()
+        self._history.pop(trial.trial_id, None)
         trial.started_at = self.executor.now()
         for observer in self.observers:
             observer.trial_started(trial)
@@ -154,6 +158,7 @@ class Scheduler:
         """Finish ``trial`` with the records of an identical trial that already completed."""
         for report in earlier.reports:
             trial.reports.append(report)
+            self._history.setdefault(trial.trial_id, []).append(report.value)
             for observer in self.observers:
                 observer.trial_reported(
                     trial, report, Decision(False, f"reused {earlier.trial_id}")
@@ -179,6 +184,7 @@ class Scheduler:
         value = float(metrics[self.primary_metric])
         report = Report(int(step), value, dict(metrics))
         trial.reports.append(report)
+        self._history.setdefault(trial_id, []).append(value)
         if not math.isfinite(value):
             trial.error = f"{self.primary_metric} is {value} at report {len(trial.reports)}"
             decision = Decision(True, trial.error)
@@ -186,9 +192,7 @@ class Scheduler:
             decision = Decision(True, f"sweep ended: {self._ending}")
         elif self.policy is not None:
             finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-            decision = self.policy.decide(
-                trial_id, metric_history(self.trials), self.goal, finished
-            )
+            decision = self.policy.decide(trial_id, self._history, self.goal, finished)
         else:
             decision = Decision(False, "no early-termination policy")
         for observer in self.observers:
