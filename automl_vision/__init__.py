@@ -9,6 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from automl_vision.policies import (
+    BanditPolicy,
+    Decision,
+    EarlyTerminationPolicy,
+    HyperbandPolicy,
+    MedianStoppingPolicy,
+    NoTerminationPolicy,
+    PolicyConfigError,
+    TruncationSelectionPolicy,
+    policy_from_dict,
+)
 from automl_vision.space import (
     AZURE_MODELS,
     Distribution,
@@ -56,16 +67,24 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AZURE_MODELS",
+    "BanditPolicy",
+    "Decision",
     "Distribution",
     "DistributionError",
+    "EarlyTerminationPolicy",
+    "HyperbandPolicy",
     "ImageClassificationMultilabelSearchSpace",
     "ImageClassificationSearchSpace",
+    "MedianStoppingPolicy",
+    "NoTerminationPolicy",
     "OptimizeResult",
     "ParameterSpace",
+    "PolicyConfigError",
     "PrimaryMetricGoal",
     "SearchSpaceError",
     "Trial",
     "TrialStatus",
+    "TruncationSelectionPolicy",
     "__version__",
     "azure_defaults",
     "choice",
@@ -75,6 +94,7 @@ __all__ = [
     "normal",
     "optimize",
     "parse_distribution",
+    "policy_from_dict",
     "preset_names",
     "qlognormal",
     "qloguniform",
