@@ -158,7 +158,7 @@ class GaussianProcess:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         dim = x.shape[1]
-        locs, scales, bounds = _prior_terms(priors, dim)
+        locs, _, bounds = _prior_terms(priors, dim)
         theta0 = locs.copy()
         theta0[-1] = math.log(1e-3)  # start from a small noise
         theta0 = np.clip(theta0, bounds[:, 0], bounds[:, 1])
