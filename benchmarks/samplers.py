@@ -90,7 +90,11 @@ class Problem:
         return out
 
     def regret(self, value: float) -> float:
-        gap = self.optimum - value if self.goal is PrimaryMetricGoal.MAXIMIZE else value - self.optimum
+        gap = (
+            self.optimum - value
+            if self.goal is PrimaryMetricGoal.MAXIMIZE
+            else value - self.optimum
+        )
         return max(gap, 0.0)
 
 
@@ -157,7 +161,9 @@ def _accuracy_optimum() -> float:
         for batch in range(8, 513):
             lr = _BASE_LR[opt] * (batch / 64) ** _LR_SLOPE[opt]
             if 1e-5 <= lr <= 1.0:
-                best = max(best, accuracy({"optimizer": opt, "learning_rate": lr, "batch_size": batch}))
+                best = max(
+                    best, accuracy({"optimizer": opt, "learning_rate": lr, "batch_size": batch})
+                )
     return best
 
 
@@ -223,9 +229,7 @@ def run_optuna(kind: str, problem: Problem, seed: int, trials: int) -> list[floa
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(
-        direction=problem.goal.value, sampler=optuna_sampler(kind, seed)
-    )
+    study = optuna.create_study(direction=problem.goal.value, sampler=optuna_sampler(kind, seed))
     distributions = problem.optuna()
     values = []
     for _ in range(trials):

@@ -6,7 +6,8 @@
 2. Polish the best few with L-BFGS-B on their numeric columns (analytic gradient of log EI;
    categorical columns and inactive parameters stay fixed; discrete numeric columns are
    relaxed, then snapped back).
-3. Return every scored point, best first, so the caller can skip configurations it has seen.
+3. Return every distinct scored point, best first, so the caller can skip configurations it
+   has seen.
 """
 
 from __future__ import annotations
@@ -140,4 +141,17 @@ def maximize_log_ei(
             starts.append(cand)
     candidates += _polish(acq, encoder, starts, max_iter)
     candidates.sort(key=lambda c: -c.score)
-    return candidates
+    return _distinct(candidates)
+
+
+def _distinct(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The first of each group of identical points (many land on the same snapped or clipped
+    point), keeping the order."""
+    seen: set[tuple[int, bytes]] = set()
+    out = []
+    for cand in candidates:
+        key = (cand.space_index, cand.row.tobytes())
+        if key not in seen:
+            seen.add(key)
+            out.append(cand)
+    return out

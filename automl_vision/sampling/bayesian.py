@@ -13,8 +13,9 @@ How a proposal is made (pure function of the seed, the history and the prior tri
    CDF, one-hot categoricals, inactive conditional parameters held at a constant so they are
    not dimensions for the trials that lack them), hyperparameters by MAP.
 4. **Pending trials.** QUEUED and RUNNING trials are added with the model's own prediction as
-   their value ("kriging believer"): the uncertainty there collapses, so concurrent
-   proposals spread out instead of piling onto one point.
+   their value ("kriging believer"), and the incumbent becomes the best of the observed and
+   believed values: the uncertainty there collapses and nothing is left to improve on next to
+   them, so concurrent proposals spread out instead of piling onto one point.
 5. **Acquisition.** log expected improvement over the best predicted value among the
    observations, maximized over random and local candidates plus L-BFGS-B polishing. The
    best candidate not already in the history is proposed; when the union of spaces is
@@ -189,8 +190,12 @@ class BayesianParameterSampling(Sampler):
         model = GaussianProcess.fit(x, y)
         best = float(model.predict(x)[0].max())
         if pending:
+            # believe the model at pending points: their value becomes known (to the model),
+            # so there is nothing left to improve on at or right next to them
             x_pending = self._encode(pending)
-            model = model.condition_on(x_pending, model.predict(x_pending)[0])
+            believed = model.predict(x_pending)[0]
+            model = model.condition_on(x_pending, believed)
+            best = max(best, float(believed.max()))
         acq = LogEI(model, best)
         if finite is not None:
             return self._best_unseen(acq, finite, seen)

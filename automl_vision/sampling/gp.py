@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 _SQRT5 = math.sqrt(5.0)
+# relative variance of a value the model is told exactly (keeps the Cholesky well-posed)
+_EXACT_NOISE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -139,15 +141,21 @@ class GaussianProcess:
         lengthscales: np.ndarray,
         signal: float,
         noise: float,
+        exact: int = 0,
     ) -> None:
+        """``exact``: how many of the last rows are noise-free (believed values, not data)."""
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.lengthscales = np.asarray(lengthscales, dtype=float)
         self.signal = float(signal)
         self.noise = float(noise)
+        self.exact = int(exact)
         r = self._distance(self.x)
         k, _ = _matern(r, self.signal)
-        self._chol = _cholesky(k + self.noise * np.eye(len(self.x)))
+        diagonal = np.full(len(self.x), self.noise)
+        if self.exact:
+            diagonal[-self.exact :] = _EXACT_NOISE * self.signal
+        self._chol = _cholesky(k + np.diag(diagonal))
         self._alpha = linalg.cho_solve((self._chol, True), self.y, check_finite=False)
 
     # -- construction --------------------------------------------------------------------------
@@ -175,7 +183,8 @@ class GaussianProcess:
         return cls(x, y, np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1]))
 
     def condition_on(self, x: np.ndarray, y: np.ndarray) -> GaussianProcess:
-        """The same model with extra observations (e.g. fantasies for pending trials)."""
+        """The same model, also knowing the function values ``y`` at ``x`` exactly (e.g. the
+        believed values of pending trials): the posterior variance there collapses."""
         if len(x) == 0:
             return self
         return GaussianProcess(
@@ -184,6 +193,7 @@ class GaussianProcess:
             self.lengthscales,
             self.signal,
             self.noise,
+            exact=self.exact + len(x),
         )
 
     # -- prediction ----------------------------------------------------------------------------
