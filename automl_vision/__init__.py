@@ -32,6 +32,8 @@ from automl_vision.space import (
     randint,
     uniform,
 )
+from automl_vision.sweep.optimize import OptimizeResult, optimize
+from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __version__ = "0.1.0"
 
@@ -58,8 +60,12 @@ __all__ = [
     "DistributionError",
     "ImageClassificationMultilabelSearchSpace",
     "ImageClassificationSearchSpace",
+    "OptimizeResult",
     "ParameterSpace",
+    "PrimaryMetricGoal",
     "SearchSpaceError",
+    "Trial",
+    "TrialStatus",
     "__version__",
     "azure_defaults",
     "choice",
@@ -67,6 +73,7 @@ __all__ = [
     "lognormal",
     "loguniform",
     "normal",
+    "optimize",
     "parse_distribution",
     "preset_names",
     "qlognormal",
