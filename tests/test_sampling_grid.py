@@ -218,3 +218,23 @@ def test_image_space_with_a_non_choice_field_names_it() -> None:
 def test_grid_ignores_goal_and_generator() -> None:
     sampler = GridParameterSampling(SPACE)
     assert sampler.ask([], "minimize") == sampler.ask([], "maximize")
+
+
+def test_image_space_order_is_the_field_table_with_parents_first() -> None:
+    space = ImageClassificationSearchSpace(
+        weighted_loss=choice(0, 1),
+        ams_gradient=choice(True, False),
+        optimizer=choice("sgd", "adam"),
+    )
+    got = [
+        (p["optimizer"], p.get("ams_gradient"), p["weighted_loss"])
+        for p in all_params(GridParameterSampling(space))
+    ]
+    assert got == [
+        ("sgd", None, 0),
+        ("sgd", None, 1),
+        ("adam", True, 0),
+        ("adam", True, 1),
+        ("adam", False, 0),
+        ("adam", False, 1),
+    ]

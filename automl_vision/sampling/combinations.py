@@ -1,7 +1,8 @@
 """Enumerating the configurations of a finite space (grid sampling, small discrete spaces).
 
-Order: parameters in the space's order (parents before their conditional children, otherwise
-as declared), the last parameter varying fastest, options in the order they were given. A
+Order: parameters in the space's order (``ParameterSpace`` order: as declared, with a
+conditional parameter's parent moved before it), the last parameter varying fastest, options in
+the order they were given. A
 parameter left inactive by the values chosen for its parents takes no value, so
 ``optimizer=choice('sgd', 'adam')`` with ``momentum=choice(0.8, 0.9)`` (sgd only) has three
 configurations, not four.

@@ -3,8 +3,10 @@
 Order (documented, stable):
 
 1. sub-spaces in the order given;
-2. within a sub-space, parameters in the space's order (a conditional child right after the
-   parameters it depends on, otherwise as declared), the **last parameter varying fastest**;
+2. within a sub-space, parameters in the space's order, the **last parameter varying
+   fastest**. That order is the declaration order of a ``dict`` space and the field-table order
+   (alphabetical) of an ``ImageClassificationSearchSpace``, except that a conditional
+   parameter's parent is moved before it (so ``optimizer`` comes before ``ams_gradient``);
 3. options of a ``choice`` in the order written.
 
 A parameter left inactive by its parents' values takes no value (``optimizer=choice('sgd',
