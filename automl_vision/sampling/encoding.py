@@ -60,7 +60,7 @@ class _Numeric:
         if self.positions is not None and self.values is not None:
             _, index = self.snap(np.array([u]))
             return self.values[int(index[0])]
-        return self.dist.from_unit(min(max(u, 0.0), 1.0 - 1e-12))
+        return self.dist.from_unit(min(max(u, 0.0), 1.0))
 
 
 @dataclass(frozen=True)
