@@ -3,11 +3,13 @@
 from automl_vision.sampling.base import Sampler, Suggestion
 from automl_vision.sampling.bayesian import BayesianParameterSampling
 from automl_vision.sampling.factory import SamplingAlgorithm, create_sampler
+from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.sampling.grid import GridParameterSampling
 from automl_vision.sampling.random import RandomParameterSampling, SamplingRule
 
 __all__ = [
     "BayesianParameterSampling",
+    "FixedConfigurations",
     "GridParameterSampling",
     "RandomParameterSampling",
     "Sampler",

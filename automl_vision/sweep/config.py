@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from automl_vision.sampling.factory import SamplingAlgorithm
 from automl_vision.space import ImageClassificationSearchSpace, SearchSpaceError
 from automl_vision.space.load import format_validation_error, search_space_from_data
 from automl_vision.trial import PrimaryMetricGoal
@@ -125,13 +126,6 @@ class Limits(_Strict):
             if seconds in data:
                 data.setdefault(minutes, float(data.pop(seconds)) / 60)
         return data
-
-
-class SamplingAlgorithm(str, enum.Enum):
-    RANDOM = "random"
-    SOBOL = "sobol"
-    GRID = "grid"
-    BAYESIAN = "bayesian"
 
 
 class SweepSettings(_Strict):
