@@ -9,6 +9,28 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from automl_vision.policies import (
+    BanditPolicy,
+    Decision,
+    EarlyTerminationPolicy,
+    HyperbandPolicy,
+    MedianStoppingPolicy,
+    NoTerminationPolicy,
+    PolicyConfigError,
+    TruncationSelectionPolicy,
+    policy_from_dict,
+)
+from automl_vision.sampling import (
+    BayesianParameterSampling,
+    FixedConfigurations,
+    GridParameterSampling,
+    RandomParameterSampling,
+    Sampler,
+    SamplingAlgorithm,
+    SamplingRule,
+    Suggestion,
+    create_sampler,
+)
 from automl_vision.space import (
     AZURE_MODELS,
     Distribution,
@@ -32,6 +54,8 @@ from automl_vision.space import (
     randint,
     uniform,
 )
+from automl_vision.sweep.optimize import OptimizeResult, optimize
+from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __version__ = "0.1.0"
 
@@ -54,20 +78,43 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AZURE_MODELS",
+    "BanditPolicy",
+    "BayesianParameterSampling",
+    "Decision",
     "Distribution",
     "DistributionError",
+    "EarlyTerminationPolicy",
+    "FixedConfigurations",
+    "GridParameterSampling",
+    "HyperbandPolicy",
     "ImageClassificationMultilabelSearchSpace",
     "ImageClassificationSearchSpace",
+    "MedianStoppingPolicy",
+    "NoTerminationPolicy",
+    "OptimizeResult",
     "ParameterSpace",
+    "PolicyConfigError",
+    "PrimaryMetricGoal",
+    "RandomParameterSampling",
+    "Sampler",
+    "SamplingAlgorithm",
+    "SamplingRule",
     "SearchSpaceError",
+    "Suggestion",
+    "Trial",
+    "TrialStatus",
+    "TruncationSelectionPolicy",
     "__version__",
     "azure_defaults",
     "choice",
+    "create_sampler",
     "load_search_space",
     "lognormal",
     "loguniform",
     "normal",
+    "optimize",
     "parse_distribution",
+    "policy_from_dict",
     "preset_names",
     "qlognormal",
     "qloguniform",

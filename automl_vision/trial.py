@@ -108,6 +108,7 @@ class Trial:
     started_at: float | None = None
     finished_at: float | None = None
     trial_id: str = ""
+    artifacts: dict[str, Any] = field(default_factory=dict)  # checkpoint, final metrics, notes
 
     def __post_init__(self) -> None:
         if not self.trial_id:

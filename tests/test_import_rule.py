@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("torch", "timm", "torchvision", "automl_vision.training", "automl_vision.sweep")
+HEAVY = ("torch", "timm", "torchvision", "automl_vision.training")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -24,6 +24,10 @@ def loaded_after(code: str) -> set[str]:
         "import automl_vision.sampling",
         "import automl_vision.policies",
         "import automl_vision.trial",
+        "import automl_vision.sweep",
+        "from automl_vision import optimize, uniform\noptimize(lambda p: p['x'], {'x': uniform(0, 1)},"
+        " sampling=__import__('automl_vision.sampling.fixed', fromlist=['x'])"
+        ".FixedConfigurations([{'x': 0.5}]))",
         "from automl_vision import ImageClassificationSearchSpace, choice, uniform\n"
         "ImageClassificationSearchSpace(model_name=choice('resnet50', 'vitb16r224', 'seresnext'),"
         " learning_rate=uniform(0.001, 0.01))",

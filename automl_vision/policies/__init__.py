@@ -1,6 +1,31 @@
-"""Early-termination policies: when to stop a trial. Pure functions of the metric history."""
+"""Early-termination policies: when to stop a trial. Pure functions of the metric history.
 
+``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, ``NoTerminationPolicy``
+(HyperDrive's names and constructors) and ``HyperbandPolicy`` (ASHA with ``brackets=1``). Each one
+answers ``should_stop(trial_id, history, goal, finished=())`` and, with the numbers compared,
+``decide(...) -> Decision(stop, reason)``. ``policy_from_dict`` reads the YAML/dict form.
+"""
+
+from automl_vision.policies.asha import HyperbandPolicy
+from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.policies.config import POLICY_TYPES, policy_from_dict
+from automl_vision.policies.median import MedianStoppingPolicy
+from automl_vision.policies.model import PolicyConfigError
+from automl_vision.policies.no_termination import NoTerminationPolicy
+from automl_vision.policies.truncation import TruncationSelectionPolicy
 from automl_vision.trial import PrimaryMetricGoal
 
-__all__ = ["Decision", "EarlyTerminationPolicy", "PrimaryMetricGoal"]
+__all__ = [
+    "POLICY_TYPES",
+    "BanditPolicy",
+    "Decision",
+    "EarlyTerminationPolicy",
+    "HyperbandPolicy",
+    "MedianStoppingPolicy",
+    "NoTerminationPolicy",
+    "PolicyConfigError",
+    "PrimaryMetricGoal",
+    "TruncationSelectionPolicy",
+    "policy_from_dict",
+]

@@ -48,3 +48,8 @@ class EarlyTerminationPolicy(abc.ABC):
         finished: Collection[str] = (),
     ) -> bool:
         return self.decide(trial_id, history, PrimaryMetricGoal.parse(goal), finished).stop
+
+    def evaluation_points(self, max_reports: int) -> list[int]:
+        """The report counts in ``1..max_reports`` at which this policy may stop a trial (for a
+        sweep's dry run). A policy that does not say otherwise may stop at any report."""
+        return list(range(1, max_reports + 1))

@@ -1,5 +1,20 @@
 """Samplers: what configuration to try next (random/Sobol, grid, Bayesian). Pure numpy/scipy."""
 
 from automl_vision.sampling.base import Sampler, Suggestion
+from automl_vision.sampling.bayesian import BayesianParameterSampling
+from automl_vision.sampling.factory import SamplingAlgorithm, create_sampler
+from automl_vision.sampling.fixed import FixedConfigurations
+from automl_vision.sampling.grid import GridParameterSampling
+from automl_vision.sampling.random import RandomParameterSampling, SamplingRule
 
-__all__ = ["Sampler", "Suggestion"]
+__all__ = [
+    "BayesianParameterSampling",
+    "FixedConfigurations",
+    "GridParameterSampling",
+    "RandomParameterSampling",
+    "Sampler",
+    "SamplingAlgorithm",
+    "SamplingRule",
+    "Suggestion",
+    "create_sampler",
+]

@@ -28,20 +28,18 @@ __all__ = [
 
 
 def format_validation_error(err: ValidationError, where: str = "") -> str:
-    """One line per problem, ``where.field: message``, without pydantic's boilerplate."""
+    """One line per problem, ``where: field: message``, without pydantic's boilerplate.
+
+    Messages that already start with the field's name (ours do) are not prefixed twice.
+    """
     lines = []
     for e in err.errors(include_url=False):
-        loc = ".".join(str(p) for p in e["loc"])
         msg = str(e["msg"]).removeprefix("Value error, ")
-        prefix = ".".join(p for p in (where, loc) if p)
-        last = str(e["loc"][-1]) if e["loc"] else ""
-        lines.append(
-            msg
-            if not prefix
-            else f"{where + ': ' if where else ''}{msg}"
-            if last and msg.startswith(last)
-            else f"{prefix}: {msg}"
-        )
+        loc = ".".join(str(p) for p in e["loc"])
+        field = str(e["loc"][-1]) if e["loc"] else ""
+        if loc and not (field and msg.startswith(field)):
+            msg = f"{loc}: {msg}"
+        lines.append(f"{where}: {msg}" if where else msg)
     return "\n".join(lines)
 
 

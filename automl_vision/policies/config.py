@@ -1,0 +1,124 @@
+"""The YAML/dict form of a policy: Azure's ``early_termination`` block, plus our own types.
+
+```yaml
+early_termination:            # Azure CLI v2 sweep job shape
+  type: bandit                # bandit | median_stopping | truncation_selection
+  slack_factor: 0.1           #   | hyperband | asha | no_termination (alias: none)
+  evaluation_interval: 1
+  delay_evaluation: 5
+```
+
+Field names are the constructor arguments. ``type`` is matched ignoring case, ``_``/``-``/spaces
+and a ``Policy`` suffix (``MedianStopping``, ``BanditPolicy``). ``asha`` is ``hyperband`` with one
+bracket. ``policy_from_dict(policy.to_dict())`` gives back an equal policy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from automl_vision.policies.asha import HyperbandPolicy
+from automl_vision.policies.bandit import BanditPolicy
+from automl_vision.policies.base import EarlyTerminationPolicy
+from automl_vision.policies.median import MedianStoppingPolicy
+from automl_vision.policies.model import PolicyConfigError, PolicyModel
+from automl_vision.policies.no_termination import NoTerminationPolicy
+from automl_vision.policies.truncation import TruncationSelectionPolicy
+
+__all__ = ["POLICY_TYPES", "policy_from_dict"]
+
+POLICY_TYPES: dict[str, type[PolicyModel]] = {
+    "bandit": BanditPolicy,
+    "median_stopping": MedianStoppingPolicy,
+    "truncation_selection": TruncationSelectionPolicy,
+    "hyperband": HyperbandPolicy,
+    "asha": HyperbandPolicy,
+    "no_termination": NoTerminationPolicy,
+}
+_ALIASES = {"none": "no_termination"}
+_FIXED = {"asha": {"brackets": 1}}  # fields a type sets itself and does not accept
+
+
+def _squash(name: str) -> str:
+    squashed = re.sub(r"[^a-z0-9]", "", name.lower())
+    return squashed.removesuffix("policy") or squashed
+
+
+_BY_SQUASHED = {_squash(name): name for name in [*POLICY_TYPES, *_ALIASES]}
+
+
+def _canonical_type(raw: Any) -> str:
+    allowed = ", ".join([*POLICY_TYPES, *_ALIASES])
+    if not isinstance(raw, str):
+        raise PolicyConfigError(
+            f"early_termination type must be a string, got {raw!r}; allowed: {allowed}"
+        )
+    name = _BY_SQUASHED.get(_squash(raw))
+    if name is None:
+        close = difflib.get_close_matches(raw.lower(), [*POLICY_TYPES, *_ALIASES], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise PolicyConfigError(f"unknown early_termination type {raw!r}{hint}; allowed: {allowed}")
+    return _ALIASES.get(name, name)
+
+
+def _allowed_keys(name: str) -> list[str]:
+    cls = POLICY_TYPES[name]
+    return [f for f in cls.model_fields if f not in _FIXED.get(name, {})]
+
+
+def policy_from_dict(
+    data: Mapping[str, Any] | str | EarlyTerminationPolicy | None,
+) -> EarlyTerminationPolicy:
+    """A policy from Azure's ``early_termination`` mapping (or ours).
+
+    ``None`` and ``{type: none}`` give ``NoTerminationPolicy``; a bare type name
+    (``"median_stopping"``) means that type with its defaults; a policy object is returned as is.
+
+    >>> policy_from_dict({"type": "bandit", "slack_factor": 0.1, "delay_evaluation": 5})
+    BanditPolicy(evaluation_interval=1, slack_factor=0.1, slack_amount=None, delay_evaluation=5)
+    """
+    if data is None:
+        return NoTerminationPolicy()
+    if isinstance(data, EarlyTerminationPolicy):
+        return data
+    if isinstance(data, str):
+        data = {"type": data}
+    if not isinstance(data, Mapping):
+        raise PolicyConfigError(
+            f"early_termination must be a mapping with a 'type' key (or null), got "
+            f"{type(data).__name__} {data!r}"
+        )
+    if "type" not in data:
+        raise PolicyConfigError(
+            f"early_termination {dict(data)!r} has no 'type' key; allowed types: "
+            f"{', '.join([*POLICY_TYPES, *_ALIASES])}"
+        )
+    name = _canonical_type(data["type"])
+    allowed = _allowed_keys(name)
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "type":
+            continue
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            listed = ", ".join(allowed) if allowed else "none"
+            raise PolicyConfigError(
+                f"unknown key {key!r} for early_termination type {name!r}{hint}; "
+                f"allowed keys: {listed}"
+            )
+        fields[str(key)] = value
+    missing = [
+        f
+        for f, info in POLICY_TYPES[name].model_fields.items()
+        if info.is_required() and f not in fields
+    ]
+    if missing:
+        raise PolicyConfigError(
+            f"early_termination type {name!r} needs {', '.join(missing)}; "
+            f"allowed keys: {', '.join(allowed)}"
+        )
+    return POLICY_TYPES[name](**fields, **_FIXED.get(name, {}))

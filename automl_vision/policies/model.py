@@ -1,0 +1,113 @@
+"""The configured-policy base: a frozen pydantic model that is also an ``EarlyTerminationPolicy``.
+
+Each built-in policy is a pydantic model (validated, frozen, compared by value, picklable,
+``to_dict()`` for the YAML form) with a positional constructor in HyperDrive's argument order.
+Invalid arguments raise ``PolicyConfigError`` (a ``ValueError``) naming the policy and the field.
+
+``decide`` here does the bookkeeping every policy shares (goal parsing, the trial's report count,
+"no reports yet") and hands the rest to ``_decide``.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import numbers
+import operator
+from collections.abc import Collection, Mapping, Sequence
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.trial import PrimaryMetricGoal
+
+__all__ = [
+    "Count",
+    "NonNegativeCount",
+    "PolicyConfigError",
+    "PolicyModel",
+    "integer",
+    "real",
+]
+
+
+class PolicyConfigError(ValueError):
+    """An early-termination policy's arguments (or its YAML/dict form) are invalid."""
+
+
+def integer(value: Any, minimum: int) -> int:
+    """``value`` as an int ``>= minimum``; bools, floats and strings are rejected."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ValueError(f"must be an integer >= {minimum}, got {value!r}")
+    number = operator.index(value)
+    if number < minimum:
+        raise ValueError(f"must be an integer >= {minimum}, got {number}")
+    return number
+
+
+def real(value: Any) -> float:
+    """``value`` as a finite float; bools and strings are rejected."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite number, got {number}")
+    return number
+
+
+Count = Annotated[int, BeforeValidator(lambda v: integer(v, 1))]
+NonNegativeCount = Annotated[int, BeforeValidator(lambda v: integer(v, 0))]
+
+
+def _message(policy: str, err: ValidationError) -> str:
+    parts = []
+    for error in err.errors():
+        cause = error.get("ctx", {}).get("error")
+        text = str(cause) if cause is not None else error["msg"]
+        field = ".".join(str(part) for part in error["loc"])
+        parts.append(f"{field} {text}" if field else text)
+    return f"{policy}: " + "; ".join(parts)
+
+
+class PolicyModel(BaseModel, EarlyTerminationPolicy):
+    """Base of the built-in policies: pydantic fields + the shared part of ``decide``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type_name: ClassVar[str]  # the ``type`` of the YAML/dict form
+
+    def __init__(self, **fields: Any) -> None:
+        try:
+            super().__init__(**fields)
+        except ValidationError as err:
+            raise PolicyConfigError(_message(type(self).__name__, err)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML/dict form (``type`` plus the fields that are set); ``policy_from_dict``
+        turns it back into an equal policy."""
+        return {"type": self.type_name, **self.model_dump(exclude_none=True)}
+
+    def decide(
+        self,
+        trial_id: str,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str] = (),
+    ) -> Decision:
+        goal = PrimaryMetricGoal.parse(goal)
+        n = len(history.get(trial_id, ()))
+        if n == 0:
+            return Decision(False, f"{trial_id!r} has no reports yet")
+        return self._decide(trial_id, n, history, goal, finished)
+
+    @abc.abstractmethod
+    def _decide(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+    ) -> Decision:
+        """``decide`` for a trial with ``n >= 1`` reports and a parsed goal."""

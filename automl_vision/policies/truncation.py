@@ -1,0 +1,136 @@
+"""``TruncationSelectionPolicy``: at each evaluation point, stop the lowest x % of the trials.
+
+At a report count ``n`` that is a multiple of ``evaluation_interval`` and at least
+``delay_evaluation``, the trials that reached report ``n`` (this one included; finished trials
+too unless ``exclude_finished_jobs``) are ranked by their value at report ``n`` - so a young
+trial is never compared with older trials' later values. Of those ``m`` trials, the lowest
+``k = floor(m * truncation_percentage / 100)`` are stopped:
+
+- rounding: down, so at most ``truncation_percentage`` % are cut and a trial alone (or with too
+  few peers, ``k == 0``) continues; since ``truncation_percentage <= 99``, ``k <= m - 1``.
+- ties: in the trial's favour. It stops only if at least ``m - k`` trials are strictly better at
+  report ``n`` (NaN ranks last and is never better); trials tied at the cut-off all continue.
+
+So the trial with the best value at report ``n`` is never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Annotated
+
+from pydantic import BeforeValidator
+
+from automl_vision.policies.base import Decision
+from automl_vision.policies.common import (
+    count_better,
+    fmt,
+    is_evaluation_point,
+    kth_best,
+    ordinal,
+    schedule_points,
+)
+from automl_vision.policies.model import Count, NonNegativeCount, PolicyModel, integer
+from automl_vision.trial import PrimaryMetricGoal
+
+__all__ = ["TruncationSelectionPolicy", "truncation_count"]
+
+
+def _percentage(value: object) -> int:
+    try:
+        number = integer(value, 1)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 99:
+        raise ValueError(f"must be an integer in [1, 99], got {value!r}")
+    return number
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return value
+
+
+Percentage = Annotated[int, BeforeValidator(_percentage)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+def truncation_count(trials: int, truncation_percentage: int) -> int:
+    """How many of ``trials`` are cut: ``floor(trials * truncation_percentage / 100)``."""
+    return trials * truncation_percentage // 100
+
+
+class TruncationSelectionPolicy(PolicyModel):
+    """Stop the lowest ``truncation_percentage`` % of trials at each evaluation point."""
+
+    type_name = "truncation_selection"
+
+    truncation_percentage: Percentage
+    evaluation_interval: Count = 1
+    delay_evaluation: NonNegativeCount = 0
+    exclude_finished_jobs: Flag = False
+
+    def __init__(
+        self,
+        truncation_percentage: int,
+        evaluation_interval: int = 1,
+        delay_evaluation: int = 0,
+        exclude_finished_jobs: bool = False,
+    ) -> None:
+        super().__init__(
+            truncation_percentage=truncation_percentage,
+            evaluation_interval=evaluation_interval,
+            delay_evaluation=delay_evaluation,
+            exclude_finished_jobs=exclude_finished_jobs,
+        )
+
+    def evaluation_points(self, max_reports: int) -> list[int]:
+        return schedule_points(max_reports, self.evaluation_interval, self.delay_evaluation)
+
+    def _decide(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+    ) -> Decision:
+        if not is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation):
+            return Decision(
+                False,
+                f"report {n} is not an evaluation point (evaluation_interval="
+                f"{self.evaluation_interval}, delay_evaluation={self.delay_evaluation})",
+            )
+        value = float(history[trial_id][n - 1])
+        if math.isnan(value):
+            return Decision(True, f"stopped at report {n}: the value is NaN")
+        excluded = set(finished) if self.exclude_finished_jobs else set()
+        excluded.discard(trial_id)
+        at_n = [
+            float(values[n - 1])
+            for other, values in history.items()
+            if len(values) >= n and other not in excluded
+        ]
+        m = len(at_n)
+        k = truncation_count(m, self.truncation_percentage)
+        pool = f"{m} trial{'s' if m != 1 else ''} at report {n}"
+        if k == 0:
+            return Decision(
+                False,
+                f"report {n}: {self.truncation_percentage}% of {pool} rounds down to 0 to stop",
+            )
+        cutoff = kth_best(at_n, m - k, goal)
+        better = count_better(value, at_n, goal)
+        where = (
+            f"cut-off = the {ordinal(m - k)} best of {pool}; "
+            f"the lowest {self.truncation_percentage}% = {k} trial{'s' if k != 1 else ''} stop"
+        )
+        if better >= m - k:
+            return Decision(
+                True, f"stopped at report {n}: {fmt(value)} is worse than {fmt(cutoff)} ({where})"
+            )
+        return Decision(
+            False, f"report {n}: {fmt(value)} is not worse than {fmt(cutoff)} ({where})"
+        )

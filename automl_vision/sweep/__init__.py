@@ -1,0 +1,28 @@
+"""Sweeps: the scheduler loop, executors, stop criteria, ``optimize`` (and ``tune``).
+
+Importing this package does not import torch; training executors import it when used.
+"""
+
+from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
+from automl_vision.sweep.executors import Executor, FunctionExecutor, TrialOutcome
+from automl_vision.sweep.optimize import OptimizeResult, best_trial, optimize
+from automl_vision.sweep.scheduler import Scheduler, SweepObserver, SweepOutcome
+from automl_vision.sweep.simulated import SimulatedExecutor, load_learning_curves
+
+__all__ = [
+    "Executor",
+    "FunctionExecutor",
+    "MaxConsecutiveFailures",
+    "NoImprovement",
+    "OptimizeResult",
+    "Scheduler",
+    "SimulatedExecutor",
+    "SweepObserver",
+    "SweepOutcome",
+    "TargetValue",
+    "Timeout",
+    "TrialOutcome",
+    "best_trial",
+    "load_learning_curves",
+    "optimize",
+]

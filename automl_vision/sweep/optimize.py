@@ -1,0 +1,142 @@
+"""``optimize``: tune any black-box function with the samplers and policies of a sweep."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from automl_vision.policies.base import EarlyTerminationPolicy
+from automl_vision.sampling.base import Sampler
+from automl_vision.sweep.criteria import StopCriterion, Timeout
+from automl_vision.sweep.executors import FunctionExecutor
+from automl_vision.sweep.scheduler import Scheduler, SweepObserver
+from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+
+__all__ = ["OptimizeResult", "best_trial", "optimize"]
+
+
+def best_trial(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> Trial | None:
+    """The best trial with a value (COMPLETED or STOPPED); ties go to the earlier trial."""
+    best: Trial | None = None
+    for t in trials:
+        if t.status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+            continue
+        if t.value is None or math.isnan(t.value):
+            continue
+        if best is None or goal.is_better(t.value, best.value):  # type: ignore[arg-type]
+            best = t
+    return best
+
+
+@dataclass
+class OptimizeResult:
+    """What ``optimize`` found: the best trial and every trial, in the order they started."""
+
+    trials: list[Trial]
+    goal: PrimaryMetricGoal
+    end_reason: str
+
+    @property
+    def best_trial(self) -> Trial:
+        best = best_trial(self.trials, self.goal)
+        if best is None:
+            errors = {t.error for t in self.trials if t.error}
+            raise ValueError(
+                f"no trial produced a value ({len(self.trials)} trials"
+                + (f"; errors: {'; '.join(sorted(errors))[:500]}" if errors else "")
+                + ")"
+            )
+        return best
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    def __repr__(self) -> str:
+        done = sum(t.status is TrialStatus.COMPLETED for t in self.trials)
+        stopped = sum(t.status is TrialStatus.STOPPED for t in self.trials)
+        failed = sum(t.status is TrialStatus.FAILED for t in self.trials)
+        best = best_trial(self.trials, self.goal)
+        shown = f"best_value={best.value:.6g}, best_params={best.params}" if best else "no value"
+        return (
+            f"OptimizeResult({len(self.trials)} trials: {done} completed, {stopped} stopped, "
+            f"{failed} failed; {shown}; ended: {self.end_reason})"
+        )
+
+
+def _sampler(sampling: Any, parameter_space: Any, seed: int) -> Sampler:
+    if isinstance(sampling, Sampler):
+        return sampling
+    from automl_vision.sampling import create_sampler
+
+    return create_sampler(sampling, parameter_space, seed=seed)
+
+
+def _policy(policy: Any) -> EarlyTerminationPolicy | None:
+    if policy is None or isinstance(policy, EarlyTerminationPolicy):
+        return policy
+    if isinstance(policy, Mapping):
+        from automl_vision.policies import policy_from_dict
+
+        return policy_from_dict(policy)
+    raise ValueError(
+        f"policy must be an early-termination policy (e.g. BanditPolicy(...)) or a mapping "
+        f"with a 'type' key, got {policy!r}"
+    )
+
+
+def optimize(
+    objective: Callable[..., float],
+    parameter_space: Any,
+    *,
+    sampling: str | Sampler = "random",
+    max_trials: int | None = None,
+    goal: PrimaryMetricGoal | str = PrimaryMetricGoal.MAXIMIZE,
+    seed: int = 0,
+    policy: EarlyTerminationPolicy | Mapping[str, Any] | None = None,
+    max_concurrent_trials: int = 1,
+    timeout: float | None = None,
+    criteria: Sequence[StopCriterion] = (),
+    observers: Sequence[SweepObserver] = (),
+) -> OptimizeResult:
+    """Tune ``objective`` over ``parameter_space``.
+
+    ``objective(params) -> float``, or ``objective(params, report) -> float`` where
+    ``report(step, value) -> bool`` feeds the early-termination ``policy`` and answers True
+    when the trial should stop now (a stopped trial keeps its last reported value). An
+    objective that raises or returns NaN fails its trial; the sweep goes on.
+
+    ``parameter_space``: an ``ImageClassificationSearchSpace``, a list of them, or a plain
+    ``dict`` of fixed values and distributions. ``sampling``: ``"random"``, ``"sobol"``,
+    ``"grid"``, ``"bayesian"`` or a ``Sampler``. ``max_trials`` defaults to the grid size for
+    grid sampling and is required otherwise. ``timeout`` is in seconds.
+    """
+    goal = PrimaryMetricGoal.parse(goal)
+    sampler = _sampler(sampling, parameter_space, seed)
+    if max_trials is None:
+        if sampler.size is None:
+            raise ValueError("max_trials is required unless the sampler is a finite grid")
+        max_trials = sampler.size
+    stop_criteria = list(criteria)
+    if timeout is not None:
+        stop_criteria.append(Timeout(float(timeout)))
+    executor = FunctionExecutor.for_objective(objective, capacity=max_concurrent_trials)
+    scheduler = Scheduler(
+        sampler,
+        executor,
+        goal=goal,
+        max_trials=max_trials,
+        policy=_policy(policy),
+        criteria=stop_criteria,
+        observers=observers,
+    )
+    outcome = scheduler.run()
+    return OptimizeResult(outcome.trials, goal, outcome.end_reason)

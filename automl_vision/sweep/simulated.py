@@ -1,0 +1,123 @@
+"""Replay recorded learning curves as if they were training runs, in simulated time.
+
+The same scheduler and policies that drive real training drive this executor, so early
+termination can be benchmarked on real curves without training anything (DESIGN.md §9).
+Each trial's ``params[curve_param]`` names the curve (a row index); its epochs take a random
+simulated duration, so concurrent trials report in a random, seeded, interleaved order.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from automl_vision.sweep.executors import Executor, TrialOutcome
+from automl_vision.trial import Trial, TrialStatus
+
+__all__ = ["SimulatedExecutor", "load_learning_curves"]
+
+
+def load_learning_curves(path: str | Path, prefix: str = "acc_") -> np.ndarray:
+    """Rows of a CSV whose ``acc_*`` columns are per-epoch values -> (n_curves, n_epochs)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"learning-curve file {str(path)!r} does not exist")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns = [c for c in reader.fieldnames or [] if c.startswith(prefix)]
+        if not columns:
+            raise ValueError(f"{path}: no columns starting with {prefix!r}")
+        rows = [[float(row[c]) for c in columns] for row in reader]
+    return np.asarray(rows, dtype=float)
+
+
+class SimulatedExecutor(Executor):
+    """Replays ``curves[i]`` (values per epoch) for a trial whose ``params[curve_param] == i``.
+
+    ``epoch_seconds`` gives each curve's duration per epoch; by default every trial draws one
+    from a log-normal distribution (median 1 s, seeded by ``seed`` and the trial index), which
+    makes arrival order random but reproducible.
+    """
+
+    def __init__(
+        self,
+        curves: Sequence[Sequence[float]] | np.ndarray,
+        *,
+        capacity: int = 4,
+        seed: int = 0,
+        epoch_seconds: Sequence[float] | None = None,
+        metric: str = "accuracy",
+        curve_param: str = "curve",
+        spread: float = 0.5,
+    ) -> None:
+        super().__init__()
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self.curves = [list(map(float, c)) for c in curves]
+        self.capacity = capacity
+        self.seed = seed
+        self.epoch_seconds = None if epoch_seconds is None else list(map(float, epoch_seconds))
+        self.metric = metric
+        self.curve_param = curve_param
+        self.spread = spread
+        self._clock = 0.0
+        self._events: list[tuple[float, int, str, int]] = []  # (time, trial index, id, epoch)
+        self._active: dict[str, tuple[int, float]] = {}  # trial id -> (curve, seconds/epoch)
+        self._stopped: list[str] = []  # hard-stopped, outcome not yet returned
+        self.epochs_run = 0
+
+    def now(self) -> float:
+        return self._clock
+
+    @property
+    def running(self) -> int:
+        return len(self._active)
+
+    def start(self, trial: Trial) -> None:
+        curve = int(trial.params[self.curve_param])
+        if not 0 <= curve < len(self.curves):
+            raise ValueError(
+                f"{self.curve_param}={curve} is not a curve index (0..{len(self.curves) - 1})"
+            )
+        if self.epoch_seconds is not None:
+            seconds = self.epoch_seconds[curve]
+        else:
+            rng = np.random.default_rng([self.seed, trial.index])
+            seconds = float(rng.lognormal(0.0, self.spread))
+        self._active[trial.trial_id] = (curve, seconds)
+        heapq.heappush(self._events, (self._clock + seconds, trial.index, trial.trial_id, 1))
+
+    def stop(self, trial_id: str) -> None:
+        if trial_id in self._active:
+            del self._active[trial_id]
+            self._stopped.append(trial_id)
+
+    def _drain_stopped(self) -> list[TrialOutcome]:
+        outcomes = [TrialOutcome(t, TrialStatus.STOPPED) for t in self._stopped]
+        self._stopped = []
+        return outcomes
+
+    def wait(self) -> list[TrialOutcome]:
+        outcomes = self._drain_stopped()
+        while not outcomes and self._events:
+            when, index, trial_id, epoch = heapq.heappop(self._events)
+            if trial_id not in self._active:
+                continue
+            self._clock = max(self._clock, when)
+            curve, seconds = self._active[trial_id]
+            values = self.curves[curve]
+            self.epochs_run += 1
+            stop = self.report(trial_id, epoch, {self.metric: values[epoch - 1]})
+            if trial_id in self._active:  # not hard-stopped while reporting
+                if stop or epoch == len(values):
+                    del self._active[trial_id]
+                    status = TrialStatus.STOPPED if stop else TrialStatus.COMPLETED
+                    outcomes.append(TrialOutcome(trial_id, status, value=values[epoch - 1]))
+                else:
+                    heapq.heappush(self._events, (when + seconds, index, trial_id, epoch + 1))
+            outcomes += self._drain_stopped()
+        return outcomes

@@ -1,0 +1,278 @@
+"""One SQLite file per sweep: append-only records of trials, attempts, reports and events.
+
+Only the scheduler's process writes (DESIGN.md §9), so SQLite never sees two writers; WAL mode
+lets ``automl-vision status`` read while a sweep runs, and every record is committed as it
+happens, so a killed sweep loses nothing it had recorded. The state of every trial is rebuilt
+by reading the records back (``load_trials``): a trial whose latest attempt has no end record
+was RUNNING when the sweep died, and a resumed sweep runs it again as a new attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from automl_vision.policies.base import Decision
+from automl_vision.sweep.scheduler import SweepObserver
+from automl_vision.trial import Report, Trial, TrialStatus
+
+__all__ = ["SweepStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_index INTEGER PRIMARY KEY,
+    trial_id TEXT NOT NULL UNIQUE,
+    space_index INTEGER NOT NULL,
+    params TEXT NOT NULL,          -- JSON, active parameters only
+    inactive TEXT NOT NULL,        -- JSON list of the space's fields inactive for these params
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attempts (
+    trial_index INTEGER NOT NULL REFERENCES trials(trial_index),
+    attempt INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT,                   -- NULL while running; COMPLETED / STOPPED / FAILED
+    value REAL,
+    error TEXT,
+    stop_reason TEXT,
+    artifacts TEXT,                -- JSON: checkpoint path, metrics, notes
+    PRIMARY KEY (trial_index, attempt)
+);
+CREATE TABLE IF NOT EXISTS reports (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    trial_index INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    value REAL,
+    metrics TEXT NOT NULL,         -- JSON
+    stop INTEGER NOT NULL,         -- the policy's decision on this report
+    reason TEXT NOT NULL,
+    time REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    kind TEXT NOT NULL,            -- sweep_started, sweep_resumed, sweep_finished, note
+    message TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS trial_status AS
+    SELECT t.trial_index, t.trial_id, a.attempt, COALESCE(a.status, 'RUNNING') AS status,
+           a.value, a.error, a.stop_reason, a.started_at, a.finished_at, t.params
+    FROM trials t JOIN attempts a ON a.trial_index = t.trial_index
+    WHERE a.attempt = (SELECT MAX(attempt) FROM attempts b WHERE b.trial_index = t.trial_index);
+"""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+class SweepStore(SweepObserver):
+    """The sweep's SQLite file. Use as an observer of the ``Scheduler``."""
+
+    FILENAME = "sweep.db"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    @classmethod
+    def exists(cls, path: str | Path) -> bool:
+        return Path(path).is_file()
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> SweepStore:
+        """Open an existing store without creating anything (for status/report)."""
+        if not Path(path).is_file():
+            raise ValueError(f"no sweep store at {str(path)!r}")
+        return cls(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- meta --------------------------------------------------------------------------------
+    def set_meta(self, values: Mapping[str, Any]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(k, _json(v)) for k, v in values.items()],
+            )
+
+    def meta(self) -> dict[str, Any]:
+        rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {k: json.loads(v) for k, v in rows}
+
+    def log(self, kind: str, message: str) -> None:
+        self._db.execute(
+            "INSERT INTO events (time, kind, message) VALUES (?, ?, ?)",
+            (time.time(), kind, message),
+        )
+
+    def events(self) -> list[tuple[float, str, str]]:
+        return self._db.execute("SELECT time, kind, message FROM events ORDER BY seq").fetchall()
+
+    # -- observer hooks (the scheduler's thread) ----------------------------------------------
+    def trial_started(self, trial: Trial) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO trials VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    trial.index,
+                    trial.trial_id,
+                    trial.space_index,
+                    _json(trial.params),
+                    _json(sorted(trial.inactive)),
+                    time.time(),
+                ),
+            )
+            (attempt,) = db.execute(
+                "SELECT COALESCE(MAX(attempt), 0) + 1 FROM attempts WHERE trial_index = ?",
+                (trial.index,),
+            ).fetchone()
+            db.execute(
+                "INSERT INTO attempts (trial_index, attempt, started_at) VALUES (?, ?, ?)",
+                (trial.index, attempt, trial.started_at or time.time()),
+            )
+
+    def _attempt(self, trial_index: int) -> int:
+        (attempt,) = self._db.execute(
+            "SELECT MAX(attempt) FROM attempts WHERE trial_index = ?", (trial_index,)
+        ).fetchone()
+        return int(attempt)
+
+    def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
+        self._db.execute(
+            "INSERT INTO reports (trial_index, attempt, step, value, metrics, stop, reason, time) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                trial.index,
+                self._attempt(trial.index),
+                report.step,
+                _num(report.value),
+                _json(dict(report.metrics)),
+                int(decision.stop),
+                decision.reason,
+                time.time(),
+            ),
+        )
+
+    def trial_finished(self, trial: Trial) -> None:
+        self._db.execute(
+            "UPDATE attempts SET finished_at = ?, status = ?, value = ?, error = ?, "
+            "stop_reason = ?, artifacts = ? WHERE trial_index = ? AND attempt = ?",
+            (
+                trial.finished_at or time.time(),
+                trial.status.value,
+                _num(trial.value),
+                trial.error,
+                trial.stop_reason,
+                _json(trial.artifacts),
+                trial.index,
+                self._attempt(trial.index),
+            ),
+        )
+
+    def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
+        self.log("sweep_finished", reason)
+
+    # -- reading back ------------------------------------------------------------------------
+    def load_trials(self) -> list[Trial]:
+        """Every trial as of its latest attempt; an unfinished attempt reads as QUEUED."""
+        trials: list[Trial] = []
+        rows = self._db.execute(
+            "SELECT t.trial_index, t.trial_id, t.space_index, t.params, t.inactive, a.attempt, "
+            "a.started_at, a.finished_at, a.status, a.value, a.error, a.stop_reason, a.artifacts "
+            "FROM trials t JOIN attempts a ON a.trial_index = t.trial_index "
+            "WHERE a.attempt = "
+            "(SELECT MAX(attempt) FROM attempts b WHERE b.trial_index = t.trial_index) "
+            "ORDER BY t.trial_index"
+        ).fetchall()
+        for (
+            index,
+            trial_id,
+            space,
+            params,
+            inactive,
+            attempt,
+            start,
+            end,
+            status,
+            value,
+            error,
+            reason,
+            art,
+        ) in rows:
+            trial = Trial(
+                index=index,
+                params=json.loads(params),
+                space_index=space,
+                status=TrialStatus(status) if status else TrialStatus.QUEUED,
+                value=value,
+                error=error,
+                stop_reason=reason,
+                inactive=frozenset(json.loads(inactive)),
+                started_at=start,
+                finished_at=end,
+                trial_id=trial_id,
+            )
+            if status:
+                trial.reports = self.reports(index, attempt)
+                trial.artifacts = json.loads(art) if art else {}
+            trials.append(trial)
+        return trials
+
+    def reports(self, trial_index: int, attempt: int | None = None) -> list[Report]:
+        attempt = self._attempt(trial_index) if attempt is None else attempt
+        rows = self._db.execute(
+            "SELECT step, value, metrics FROM reports "
+            "WHERE trial_index = ? AND attempt = ? ORDER BY seq",
+            (trial_index, attempt),
+        ).fetchall()
+        return [Report(step, math.nan if v is None else v, json.loads(m)) for step, v, m in rows]
+
+    def attempt_counts(self) -> dict[int, int]:
+        """trial index -> how many times it was started (tests assert no completed trial re-ran)."""
+        rows = self._db.execute("SELECT trial_index, COUNT(*) FROM attempts GROUP BY trial_index")
+        return dict(rows.fetchall())
+
+    def decisions(self) -> list[tuple[str, int, bool, str]]:
+        """(trial id, step, stop, reason) of every report, in order."""
+        rows = self._db.execute(
+            "SELECT t.trial_id, r.step, r.stop, r.reason FROM reports r "
+            "JOIN trials t ON t.trial_index = r.trial_index ORDER BY r.seq"
+        ).fetchall()
+        return [(tid, step, bool(stop), reason) for tid, step, stop, reason in rows]

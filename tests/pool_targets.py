@@ -1,0 +1,31 @@
+"""Trial functions for the process-pool tests (importable by spawned workers)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from automl_vision.sweep.executors import TrialResult
+
+
+def curve(params, report, context):
+    """Reports ``params['rate'] * step`` for 4 steps; returns a TrialResult with the slot."""
+    value = 0.0
+    for step in range(1, 5):
+        value = params["rate"] * step
+        if report(step, {"accuracy": value, "loss": 1 - value}):
+            break
+    print(f"trial {context.trial_id} done")
+    return TrialResult(value, {"accuracy": value}, {"devices": os.environ["CUDA_VISIBLE_DEVICES"]})
+
+
+def misbehave(params, report, context):
+    kind = params["kind"]
+    report(1, {"accuracy": 0.5})
+    if kind == "raise":
+        raise RuntimeError("bad trial")
+    if kind == "die":
+        os._exit(3)
+    if kind == "hang":
+        time.sleep(60)
+    return 0.9

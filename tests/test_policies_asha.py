@@ -1,0 +1,189 @@
+"""HyperbandPolicy: ASHA rungs and promotion with eta = 3, Hyperband bracket assignment."""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import pytest
+
+from automl_vision.policies import HyperbandPolicy, PrimaryMetricGoal
+from automl_vision.policies.asha import (
+    bracket_sequence,
+    bracket_weights,
+    promotion_count,
+    rung_schedule,
+)
+
+MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
+
+
+@pytest.mark.parametrize(
+    ("policy", "max_reports", "rungs"),
+    [
+        (HyperbandPolicy(), 30, [1, 3, 9, 27]),
+        (HyperbandPolicy(1, 27), 30, [1, 3, 9]),  # max_resource itself is not a rung
+        (HyperbandPolicy(1, 28), 30, [1, 3, 9, 27]),
+        (HyperbandPolicy(1, 20, 3), 20, [1, 3, 9]),
+        (HyperbandPolicy(2, None, 2), 20, [2, 4, 8, 16]),
+        (HyperbandPolicy(3, 100, 4), 100, [3, 12, 48]),
+        (HyperbandPolicy(5, 5), 10, []),  # min_resource == max_resource: nothing to stop
+        (HyperbandPolicy(1, 27, 3, 3), 30, [1, 3, 9]),  # union over brackets
+    ],
+)
+def test_rungs(policy, max_reports, rungs) -> None:
+    assert policy.evaluation_points(max_reports) == rungs
+
+
+def test_rungs_per_bracket() -> None:
+    policy = HyperbandPolicy(1, 27, 3, 3)
+    assert [policy.rungs(b) for b in range(3)] == [[1, 3, 9], [3, 9], [9]]
+    assert [policy.bracket_min_resource(b) for b in range(3)] == [1, 3, 9]
+    assert HyperbandPolicy(1, 81, 3, 4).rungs(3) == [27]
+    assert HyperbandPolicy(1, 9, 3, 3).rungs(2) == []  # Hyperband's last bracket: no stopping
+    assert rung_schedule(1, 3, None, 10) == [1, 3, 9]
+    with pytest.raises(ValueError, match="bracket must be in"):
+        policy.rungs(3)
+    with pytest.raises(ValueError, match="max_reports"):
+        HyperbandPolicy().rungs(0)
+
+
+@pytest.mark.parametrize(
+    ("reached", "eta", "kept"),
+    [(1, 3, 1), (2, 3, 1), (3, 3, 1), (5, 3, 1), (6, 3, 2), (8, 3, 2), (9, 3, 3), (4, 2, 2),
+     (27, 3, 9)],
+)  # fmt: skip
+def test_promotion_count(reached, eta, kept) -> None:
+    assert promotion_count(reached, eta) == kept
+
+
+# Trials reach rung 1 one after another (eta = 3): (value at report 1, continues?)
+#   t0 0.50 alone                     -> top max(1, 1//3)=1: continues
+#   t1 0.40, 1 of 2 better            -> k=1: stops
+#   t2 0.60, best of 3                -> k=1: continues
+#   t3 0.55, 0.60 better              -> k=1 (4//3): stops
+#   t4 0.52, two better               -> k=1: stops
+#   t5 0.58, only 0.60 better         -> k=2 (6//3): continues
+#   t6 0.56, 0.60 and 0.58 better     -> k=2: stops
+#   t7 0.59, 0.60 better              -> k=2: continues
+#   t8 0.65, best                     -> k=3: continues
+ARRIVALS = [0.50, 0.40, 0.60, 0.55, 0.52, 0.58, 0.56, 0.59, 0.65]
+CONTINUES = [True, False, True, False, False, True, False, True, True]
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+def test_asha_promotion_at_rung_one(goal) -> None:
+    policy = HyperbandPolicy(1, 27, 3)
+    history: dict[str, list[float]] = {}
+    got = []
+    for i, value in enumerate(ARRIVALS):
+        trial = f"trial_{i:04d}"
+        history[trial] = [value if goal is MAX else 1.0 - value]
+        got.append(not policy.should_stop(trial, history, goal))
+    assert got == CONTINUES
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+def test_asha_rung_three_compares_values_at_report_three(goal) -> None:
+    def g(values):
+        return values if goal is MAX else [1.0 - v for v in values]
+
+    policy = HyperbandPolicy(1, 27, 3)
+    history = {
+        # a is at report 9 now; at report 3 it had 0.60 (its later 0.99 must not be used)
+        "a": g([0.5, 0.55, 0.60, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99]),
+        "b": g([0.4, 0.50, 0.62]),
+        "short": g([0.9, 0.9]),  # has not reached rung 3: not counted
+        "t": g([0.6, 0.61, 0.61]),
+    }
+    # rung 3: a 0.60, b 0.62, t 0.61 -> k = max(1, 3 // 3) = 1, b is better: t stops
+    assert policy.should_stop("t", history, goal)
+    # between rungs (reports 2, 4..8) nothing stops, however bad
+    for n in (2, 4, 5, 6, 7, 8):
+        assert not policy.should_stop("t", {**history, "t": g([0.0] * n)}, goal)
+    # with 6 trials at rung 3, k = max(1, 6 // 3) = 2 and t (2nd best) continues
+    more = {f"x{i}": g([0.1, 0.1, 0.1]) for i in range(3)}
+    assert not policy.should_stop("t", {**history, **more}, goal)
+    assert "cut-off = the 2nd best of 6 trials at report 3" in (
+        policy.decide("t", {**history, **more}, goal).reason
+    )
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+def test_ties_at_a_rung_continue(goal) -> None:
+    history = {"a": [0.5], "b": [0.5], "t": [0.5]}
+    assert not HyperbandPolicy().should_stop("t", history, goal)
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+def test_nan_at_a_rung_stops_and_ranks_last(goal) -> None:
+    policy = HyperbandPolicy()
+    assert policy.should_stop("t", {"a": [0.5], "t": [math.nan]}, goal)
+    assert not policy.should_stop("t", {"t": [0.5, math.nan]}, goal)  # report 2 is no rung
+    # a NaN at the rung is never better: t is the best of 2
+    assert not policy.should_stop("t", {"a": [math.nan], "t": [0.1]}, goal)
+
+
+def test_max_resource_is_not_a_rung() -> None:
+    policy = HyperbandPolicy(1, 9)
+    history = {"a": [0.9] * 9, "t": [0.1] * 9}
+    assert not policy.should_stop("t", history, MAX)
+    assert HyperbandPolicy(1, 10).should_stop("t", history, MAX)
+
+
+def test_trials_shorter_than_a_rung_are_never_judged_there() -> None:
+    policy = HyperbandPolicy(3, None, 3)
+    history = {"a": [0.9] * 5, "t": [0.1, 0.1]}
+    assert not policy.should_stop("t", history, MAX)
+    assert policy.should_stop("t", {**history, "t": [0.1] * 3}, MAX)
+
+
+# -- Hyperband bracket assignment --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("brackets", "eta", "weights", "sequence"),
+    [
+        (1, 3, [1], (0,)),
+        (2, 3, [3, 2], (0, 1, 0, 1, 0)),
+        (2, 2, [2, 2], (0, 1, 0, 1)),
+        (3, 3, [9, 5, 3], (0, 1, 0, 2, 0, 1, 0, 0, 1, 2, 0, 1, 0, 0, 2, 1, 0)),
+        (4, 3, [27, 12, 6, 4], None),
+    ],
+)
+def test_bracket_weights_and_sequence(brackets, eta, weights, sequence) -> None:
+    assert bracket_weights(brackets, eta) == weights
+    got = bracket_sequence(brackets, eta)
+    assert [got.count(b) for b in range(brackets)] == weights
+    if sequence is not None:
+        assert got == sequence
+
+
+def test_bracket_of_a_trial() -> None:
+    policy = HyperbandPolicy(1, 27, 3, 3)
+    expected = (0, 1, 0, 2, 0, 1, 0, 0, 1, 2, 0, 1, 0, 0, 2, 1, 0)
+    assert [policy.bracket_of(f"trial_{i:04d}") for i in range(34)] == list(expected * 2)
+    assert policy.bracket_of("7") == expected[7]
+    assert policy.bracket_of("run-3") == expected[3]
+    crc = zlib.crc32(b"alpha") % len(expected)
+    assert policy.bracket_of("alpha") == expected[crc]
+    assert HyperbandPolicy().bracket_of("anything") == 0
+    assert policy.bracket_of(3) == expected[3]  # type: ignore[arg-type]  # non-str ids work too
+
+
+def test_brackets_have_their_own_rungs_and_peers() -> None:
+    policy = HyperbandPolicy(1, 27, 3, 3)  # trial_0000/0002 in bracket 0, trial_0001 in 1
+    history = {"trial_0000": [0.9] * 3, "trial_0002": [0.8] * 3, "trial_0001": [0.1]}
+    # bracket 1 starts at 3: report 1 is not a rung for trial_0001
+    assert not policy.should_stop("trial_0001", history, MAX)
+    # at report 3 it is alone in bracket 1, so it continues although it is the worst overall
+    history["trial_0001"] = [0.1] * 3
+    assert not policy.should_stop("trial_0001", history, MAX)
+    assert "bracket 1" in policy.decide("trial_0001", history, MAX).reason
+    # trial_0002 is compared with trial_0000 only: 1 of 2 better, k = 1 -> stops
+    assert policy.should_stop("trial_0002", history, MAX)
+    # trial_0003 is in bracket 2 (first rung 9): not judged at 1 or 3
+    history["trial_0003"] = [0.0] * 3
+    assert not policy.should_stop("trial_0003", history, MAX)
+    history["trial_0009"] = [0.5] * 9  # also bracket 2
+    history["trial_0003"] = [0.0] * 9
+    assert policy.should_stop("trial_0003", history, MIN) is False
+    assert policy.should_stop("trial_0003", history, MAX)

@@ -1,0 +1,55 @@
+"""The process pool: worker per slot, reports over pipes, crashes and timeouts fail only the trial."""
+
+from __future__ import annotations
+
+from pool_targets import curve, misbehave
+
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.sampling.fixed import FixedConfigurations
+from automl_vision.sweep import Scheduler
+from automl_vision.sweep.pool import ProcessPoolExecutor
+from automl_vision.trial import TrialStatus
+
+
+class StopSlow(EarlyTerminationPolicy):
+    def decide(self, trial_id, history, goal, finished=()):
+        values = history[trial_id]
+        return Decision(len(values) >= 2 and values[-1] < 0.3, "slow")
+
+
+def test_pool_runs_trials_on_their_slots_and_applies_the_policy(tmp_path) -> None:
+    configs = [{"rate": r} for r in (0.05, 0.2, 0.1, 0.25)]
+    executor = ProcessPoolExecutor(curve, slots=["0", "1"], output_dir=tmp_path)
+    outcome = Scheduler(
+        FixedConfigurations(configs),
+        executor,
+        max_trials=4,
+        policy=StopSlow(),
+        primary_metric="accuracy",
+    ).run()
+    by_rate = {t.params["rate"]: t for t in outcome.trials}
+    assert by_rate[0.05].status is TrialStatus.STOPPED and len(by_rate[0.05].reports) == 2
+    assert by_rate[0.1].status is TrialStatus.STOPPED and by_rate[0.1].value == 0.2
+    assert by_rate[0.2].status is TrialStatus.COMPLETED and by_rate[0.2].value == 0.8
+    assert by_rate[0.25].status is TrialStatus.COMPLETED and by_rate[0.25].value == 1.0
+    assert {t.artifacts["devices"] for t in outcome.trials} == {"0", "1"}
+    assert by_rate[0.2].artifacts["metrics"] == {"accuracy": 0.8}
+    log = tmp_path / "trials" / by_rate[0.2].trial_id / "log.txt"
+    assert f"trial {by_rate[0.2].trial_id} done" in log.read_text()
+
+
+def test_crashes_deaths_and_timeouts_fail_only_their_trial(tmp_path) -> None:
+    configs = [{"kind": k} for k in ("raise", "die", "ok", "hang", "ok2")]
+    executor = ProcessPoolExecutor(misbehave, slots=["", ""], output_dir=tmp_path, trial_timeout=4)
+    outcome = Scheduler(
+        FixedConfigurations(configs), executor, max_trials=5, primary_metric="accuracy"
+    ).run()
+    by_kind = {t.params["kind"]: t for t in outcome.trials}
+    assert by_kind["raise"].status is TrialStatus.FAILED
+    assert by_kind["raise"].error == "RuntimeError: bad trial"
+    assert by_kind["die"].status is TrialStatus.FAILED
+    assert "the trial's process died (exit code 3)" in by_kind["die"].error
+    assert by_kind["hang"].status is TrialStatus.FAILED
+    assert "exceeded its time limit of 4 s" in by_kind["hang"].error
+    assert by_kind["ok"].status is TrialStatus.COMPLETED and by_kind["ok"].value == 0.9
+    assert by_kind["ok2"].status is TrialStatus.COMPLETED

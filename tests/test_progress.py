@@ -1,0 +1,60 @@
+"""The progress display shows counts, the best so far and why trials stopped."""
+
+from __future__ import annotations
+
+import io
+
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.sampling.fixed import FixedConfigurations
+from automl_vision.sweep import Scheduler, SimulatedExecutor
+from automl_vision.sweep.progress import ProgressDisplay
+from automl_vision.trial import PrimaryMetricGoal
+
+CURVES = [[0.1, 0.2, 0.3], [0.5, 0.6, 0.7], [0.2, 0.25, 0.3], [0.6, 0.7, 0.9]]
+
+
+class StopLow(EarlyTerminationPolicy):
+    def decide(self, trial_id, history, goal, finished=()):
+        v = history[trial_id][-1]
+        return Decision(v < 0.2, f"stopped at report {len(history[trial_id])}: {v} < 0.2")
+
+
+def run(live: bool) -> str:
+    stream = io.StringIO()
+    display = ProgressDisplay(
+        max_trials=4,
+        concurrency=2,
+        goal=PrimaryMetricGoal.MAXIMIZE,
+        metric="accuracy",
+        stream=stream,
+        live=live,
+    )
+    Scheduler(
+        FixedConfigurations([{"curve": i} for i in range(4)]),
+        SimulatedExecutor(CURVES, capacity=2),
+        max_trials=4,
+        policy=StopLow(),
+        primary_metric="accuracy",
+        observers=[display],
+    ).run()
+    return stream.getvalue()
+
+
+def test_log_mode_prints_one_line_per_trial_with_reasons() -> None:
+    out = run(live=False)
+    lines = out.strip().splitlines()
+    assert any(
+        "trial_0000 STOPPED accuracy=0.1000 — stopped at report 1: 0.1 < 0.2" in line
+        for line in lines
+    )
+    assert any("trial_0003 COMPLETED accuracy=0.9000" in line for line in lines)
+    assert lines[-1].startswith("sweep ended: max_trials reached (4)")
+
+
+def test_live_mode_redraws_a_status_line() -> None:
+    out = run(live=True)
+    last = out.split("\r\033[K")[-1]
+    assert (
+        "trials 4/4 · running 0 · completed 3 · stopped 1 · failed 0 · best accuracy 0.9000 (trial_0003)"
+        in last
+    )
