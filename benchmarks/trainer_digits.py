@@ -87,10 +87,11 @@ def main() -> None:
         for model, crop in models:
             row = run(model, crop, args.epochs, root, Path(folder) / "cache")
             ok = row["accuracy"] >= TARGET_ACCURACY and row["to_target"] <= TARGET_SECONDS
+            verdict = "meets" if ok else "misses"
             print(
                 f"{row['model']:<20}{row['crop']:>5}{row['accuracy']:>10.4f}"
                 f"{row['to_target']:>10.1f}{row['total']:>11.1f}{row['img_s']:>8.0f}  "
-                f"{'meets' if ok else 'misses'} >= {TARGET_ACCURACY:.0%} in <= {TARGET_SECONDS:.0f} s"
+                f"{verdict} >= {TARGET_ACCURACY:.0%} in <= {TARGET_SECONDS:.0f} s"
             )
 
 

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from test_import_rule import loaded_after
 
+PACKAGE = Path(__file__).resolve().parents[1] / "automl_vision"
 
-def test_training_does_not_import_the_sweep() -> None:
+
+def _imported_modules(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+    return names
+
+
+def test_training_and_data_sources_never_import_the_sweep() -> None:
+    for package in ("training", "data"):
+        imported = _imported_modules(PACKAGE / package)
+        assert not {m for m in imported if m.startswith("automl_vision.sweep")}, package
+
+
+def test_importing_the_trainer_loads_no_sweep_module_of_its_own() -> None:
+    base = loaded_after("import automl_vision")
     loaded = loaded_after("import automl_vision.training\nimport automl_vision.training.export")
     assert "torch" in loaded
-    assert not {m for m in loaded if m.startswith("automl_vision.sweep")}
+    assert not {m for m in loaded - base if m.startswith("automl_vision.sweep")}
 
 
 def test_loading_a_dataset_does_not_import_torch() -> None:
