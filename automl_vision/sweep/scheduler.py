@@ -60,6 +60,7 @@ class Scheduler:
         observers: Sequence[SweepObserver] = (),
         trials: Sequence[Trial] = (),
         reuse: Callable[[Trial], Trial | None] | None = None,
+        trial_timeout: float | None = None,
     ) -> None:
         if max_trials < 1:
             raise ValueError(f"max_trials must be >= 1, got {max_trials}")
@@ -73,6 +74,7 @@ class Scheduler:
         self.observers = list(observers)
         self.trials: list[Trial] = list(trials)
         self.reuse = reuse
+        self.trial_timeout = trial_timeout
         self._by_id = {t.trial_id: t for t in self.trials}
         # the policies' view: trial id -> primary-metric values, kept up to date as reports
         # arrive (rebuilding it on every report would cost O(reports) each time)
@@ -185,8 +187,12 @@ class Scheduler:
         report = Report(int(step), value, dict(metrics))
         trial.reports.append(report)
         self._history.setdefault(trial_id, []).append(value)
+        elapsed = self.executor.now() - (trial.started_at or self.executor.now())
         if not math.isfinite(value):
             trial.error = f"{self.primary_metric} is {value} at report {len(trial.reports)}"
+            decision = Decision(True, trial.error)
+        elif self.trial_timeout is not None and elapsed > self.trial_timeout:
+            trial.error = f"trial exceeded its time limit of {self.trial_timeout:.0f} s"
             decision = Decision(True, trial.error)
         elif self._ending is not None:
             decision = Decision(True, f"sweep ended: {self._ending}")
