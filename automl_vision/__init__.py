@@ -60,7 +60,21 @@ from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 __version__ = "0.1.0"
 
 # public name -> module that defines it, imported on first access (PEP 562)
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "tune": "automl_vision.sweep.tune",
+    "plan_sweep": "automl_vision.sweep.tune",
+    "SweepPlan": "automl_vision.sweep.tune",
+    "TuneResult": "automl_vision.sweep.result",
+    "SweepConfig": "automl_vision.sweep.config",
+    "load_sweep_config": "automl_vision.sweep.config",
+    "load_dataset": "automl_vision.data",
+    "ImageDataset": "automl_vision.data",
+    "Task": "automl_vision.data",
+    "TrainingConfig": "automl_vision.training",
+    "TrainResult": "automl_vision.training",
+    "train": "automl_vision.training",
+    "export_onnx": "automl_vision.training",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -122,4 +136,5 @@ __all__ = [
     "quniform",
     "randint",
     "uniform",
+    *_LAZY,
 ]

@@ -1,4 +1,13 @@
-"""``automl-vision`` command line: a thin layer over the library.
+"""``automl-vision``: the command line, a thin layer over the library.
+
+    automl-vision tune --data PATH [options]     tune on an image folder / JSONL / CSV / MLTable
+    automl-vision tune -c configs/job.yaml       a sweep job in Azure's CLI v2 YAML shape
+    automl-vision status RUN_DIR                 trials so far (also while a sweep runs)
+    automl-vision report RUN_DIR                 table, metrics JSON and plots
+    automl-vision export RUN_DIR --onnx          the best model as ONNX
+    automl-vision demo                           a short sweep on bundled real digit images
+    automl-vision spaces [NAME]                  preset search spaces
+    automl-vision validate FILE                  check a search-space or sweep-job YAML
 
 Every user error exits with status 2 and one clear message on stderr, never a traceback.
 """
@@ -6,12 +15,203 @@ Every user error exits with status 2 and one clear message on stderr, never a tr
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-import numpy as np
+import yaml
 
-from automl_vision.space import as_parameter_spaces, load_search_space, preset_names
+from automl_vision.space import load_search_space, preset_names
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(ValueError):
+    """A command-line mistake (reported like every other ValueError)."""
+
+
+# -- value parsing ---------------------------------------------------------------------------
+def _scalar(text: str) -> Any:
+    value = yaml.safe_load(text)
+    return value if isinstance(value, (int, float, bool, str)) or value is None else text
+
+
+def parse_policy(text: str) -> dict[str, Any]:
+    """``bandit:slack_factor=0.2,evaluation_interval=2`` -> Azure's early_termination mapping."""
+    name, _, rest = text.partition(":")
+    policy: dict[str, Any] = {"type": name.strip()}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"--policy {text!r}: expected key=value, got {item!r}")
+        policy[key.strip()] = _scalar(value.strip())
+    return policy
+
+
+# -- commands ---------------------------------------------------------------------------------
+def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """(data, keyword arguments of ``tune``) from a job file and/or flags (flags win)."""
+    kwargs: dict[str, Any] = {}
+    data: Any = None
+    if args.config:
+        from automl_vision.sweep.config import load_sweep_config
+
+        job = load_sweep_config(args.config)
+        for key, why in job.ignored_keys.items():
+            print(f"automl_vision: note: {key!r} is ignored here: {why}", file=sys.stderr)
+        if job.training_data is not None:
+            data = job.training_data.path
+        if job.validation_data is not None:
+            kwargs["validation_data"] = job.validation_data.path
+        kwargs["validation_size"] = job.validation_data_size
+        if job.task is not None:
+            kwargs["task"] = job.task.value
+        kwargs["primary_metric"] = job.primary_metric
+        kwargs["goal"] = job.goal
+        if job.search_space is not None:
+            kwargs["search_space"] = job.spaces()
+        kwargs["sampling"] = job.sweep.sampling_algorithm.value
+        kwargs["policy"] = job.sweep.early_termination
+        kwargs["seed"] = job.sweep.seed
+        limits = job.limits
+        kwargs["max_trials"] = limits.max_trials
+        kwargs["max_concurrent_trials"] = limits.max_concurrent_trials
+        if limits.timeout_minutes:
+            kwargs["timeout"] = limits.timeout_minutes * 60
+        if limits.trial_timeout_minutes:
+            kwargs["trial_timeout"] = limits.trial_timeout_minutes * 60
+        kwargs["max_consecutive_failures"] = limits.max_consecutive_failures
+        kwargs["target_value"] = limits.target_value
+        kwargs["no_improvement_trials"] = limits.no_improvement_trials
+        kwargs["min_improvement"] = limits.min_improvement
+        if job.training_parameters and job.search_space is None:
+            kwargs["search_space"] = [job.training_parameters]  # every trial the same config
+    flags = {
+        "task": args.task,
+        "search_space": args.search_space,
+        "sampling": args.sampling,
+        "policy": parse_policy(args.policy) if args.policy else None,
+        "primary_metric": args.primary_metric,
+        "goal": args.goal,
+        "max_trials": args.max_trials,
+        "max_concurrent_trials": args.max_concurrent_trials,
+        "timeout": args.timeout_minutes * 60 if args.timeout_minutes else None,
+        "trial_timeout": args.trial_timeout_minutes * 60 if args.trial_timeout_minutes else None,
+        "seed": args.seed,
+        "validation_data": args.validation_data,
+        "target_value": args.target_value,
+        "no_improvement_trials": args.no_improvement_trials,
+        "warm_start_from": args.warm_start_from,
+    }
+    kwargs.update({k: v for k, v in flags.items() if v is not None})
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    data = args.data or data
+    if data is None:
+        raise UsageError("no data: give --data PATH, or a job file with training_data")
+    if not args.default_trial:
+        kwargs["include_default_trial"] = False
+    if args.export_onnx:
+        kwargs["export_onnx"] = True
+    return data, kwargs
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from automl_vision.sweep.tune import tune
+
+    data, kwargs = _tune_kwargs(args)
+    result = tune(
+        data,
+        output_dir=args.output_dir,
+        device=args.device,
+        resume=args.resume,
+        force=args.force,
+        dry_run=args.dry_run,
+        progress=not args.quiet,
+        **kwargs,
+    )
+    if not args.dry_run:
+        print(result.summary())
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from automl_vision.sweep.result import TuneResult
+
+    result = TuneResult.load(args.run_dir)
+    print(result.summary())
+    print()
+    print(result.trials)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from automl_vision.sweep.optimize import best_trial
+    from automl_vision.sweep.plots import save_plots
+    from automl_vision.sweep.result import TuneResult
+
+    result = TuneResult.load(args.run_dir)
+    print(result.trials)
+    print()
+    print(result.summary())
+    run_dir = Path(args.run_dir)
+    json_path = result.to_json(run_dir / "metrics.json")
+    plots = save_plots(
+        result.trials,
+        result.goal,
+        result.primary_metric,
+        run_dir / "plots",
+        best_trial(result.trials, result.goal),
+    )
+    print(f"\nmetrics: {json_path}")
+    for path in plots:
+        print(f"plot: {path}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from automl_vision.sweep.result import TuneResult
+
+    if not args.onnx:
+        raise UsageError("export: say which format, e.g. --onnx")
+    result = TuneResult.load(args.run_dir)
+    checkpoint = result.best_checkpoint
+    if checkpoint is None or not checkpoint.is_file():
+        raise UsageError(f"{args.run_dir}: the best trial has no checkpoint to export")
+    from automl_vision.training import export_onnx
+
+    out = Path(args.output) if args.output else Path(args.run_dir) / "best.onnx"
+    path = export_onnx(checkpoint, out, enable_onnx_normalization=args.normalization)
+    print(f"exported {result.best_trial.trial_id} ({checkpoint}) to {path}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from automl_vision.data.demo import digits, digits_multilabel
+    from automl_vision.sweep.tune import tune
+
+    out = Path(args.output_dir)
+    if args.multilabel:
+        data = digits_multilabel(out / "data" / "digits_multilabel")
+    else:
+        data = digits(out / "data" / "digits")
+    print(f"demo data: {data} (scikit-learn's handwritten digits as PNG files)", file=sys.stderr)
+    result = tune(
+        data,
+        search_space="cpu_tiny",
+        sampling="bayesian",
+        max_trials=args.trials,
+        output_dir=out / ("sweep_multilabel" if args.multilabel else "sweep"),
+        device=args.device,
+        resume=True,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    print(result.summary())
+    print(f"plots: {Path(result.output_dir or '.') / 'plots'}")
+    return 0
 
 
 def _cmd_spaces(args: argparse.Namespace) -> int:
@@ -27,33 +227,90 @@ def _cmd_spaces(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    spaces = load_search_space(args.path)
-    print(f"{args.path}: {len(spaces)} valid search space(s)")
+    path = Path(args.path)
+    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    if isinstance(data, dict) and set(data) - {"search_space"}:
+        from automl_vision.sweep.config import load_sweep_config
+
+        job = load_sweep_config(path)
+        spaces = job.spaces() or []
+        print(f"{path}: a valid sweep job ({len(spaces)} search space(s))")
+        return 0
+    spaces = load_search_space(path)
+    print(f"{path}: {len(spaces)} valid search space(s)")
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    """Show the search-space language end to end: load a preset, sample configurations."""
-    name = args.space
-    spaces = as_parameter_spaces(load_search_space(name))
-    print(f"preset {name!r}: {len(spaces)} space(s)")
-    for i, space in enumerate(spaces):
-        print(f"  search_space[{i}]: {space.to_dict()}")
-    print(f"\n{args.trials} configurations drawn with seed {args.seed}:")
-    for trial in range(args.trials):
-        rng = np.random.default_rng([args.seed, trial])
-        space = spaces[int(rng.integers(len(spaces)))]
-        config = space.sample(rng)
-        shown = ", ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items()
-        )
-        print(f"  trial {trial}: {shown}")
-    return 0
+# -- parser -----------------------------------------------------------------------------------
+def _add_tune(sub: Any) -> None:
+    p = sub.add_parser("tune", help="run a sweep", description="Tune an image classifier.")
+    p.add_argument("-c", "--config", help="sweep job YAML (Azure CLI v2 shape)")
+    p.add_argument("--data", help="image folder, JSONL, CSV or MLTable folder")
+    p.add_argument("--validation-data", help="a separate validation source")
+    p.add_argument("--task", help="multiclass | multilabel (inferred when absent)")
+    p.add_argument("--search-space", help="preset name or YAML file")
+    p.add_argument("--sampling", help="random | sobol | grid | bayesian")
+    p.add_argument("--policy", help="e.g. bandit:slack_factor=0.2,delay_evaluation=2 or none")
+    p.add_argument("--primary-metric")
+    p.add_argument("--goal", help="maximize | minimize")
+    p.add_argument("--max-trials", type=int)
+    p.add_argument("--max-concurrent-trials", type=int)
+    p.add_argument("--timeout-minutes", type=float)
+    p.add_argument("--trial-timeout-minutes", type=float)
+    p.add_argument("--target-value", type=float, help="stop once a trial reaches this value")
+    p.add_argument("--no-improvement-trials", type=int, help="stop after N trials without 1%% gain")
+    p.add_argument("--warm-start-from", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--output-dir", help="where the sweep lives (default runs/<data>-<hash>)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--no-resume", dest="resume", action="store_false", help="refuse to continue")
+    p.add_argument("--force", action="store_true", help="resume even if the sweep changed")
+    p.add_argument("--no-default-trial", dest="default_trial", action="store_false")
+    p.add_argument("--export-onnx", action="store_true", help="write best.onnx")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
+    p.add_argument("-q", "--quiet", action="store_true", help="no live progress line")
+    p.set_defaults(func=_cmd_tune)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="automl-vision", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="automl-vision",
+        description="Tune image classifiers on your own machine.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1] if __doc__ else None,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every epoch")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_tune(sub)
+
+    p = sub.add_parser("status", help="show a sweep's trials")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("export", help="export a sweep's best model")
+    p.add_argument("run_dir")
+    p.add_argument("--onnx", action="store_true")
+    p.add_argument("--output", help="file to write (default RUN_DIR/best.onnx)")
+    p.add_argument(
+        "--normalization",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fold input normalization into the model (default: the trial's setting)",
+    )
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("demo", help="a short sweep on real digit images, made offline")
+    p.add_argument("--output-dir", default="runs/demo")
+    p.add_argument("--trials", type=int, default=12)
+    p.add_argument("--multilabel", action="store_true", help="2x2 digit mosaics, multilabel")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("spaces", help="list the preset search spaces, or show one")
     p.add_argument("name", nargs="?", help="preset name or YAML file")
@@ -62,22 +319,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a search-space or sweep-job YAML file")
     p.add_argument("path")
     p.set_defaults(func=_cmd_validate)
-
-    p = sub.add_parser("demo", help="run the demo")
-    p.add_argument("--space", default="default", help="preset name or YAML file")
-    p.add_argument("--trials", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args))
-    except ValueError as err:  # every invalid input of the library is a ValueError
+    except (ValueError, OSError) as err:  # invalid input is a ValueError; files: OSError
         print(f"automl-vision: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "\nautoml-vision: interrupted; everything recorded so far is in the sweep's store: "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -60,9 +60,13 @@ def _redirect_output(path: Path) -> None:
     os.close(fd)
 
 
-def _worker_main(conn: Connection, devices: str, target: TrialTarget) -> None:
+def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: int) -> None:
     """Worker loop: receive a trial, run it, send its reports and outcome."""
     os.environ["CUDA_VISIBLE_DEVICES"] = devices
+    # CPU workers share the machine's cores: oversubscribed BLAS/OpenMP threads make small
+    # tensor ops many times slower, so each worker gets its share (set before torch loads)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
     while True:
         try:
             message = conn.recv()
@@ -125,6 +129,7 @@ class ProcessPoolExecutor(Executor):
         output_dir: str | Path,
         trial_timeout: float | None = None,
         start_method: str = "spawn",
+        threads_per_worker: int | None = None,
     ) -> None:
         super().__init__()
         if not slots:
@@ -134,6 +139,7 @@ class ProcessPoolExecutor(Executor):
         self.capacity = len(self.slots)
         self.output_dir = Path(output_dir)
         self.trial_timeout = trial_timeout
+        self.threads = threads_per_worker or max(1, (os.cpu_count() or 1) // self.capacity)
         self._ctx = mp.get_context(start_method)
         self._workers: list[_Worker] = [self._spawn(slot) for slot in self.slots]
         self._hard_stop: set[str] = set()
@@ -142,7 +148,7 @@ class ProcessPoolExecutor(Executor):
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, slot, self.target),
+            args=(child, slot, self.target, self.threads),
             daemon=True,
             name=f"trial-worker[{slot}]",
         )

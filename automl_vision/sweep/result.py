@@ -24,9 +24,12 @@ def _fmt(value: Any) -> str:
 class TrialTable(list):  # list[Trial]
     """The trials of a sweep, printable as a table (``print(result.trials)``)."""
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One flat dict per trial: id, status, value, reports, then every parameter."""
+    def rows(self, all_params: bool = False) -> list[dict[str, Any]]:
+        """One flat dict per trial: id, status, value, reports, then the parameters that vary
+        across trials (every parameter with ``all_params`` or when there is one trial)."""
         params = sorted({k for t in self for k in t.params})
+        if not all_params and len(self) > 1:
+            params = [p for p in params if len({repr(t.params.get(p)) for t in self}) > 1]
         return [
             {
                 "trial": t.trial_id,

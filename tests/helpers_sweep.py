@@ -1,0 +1,71 @@
+"""Fixtures for the end-to-end sweep tests: small real digit images and tiny search spaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+TINY = {
+    "model_name": "test_resnet",
+    "number_of_epochs": 2,
+    "training_batch_size": 64,
+    "validation_batch_size": 256,
+    "early_stopping": False,
+    "number_of_workers": 0,
+    "training_crop_size": 16,
+    "validation_crop_size": 16,
+    "validation_resize_size": 16,
+    "warmup_cosine_lr_warmup_epochs": 0,
+}
+
+
+def tiny_space(**searched) -> dict:
+    """A search space of tiny CPU trials (2 epochs of test_resnet on 16 px) plus ``searched``."""
+    return {**TINY, **searched}
+
+
+@pytest.fixture(scope="session")
+def digits_folder(tmp_path_factory) -> Path:
+    """30 real digit scans per class (scikit-learn's bundled digits) as 16 px PNG folders."""
+    from sklearn.datasets import load_digits
+
+    root = tmp_path_factory.mktemp("digits")
+    bunch = load_digits()
+    counts = dict.fromkeys(range(10), 0)
+    for n, (scan, target) in enumerate(zip(bunch.images, bunch.target, strict=True)):
+        if counts[int(target)] >= 30:
+            continue
+        counts[int(target)] += 1
+        folder = root / str(target)
+        folder.mkdir(exist_ok=True)
+        pixels = np.clip(scan * 16, 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).resize((16, 16)).save(folder / f"{n:04d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def digits_multilabel_folder(tmp_path_factory) -> Path:
+    from automl_vision.data.demo import digits_multilabel
+
+    return digits_multilabel(tmp_path_factory.mktemp("mosaics"), n_images=150, size=16)
+
+
+def write_job(path: Path, data: str, **extra) -> Path:
+    job = {
+        "$schema": "https://azuremlschemas.azureedge.net/latest/autoMLJob.schema.json",
+        "type": "automl",
+        "task": "image_classification",
+        "primary_metric": "accuracy",
+        "training_data": {"path": data, "type": "uri_folder"},
+        "limits": {"max_trials": 2},
+        "training_parameters": {k: v for k, v in TINY.items() if k != "model_name"},
+        "sweep": {"sampling_algorithm": "random"},
+        "search_space": [{"model_name": "test_resnet", "learning_rate": "uniform(0.01, 0.1)"}],
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(job, sort_keys=False))
+    return path
