@@ -1,11 +1,41 @@
 """Shared test settings."""
 
 import os
+from pathlib import Path
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
+from PIL import Image
 
 # CI machines are small and shared: no per-example deadline, fixed derandomized runs.
 settings.register_profile(
     "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def digits_folder(tmp_path_factory) -> Path:
+    """30 real digit scans per class (scikit-learn's bundled digits) as 16 px PNG folders."""
+    from sklearn.datasets import load_digits
+
+    root = tmp_path_factory.mktemp("digits")
+    bunch = load_digits()
+    counts = dict.fromkeys(range(10), 0)
+    for n, (scan, target) in enumerate(zip(bunch.images, bunch.target, strict=True)):
+        if counts[int(target)] >= 30:
+            continue
+        counts[int(target)] += 1
+        folder = root / str(target)
+        folder.mkdir(exist_ok=True)
+        pixels = np.clip(scan * 16, 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).resize((16, 16)).save(folder / f"{n:04d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def digits_multilabel_folder(tmp_path_factory) -> Path:
+    from automl_vision.data.demo import digits_multilabel
+
+    return digits_multilabel(tmp_path_factory.mktemp("mosaics"), n_images=150, size=16)

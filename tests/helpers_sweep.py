@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pytest
 import yaml
-from PIL import Image
 
 TINY = {
     "model_name": "test_resnet",
@@ -26,32 +23,6 @@ TINY = {
 def tiny_space(**searched) -> dict:
     """A search space of tiny CPU trials (2 epochs of test_resnet on 16 px) plus ``searched``."""
     return {**TINY, **searched}
-
-
-@pytest.fixture(scope="session")
-def digits_folder(tmp_path_factory) -> Path:
-    """30 real digit scans per class (scikit-learn's bundled digits) as 16 px PNG folders."""
-    from sklearn.datasets import load_digits
-
-    root = tmp_path_factory.mktemp("digits")
-    bunch = load_digits()
-    counts = dict.fromkeys(range(10), 0)
-    for n, (scan, target) in enumerate(zip(bunch.images, bunch.target, strict=True)):
-        if counts[int(target)] >= 30:
-            continue
-        counts[int(target)] += 1
-        folder = root / str(target)
-        folder.mkdir(exist_ok=True)
-        pixels = np.clip(scan * 16, 0, 255).astype(np.uint8)
-        Image.fromarray(pixels).resize((16, 16)).save(folder / f"{n:04d}.png")
-    return root
-
-
-@pytest.fixture(scope="session")
-def digits_multilabel_folder(tmp_path_factory) -> Path:
-    from automl_vision.data.demo import digits_multilabel
-
-    return digits_multilabel(tmp_path_factory.mktemp("mosaics"), n_images=150, size=16)
 
 
 def write_job(path: Path, data: str, **extra) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers_sweep import TINY, digits_folder, tiny_space, write_job  # noqa: F401
+from helpers_sweep import TINY, tiny_space, write_job
 from helpers_training import single_thread  # noqa: F401
 
 from automl_vision.cli import main
@@ -21,7 +21,7 @@ from automl_vision.sweep.store import SweepStore
 from automl_vision.trial import TrialStatus
 
 
-def test_yaml_job_through_the_cli(digits_folder, tmp_path, capsys) -> None:  # noqa: F811
+def test_yaml_job_through_the_cli(digits_folder, tmp_path, capsys) -> None:
     job = write_job(tmp_path / "job.yaml", "data", compute="azureml:gpu-cluster")
     (tmp_path / "data").symlink_to(digits_folder)  # relative to the YAML file's folder
     run = tmp_path / "run"
@@ -47,7 +47,7 @@ def _snapshot(run: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def finished_run(digits_folder, tmp_path) -> Path:  # noqa: F811
+def finished_run(digits_folder, tmp_path) -> Path:
     run = tmp_path / "run"
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump({"search_space": [tiny_space()]}))
@@ -117,7 +117,7 @@ def test_bad_input_exits_2_with_one_message_and_writes_nothing(
     tmp_path,
     capsys,
     make_args,
-    message,  # noqa: F811
+    message,
 ) -> None:
     before = _snapshot(finished_run)
     code = main(
@@ -130,7 +130,7 @@ def test_bad_input_exits_2_with_one_message_and_writes_nothing(
 
 def test_resume_refuses_a_changed_sweep_unless_forced(
     finished_run, digits_folder, tmp_path, capsys
-) -> None:  # noqa: F811
+) -> None:
     space = tmp_path / "other.yaml"
     space.write_text(yaml.safe_dump({"search_space": [tiny_space(learning_rate=0.05)]}))
     before = _snapshot(finished_run)
@@ -180,7 +180,7 @@ def _counts(db: Path) -> tuple[int, int]:
 
 def test_kill_9_then_resume_completes_without_rerunning_completed_trials(
     digits_folder, tmp_path
-) -> None:  # noqa: F811
+) -> None:
     run = tmp_path / "run"
     space = tmp_path / "space.yaml"
     space.write_text(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers_sweep import digits_folder, digits_multilabel_folder, tiny_space  # noqa: F401
+from helpers_sweep import tiny_space
 from helpers_training import single_thread  # noqa: F401
 
 from automl_vision import (
@@ -24,7 +24,7 @@ from automl_vision.sweep.tune import SweepPlan
 from automl_vision.trial import TrialStatus
 
 
-def test_tune_multiclass_on_real_digits(digits_folder, tmp_path) -> None:  # noqa: F811
+def test_tune_multiclass_on_real_digits(digits_folder, tmp_path) -> None:
     result = tune(
         digits_folder,
         search_space=tiny_space(learning_rate=uniform(0.01, 0.1)),
@@ -50,7 +50,7 @@ def test_tune_multiclass_on_real_digits(digits_folder, tmp_path) -> None:  # noq
     ]
 
 
-def test_tune_multilabel_defaults_to_iou(digits_multilabel_folder, tmp_path) -> None:  # noqa: F811
+def test_tune_multilabel_defaults_to_iou(digits_multilabel_folder, tmp_path) -> None:
     result = tune(
         digits_multilabel_folder,
         search_space=tiny_space(learning_rate=choice(0.05, 0.1)),
@@ -72,7 +72,7 @@ def test_tune_multilabel_defaults_to_iou(digits_multilabel_folder, tmp_path) -> 
         ("bayesian", HyperbandPolicy(min_resource=1, max_resource=2)),
     ],
 )
-def test_every_sampler_with_a_policy(digits_folder, tmp_path, sampling, policy) -> None:  # noqa: F811
+def test_every_sampler_with_a_policy(digits_folder, tmp_path, sampling, policy) -> None:
     result = tune(
         digits_folder,
         search_space=tiny_space(learning_rate=choice(0.001, 0.05, 0.2)),
@@ -90,7 +90,7 @@ def test_every_sampler_with_a_policy(digits_folder, tmp_path, sampling, policy) 
     assert len(decisions) == sum(len(t.reports) for t in result.trials)
 
 
-def test_concurrent_trials_in_the_process_pool(digits_folder, tmp_path) -> None:  # noqa: F811
+def test_concurrent_trials_in_the_process_pool(digits_folder, tmp_path) -> None:
     result = tune(
         digits_folder,
         search_space=tiny_space(learning_rate=uniform(0.01, 0.1)),
@@ -107,7 +107,7 @@ def test_concurrent_trials_in_the_process_pool(digits_folder, tmp_path) -> None:
     assert (tmp_path / "pool" / "trials" / "trial_0001" / "log.txt").is_file()
 
 
-def test_a_crashing_trial_does_not_stop_the_sweep(digits_folder, tmp_path) -> None:  # noqa: F811
+def test_a_crashing_trial_does_not_stop_the_sweep(digits_folder, tmp_path) -> None:
     # test_resnet has 5 stages: freezing 50 fails at training time, in that trial only
     result = tune(
         digits_folder,
@@ -122,7 +122,7 @@ def test_a_crashing_trial_does_not_stop_the_sweep(digits_folder, tmp_path) -> No
     assert result.best_trial is by_freeze[0]
 
 
-def test_identical_trials_are_reused_not_trained_again(digits_folder, tmp_path) -> None:  # noqa: F811
+def test_identical_trials_are_reused_not_trained_again(digits_folder, tmp_path) -> None:
     space = tiny_space(learning_rate=choice(0.01, 0.05))
     first = tune(
         digits_folder,
@@ -157,7 +157,7 @@ def test_identical_trials_are_reused_not_trained_again(digits_folder, tmp_path) 
     assert all("reused_from" not in t.artifacts for t in third.trials)
 
 
-def test_dry_run_plans_without_training_or_writing(digits_folder, tmp_path, capsys) -> None:  # noqa: F811
+def test_dry_run_plans_without_training_or_writing(digits_folder, tmp_path, capsys) -> None:
     plan = tune(
         digits_folder,
         search_space=tiny_space(learning_rate=uniform(0.01, 0.1)),
@@ -172,7 +172,7 @@ def test_dry_run_plans_without_training_or_writing(digits_folder, tmp_path, caps
     assert "sampler: random (trial 0: Azure's defaults" in out
 
 
-def test_auto_choices_are_said(digits_folder, tmp_path, capsys) -> None:  # noqa: F811
+def test_auto_choices_are_said(digits_folder, tmp_path, capsys) -> None:
     tune(digits_folder, output_dir=tmp_path / "auto", dry_run=True)
     err = capsys.readouterr().err
     assert "search space: preset 'cpu_tiny'" in err and "early termination: ASHA" in err
@@ -181,7 +181,7 @@ def test_auto_choices_are_said(digits_folder, tmp_path, capsys) -> None:  # noqa
 def test_cuda_oom_is_retried_with_half_batch_and_double_accumulation(
     digits_folder,
     tmp_path,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ) -> None:
     import torch
 
@@ -212,7 +212,7 @@ def test_cuda_oom_is_retried_with_half_batch_and_double_accumulation(
     assert stored.artifacts["notes"] == trial.artifacts["notes"]
 
 
-def test_stop_criteria_and_warm_start(digits_folder, tmp_path, capsys) -> None:  # noqa: F811
+def test_stop_criteria_and_warm_start(digits_folder, tmp_path, capsys) -> None:
     space = tiny_space(learning_rate=uniform(0.01, 0.2))
     first = tune(
         digits_folder,
