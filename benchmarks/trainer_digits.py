@@ -2,7 +2,10 @@
 
 Target: >= 90% validation accuracy within 60 s of ``train()`` (reading and decoding the data
 included; writing the demo PNGs once is not). Prints one row per model: best accuracy, the
-seconds until the first evaluation at >= 90%, and the whole ``train()`` time.
+seconds until the first evaluation at >= 90%, and the whole ``train()`` time. A last row does
+the same for the multilabel demo (2,000 mosaics of four digits; primary metric IoU; twice the
+epochs, and crops that keep >= 85% of the image, since a tighter crop cuts digits out of the
+mosaic while its labels still name them).
 
     python benchmarks/trainer_digits.py [--threads N] [--epochs 4]
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 import torch
 
 from automl_vision.data import load_dataset
-from automl_vision.data.demo import digits
+from automl_vision.data.demo import digits, digits_multilabel
 from automl_vision.training import TrainingConfig, train
 
 TARGET_ACCURACY, TARGET_SECONDS = 0.90, 60.0
@@ -26,7 +29,15 @@ TARGET_ACCURACY, TARGET_SECONDS = 0.90, 60.0
 MODELS = [("test_resnet", 24), ("test_efficientnet", 32), ("resnet18", 32)]
 
 
-def run(model: str, crop: int, epochs: int, root: Path, cache: Path) -> dict:
+def run(
+    model: str,
+    crop: int,
+    epochs: int,
+    root: Path,
+    cache: Path,
+    crop_scale: tuple[float, float] = (0.6, 1.0),
+) -> dict:
+    """Train on the demo set at ``root``; the primary metric and when it first reached 90%."""
     config = TrainingConfig(
         model_name=model,
         number_of_epochs=epochs,
@@ -44,24 +55,27 @@ def run(model: str, crop: int, epochs: int, root: Path, cache: Path) -> dict:
         random_seed=0,
         # digits are not mirror-symmetric and fill the frame: milder augmentation
         horizontal_flip=0.0,
-        crop_scale=(0.6, 1.0),
+        crop_scale=crop_scale,
         color_jitter=0.2,
     )
     start = time.perf_counter()
     reached: list[float] = []
 
+    dataset = load_dataset(root, cache_dir=cache)
+    metric = "iou" if dataset.multilabel else "accuracy"
+
     def report(step: int, metrics: dict[str, float]) -> bool:
-        if metrics["accuracy"] >= TARGET_ACCURACY and not reached:
+        if metrics[metric] >= TARGET_ACCURACY and not reached:
             reached.append(time.perf_counter() - start)
         return False
 
-    dataset = load_dataset(root, cache_dir=cache)
     result = train(config, dataset, report=report, device="cpu")
     total = time.perf_counter() - start
     return {
         "model": model,
         "crop": crop,
-        "accuracy": result.best_metrics["accuracy"],
+        "metric": metric,
+        "accuracy": result.best_metrics[metric],
         "to_target": reached[0] if reached else float("nan"),
         "total": total,
         "img_s": result.timings["train_images_per_s"],
@@ -82,14 +96,19 @@ def main() -> None:
         root = digits(Path(folder) / "digits")
         print(f"digits demo: 1797 images, 10 classes; {args.epochs} epochs; "
               f"{args.threads} CPU thread(s)")  # fmt: skip
-        print(f"{'model':<20}{'crop':>5}{'best acc':>10}{'s to 90%':>10}{'train() s':>11}"
+        multilabel = digits_multilabel(Path(folder) / "multilabel", n_images=2000)
+        print(f"{'data':<11}{'model':<19}{'crop':>5}{'best':>17}{'s to 90%':>10}{'train() s':>11}"
               f"{'img/s':>8}  verdict")  # fmt: skip
-        for model, crop in models:
-            row = run(model, crop, args.epochs, root, Path(folder) / "cache")
+        digit_runs = [(root, model, crop, args.epochs, (0.6, 1.0)) for model, crop in models]
+        mosaic_run = (multilabel, "test_resnet", 32, 2 * args.epochs, (0.85, 1.0))
+        for data, model, crop, epochs, scale in [*digit_runs, mosaic_run]:
+            row = run(model, crop, epochs, data, Path(folder) / "cache", scale)
             ok = row["accuracy"] >= TARGET_ACCURACY and row["to_target"] <= TARGET_SECONDS
             verdict = "meets" if ok else "misses"
+            name = "multilabel" if data == multilabel else "digits"
+            best = f"{row['metric']} {row['accuracy']:.4f}"
             print(
-                f"{row['model']:<20}{row['crop']:>5}{row['accuracy']:>10.4f}"
+                f"{name:<11}{row['model']:<19}{row['crop']:>5}{best:>17}"
                 f"{row['to_target']:>10.1f}{row['total']:>11.1f}{row['img_s']:>8.0f}  "
                 f"{verdict} >= {TARGET_ACCURACY:.0%} in <= {TARGET_SECONDS:.0f} s"
             )

@@ -167,9 +167,6 @@ class ImageDataset:
             f"validation={len(self.validation_indices)})"
         )
 
-    def __getstate__(self) -> dict[str, Any]:
-        return self.__dict__.copy()  # cached fingerprints travel with the object
-
 
 def _encode(labels: tuple[tuple[str, ...], ...], index: dict[str, int], task: Task) -> np.ndarray:
     if task is Task.MULTICLASS:

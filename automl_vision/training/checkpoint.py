@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class Checkpoint:
         """Write atomically (a temporary file renamed into place); return the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of weights
         data["task"] = self.task.value
         data["format"] = CHECKPOINT_FORMAT
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")

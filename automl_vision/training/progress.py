@@ -103,7 +103,7 @@ class Progress:
         self._log(epoch, stats, lr, metrics)
         self._append_metrics(epoch, metrics)
         stop = None
-        if self.report is not None and self.report(epoch, dict(metrics)) is True:
+        if self.report is not None and self.report(epoch, dict(metrics)):
             stop = StopReason.REPORT
         if self.config.early_stopping and self.stopper.update(epoch, value) and stop is None:
             stop = StopReason.EARLY_STOPPING
