@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl_vision.metric_catalog import primary_metric as metric_for
 from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy, policy_from_dict
 from automl_vision.sampling import (
     BayesianParameterSampling,
@@ -360,7 +361,6 @@ def plan_sweep(
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
-    from automl_vision.training.metrics import primary_metric as metric_for
 
     choices: list[str] = []
     if max_concurrent_trials < 1:

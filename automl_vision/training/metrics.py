@@ -36,7 +36,6 @@ optimized (class-weighted when weighted_loss is on). Primary metric by default: 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +51,13 @@ from torchmetrics.functional.classification import (
 )
 
 from automl_vision.data.task import Task
-from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.metric_catalog import (
+    METRICS,
+    PRIMARY_METRIC,
+    MetricSpec,
+    metric_spec,
+    primary_metric,
+)
 
 __all__ = [
     "METRICS",
@@ -63,59 +68,6 @@ __all__ = [
     "primary_metric",
     "tune_thresholds",
 ]
-
-MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
-MC, ML = Task.MULTICLASS, Task.MULTILABEL
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    name: str
-    goal: PrimaryMetricGoal
-    tasks: frozenset[Task]
-
-
-def _spec(name: str, goal: PrimaryMetricGoal, *tasks: Task) -> MetricSpec:
-    return MetricSpec(name, goal, frozenset(tasks))
-
-
-METRICS: dict[str, MetricSpec] = {
-    s.name: s
-    for s in (
-        _spec("accuracy", MAX, MC),
-        _spec("accuracy_top5", MAX, MC),
-        _spec("precision_macro", MAX, MC),
-        _spec("recall_macro", MAX, MC),
-        _spec("f1_macro", MAX, MC, ML),
-        _spec("log_loss", MIN, MC, ML),
-        _spec("iou", MAX, ML),
-        _spec("map", MAX, ML),
-        _spec("f1_micro", MAX, ML),
-        _spec("iou_tuned", MAX, ML),
-        _spec("f1_micro_tuned", MAX, ML),
-        _spec("f1_macro_tuned", MAX, ML),
-        _spec("train_loss", MIN, MC, ML),
-    )
-}
-
-PRIMARY_METRIC: dict[Task, str] = {MC: "accuracy", ML: "iou"}
-
-
-def metric_spec(name: str, task: Task | None = None) -> MetricSpec:
-    """The spec of metric ``name`` (and a check that ``task`` reports it)."""
-    spec = METRICS.get(name)
-    if spec is None or (task is not None and task not in spec.tasks):
-        allowed = [n for n, s in METRICS.items() if task is None or task in s.tasks]
-        what = f" for {task.value}" if task is not None else ""
-        raise ValueError(
-            f"primary_metric={name!r} is not a metric{what}; choose one of {', '.join(allowed)}"
-        )
-    return spec
-
-
-def primary_metric(task: Task, name: str | None = None) -> MetricSpec:
-    """The primary metric's spec: ``name`` if given, else the task's default."""
-    return metric_spec(name or PRIMARY_METRIC[task], task)
 
 
 def classification_metrics(
