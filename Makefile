@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # the local package mirror prints one harmless warning per package; keep the log readable
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: test demo lint format bench venv clean
+.PHONY: test demo data lint format venv clean
 
 venv: $(STAMP)
 
@@ -23,6 +23,9 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m automl_vision.cli demo
+
+data: $(STAMP)
+	$(PY) -m automl_vision.cli demo-data data
 
 lint: $(STAMP)
 	$(PY) -m ruff check automl_vision tests benchmarks trainers

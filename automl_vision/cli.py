@@ -6,6 +6,7 @@
     automl-vision report RUN_DIR                 table, metrics JSON and plots
     automl-vision export RUN_DIR --onnx          the best model as ONNX
     automl-vision demo                           a short sweep on bundled real digit images
+    automl-vision demo-data [DIR]                write the demo datasets that configs/ use
     automl-vision spaces [NAME]                  preset search spaces
     automl-vision validate FILE                  check a search-space or sweep-job YAML
 
@@ -62,10 +63,11 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         job = load_sweep_config(args.config)
         for key, why in job.ignored_keys.items():
             print(f"automl_vision: note: {key!r} is ignored here: {why}", file=sys.stderr)
-        if job.training_data is not None:
-            data = job.training_data.path
+        if job.training_data is not None and not args.data:
+            data = job.training_data.checked_path("training_data")
         if job.validation_data is not None:
-            kwargs["validation_data"] = job.validation_data.path
+            kwargs["validation_data"] = job.validation_data.checked_path("validation_data")
+        kwargs["target_column_name"] = job.target_column_name
         kwargs["validation_size"] = job.validation_data_size
         if job.task is not None:
             kwargs["task"] = job.task.value
@@ -214,6 +216,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from automl_vision.data.demo import digits, digits_mltable, digits_multilabel
+
+    root = Path(args.directory)
+    for path in (
+        digits(root / "digits"),
+        digits_multilabel(root / "digits_multilabel"),
+        digits_mltable(root / "fridge_like"),
+    ):
+        print(path)
+    return 0
+
+
 def _cmd_spaces(args: argparse.Namespace) -> int:
     if not args.name:
         for name in preset_names():
@@ -311,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("demo-data", help="write the demo datasets (used by configs/)")
+    p.add_argument("directory", nargs="?", default="data")
+    p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("spaces", help="list the preset search spaces, or show one")
     p.add_argument("name", nargs="?", help="preset name or YAML file")

@@ -200,6 +200,7 @@ def load_dataset(
     seed: int = 0,
     cache_dir: str | Path | None = None,
     cache: bool = True,
+    label_column: str = "label",
 ) -> ImageDataset:
     """Read ``data`` (and ``validation`` if given) into an ``ImageDataset``.
 
@@ -208,16 +209,17 @@ def load_dataset(
     ``"multilabel"``, inferred from the source's syntax when None. Without ``validation``, a
     seeded stratified split keeps ``validation_size`` of the images for validation.
     ``cache_dir``: where decoded images are cached (``default_cache_dir()`` when None);
-    ``cache=False`` decodes in memory instead.
+    ``cache=False`` decodes in memory instead. ``label_column``: the JSONL/MLTable key (or CSV
+    header column) of the labels, Azure's ``target_column_name``.
     """
     if isinstance(data, ImageDataset):
         return data
-    train_part = read_source(data)
+    train_part = read_source(data, label_column)
     if validation is None:
         images = train_part
         train_idx, val_idx = stratified_split(images.labels, validation_size, seed)
     else:
-        val_part = read_source(validation)
+        val_part = read_source(validation, label_column)
         images = concat([train_part, val_part], train_part.origin)
         train_idx = np.arange(len(train_part), dtype=np.int64)
         val_idx = np.arange(len(train_part), len(images), dtype=np.int64)

@@ -6,7 +6,11 @@
   labelled with the digits it shows, written as ``root/images/<n>.png`` with Azure's JSONL
   (``root/labels.jsonl``) and an ``MLTable`` file, so ``load_dataset(root)`` reads it.
 
-Both return ``root``; an existing, complete copy is reused as is. Needs scikit-learn.
+- ``digits_mltable(root)``: the digits in the shape of Azure's fridge-objects example: images
+  under ``root/images`` and two MLTable folders, ``training-mltable-folder`` and
+  ``validation-mltable-folder`` (a seeded 80/20 split), each with its JSONL.
+
+All return ``root``; an existing, complete copy is reused as is. Needs scikit-learn.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["digits", "digits_multilabel"]
+__all__ = ["digits", "digits_mltable", "digits_multilabel"]
 
 _DONE = ".complete"
 
@@ -77,4 +81,39 @@ def digits_multilabel(
         "      encoding: utf8\n      include_path_column: false\n"
     )
     (root / _DONE).write_text(f"{n_images} images\n")
+    return root
+
+
+_MLTABLE = (
+    "paths:\n  - file: ./{name}\ntransformations:\n  - read_json_lines:\n"
+    "      encoding: utf8\n      include_path_column: false\n"
+)
+
+
+def digits_mltable(
+    root: str | Path, *, size: int = 32, validation_size: float = 0.2, seed: int = 0
+) -> Path:
+    """Write the digits as training and validation MLTable folders under ``root``."""
+    root = Path(root).expanduser()
+    if (root / _DONE).is_file():
+        return root
+    scans, targets = _load_digits()
+    order = np.random.default_rng(seed).permutation(len(scans))
+    n_validation = round(len(scans) * validation_size)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    parts = {
+        "validation-mltable-folder": order[:n_validation],
+        "training-mltable-folder": order[n_validation:],
+    }
+    for folder, indices in parts.items():
+        (root / folder).mkdir(exist_ok=True)
+        lines = []
+        for i in indices:
+            name = f"images/{int(i):04d}.png"
+            _upscale(scans[i], size).save(root / name)
+            lines.append(json.dumps({"image_url": f"../{name}", "label": str(int(targets[i]))}))
+        jsonl = f"{folder.split('-')[0]}_annotations.jsonl"
+        (root / folder / jsonl).write_text("\n".join(lines) + "\n")
+        (root / folder / "MLTable").write_text(_MLTABLE.format(name=jsonl))
+    (root / _DONE).write_text(f"{len(scans)} images\n")
     return root

@@ -124,8 +124,12 @@ def concat(parts: Sequence[LabelledImages], origin: str) -> LabelledImages:
 
 
 # -- dispatch ---------------------------------------------------------------------------------
-def read_source(data: Any) -> LabelledImages:
-    """Read any supported source (see the module docstring)."""
+def read_source(data: Any, label_column: str = "label") -> LabelledImages:
+    """Read any supported source (see the module docstring).
+
+    ``label_column``: the key (JSONL, MLTable) or header column (CSV) holding the labels;
+    Azure's ``target_column_name``.
+    """
     if isinstance(data, LabelledImages):
         return data
     if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
@@ -141,14 +145,16 @@ def read_source(data: Any) -> LabelledImages:
     if not path.exists():
         raise ValueError(f"data path {str(path)!r} does not exist")
     if path.is_dir():
-        return read_mltable(path) if (path / "MLTable").is_file() else read_image_folder(path)
+        if (path / "MLTable").is_file():
+            return read_mltable(path, label_column)
+        return read_image_folder(path)
     if path.name == "MLTable":
-        return read_mltable(path.parent)
+        return read_mltable(path.parent, label_column)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
-        return read_jsonl(path)
+        return read_jsonl(path, label_column)
     if suffix in (".csv", ".tsv", ".txt"):
-        return read_csv(path)
+        return read_csv(path, label_column)
     raise ValueError(
         f"{str(path)!r} is not a supported data source; use an image folder, an MLTable folder, "
         "a .jsonl or a .csv file"
@@ -210,8 +216,9 @@ def _labels_of(value: Any, where: str) -> tuple[tuple[str, ...], bool]:
     raise ValueError(f"{where}: a label must be a string or a list of strings, got {value!r}")
 
 
-def read_jsonl(path: str | Path) -> LabelledImages:
-    """Azure's JSONL shape: ``{"image_url": ..., "label": "cat" | ["cat", "dog"]}`` per line."""
+def read_jsonl(path: str | Path, label_column: str = "label") -> LabelledImages:
+    """Azure's JSONL shape: ``{"image_url": ..., "label": "cat" | ["cat", "dog"]}`` per line
+    (the label under ``label_column``)."""
     path = Path(path).expanduser()
     base = path.parent
     paths: list[Path] = []
@@ -230,12 +237,12 @@ def read_jsonl(path: str | Path) -> LabelledImages:
                 raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
             if "image_url" not in record:
                 raise ValueError(f"{where}: missing key 'image_url'")
-            if "label" not in record:
-                raise ValueError(f"{where}: missing key 'label'")
+            if label_column not in record:
+                raise ValueError(f"{where}: missing key {label_column!r}")
             if not isinstance(record["image_url"], str):
                 raise ValueError(f"{where}: 'image_url' must be a string")
             paths.append(_resolve(record["image_url"], base, where))
-            label, as_list = _labels_of(record["label"], where)
+            label, as_list = _labels_of(record[label_column], where)
             labels.append(label)
             multilabel |= as_list
     if not paths:
@@ -243,7 +250,7 @@ def read_jsonl(path: str | Path) -> LabelledImages:
     return LabelledImages(tuple(paths), tuple(labels), str(path), multilabel=multilabel)
 
 
-def read_mltable(folder: str | Path) -> LabelledImages:
+def read_mltable(folder: str | Path, label_column: str = "label") -> LabelledImages:
     """An Azure MLTable folder: the JSONL files under ``paths:`` (``- file: ./x.jsonl``)."""
     folder = Path(folder).expanduser()
     spec_file = folder / "MLTable"
@@ -259,29 +266,37 @@ def read_mltable(folder: str | Path) -> LabelledImages:
         target = entry.get("file") if isinstance(entry, dict) else None
         if not isinstance(target, str):
             raise ValueError(f"{spec_file}: paths entry {number} has no 'file:' (got {entry!r})")
-        parts.append(read_jsonl(_resolve(target, folder, f"{spec_file}, paths entry {number}")))
+        where = f"{spec_file}, paths entry {number}"
+        parts.append(read_jsonl(_resolve(target, folder, where), label_column))
     return concat(parts, str(folder))
 
 
 # -- CSV -------------------------------------------------------------------------------------
-def read_csv(path: str | Path) -> LabelledImages:
-    """``path,label`` rows (``path,label1 label2`` for multilabel); paths relative to the file."""
+def read_csv(path: str | Path, label_column: str = "label") -> LabelledImages:
+    """``path,label`` rows (``path,label1 label2`` for multilabel); paths relative to the file.
+
+    With a header row (first cell ``path``, ``image_url``, ...), the labels are read from the
+    column named ``label_column`` when there is one, else from the second column.
+    """
     path = Path(path).expanduser()
     base = path.parent
     paths: list[Path] = []
     labels: list[tuple[str, ...]] = []
     multilabel = False
+    column = 1
     with path.open(encoding="utf-8", newline="") as f:
         for number, row in enumerate(csv.reader(f), start=1):
             if not row or not any(cell.strip() for cell in row):
                 continue
             if number == 1 and row[0].strip().lower() in _CSV_HEADERS:
+                header = [cell.strip() for cell in row]
+                column = header.index(label_column) if label_column in header else 1
                 continue
             where = f"{path}, line {number}"
-            if len(row) < 2:
+            if len(row) <= column:
                 raise ValueError(f"{where}: missing the label column (expected 'path,label')")
             paths.append(_resolve(row[0].strip(), base, where))
-            label = tuple(dict.fromkeys(row[1].split()))
+            label = tuple(dict.fromkeys(row[column].split()))
             labels.append(label)
             multilabel |= len(label) > 1
     if not paths:

@@ -97,6 +97,23 @@ class DataInput(_Strict):
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
+    def checked_path(self, name: str) -> str:
+        """The path, after checking that it exists and is what ``type`` says."""
+        path = Path(self.path).expanduser()
+        if not path.exists():
+            raise ValueError(f"{name}.path {self.path!r} does not exist")
+        if (
+            self.type is DataType.MLTABLE
+            and not (path / "MLTable").is_file()
+            and path.name != "MLTable"
+        ):
+            raise ValueError(f"{name}: type mltable, but {self.path!r} has no MLTable file")
+        if self.type is DataType.URI_FOLDER and not path.is_dir():
+            raise ValueError(f"{name}: type uri_folder, but {self.path!r} is not a folder")
+        if self.type is DataType.URI_FILE and not path.is_file():
+            raise ValueError(f"{name}: type uri_file, but {self.path!r} is not a file")
+        return str(path)
+
 
 class Limits(_Strict):
     """How long the sweep may run, and the stop criteria besides the limits."""

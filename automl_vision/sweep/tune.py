@@ -358,6 +358,7 @@ def plan_sweep(
     export_onnx: bool = False,
     training_options: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
+    target_column_name: str = "label",
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
@@ -377,6 +378,7 @@ def plan_sweep(
         validation_size=validation_size,
         seed=seed,
         cache_dir=cache_dir,
+        label_column=target_column_name,
     )
     spec = metric_for(dataset.task, primary_metric)
     goal = PrimaryMetricGoal.parse(goal) if goal is not None else spec.goal
@@ -663,7 +665,8 @@ def tune(
     Bayesian sampler and are reused), ``reuse_from`` (run dirs whose identical trials are
     reused), ``include_default_trial`` (True: trial 0 uses Azure's defaults),
     ``export_onnx`` (write ``best.onnx``), ``training_options`` (``TrainingConfig`` options
-    such as ``pretrained``), ``cache_dir`` (decoded-image cache).
+    such as ``pretrained``), ``cache_dir`` (decoded-image cache), ``target_column_name`` (the
+    JSONL/MLTable key of the labels, ``label`` by default).
     """
     plan = plan_sweep(
         data,
