@@ -74,6 +74,12 @@ _LAZY: dict[str, str] = {
     "TrainResult": "automl_vision.training",
     "train": "automl_vision.training",
     "export_onnx": "automl_vision.training",
+    "load_checkpoint": "automl_vision.training",
+    "Checkpoint": "automl_vision.training",
+    "StopReason": "automl_vision.training",
+    "CorruptImageWarning": "automl_vision.data",
+    "METRICS": "automl_vision.metric_catalog",
+    "PRIMARY_METRIC": "automl_vision.metric_catalog",
 }
 
 
