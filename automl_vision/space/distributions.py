@@ -23,6 +23,7 @@ Exact semantics (the public contract, see DESIGN.md §3):
 
 from __future__ import annotations
 
+import abc
 import enum
 import math
 import warnings
@@ -174,7 +175,7 @@ def _normal_ppf(u: float) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class Distribution:
+class Distribution(abc.ABC):
     """Base class. Subclasses are frozen dataclasses; equality is by value."""
 
     name: ClassVar[str]
@@ -182,21 +183,22 @@ class Distribution:
     arg_names: ClassVar[tuple[str, ...]]
 
     # -- sampling ---------------------------------------------------------------------------
+    @abc.abstractmethod
     def from_unit(self, u: float) -> Any:
         """Inverse CDF: map ``u`` in [0, 1) to a value."""
-        raise NotImplementedError  # pragma: no cover - every subclass overrides
 
+    @abc.abstractmethod
     def to_unit(self, value: Any) -> float:
         """CDF: map a value back into [0, 1] (approximately, for quantized ones)."""
-        raise NotImplementedError  # pragma: no cover - every subclass overrides
 
     def sample(self, rng: np.random.Generator) -> Any:
         """Draw one value with ``rng`` (a ``numpy.random.Generator``)."""
         return self.from_unit(float(rng.random()))
 
     @property
+    @abc.abstractmethod
     def support(self) -> Support:
-        raise NotImplementedError  # pragma: no cover - every subclass overrides
+        """The values this distribution can produce."""
 
     # -- text and dict forms ----------------------------------------------------------------
     def args(self) -> tuple[Any, ...]:
