@@ -25,8 +25,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, model_validator
 
 from automl_vision.policies.base import Decision
-from automl_vision.policies.common import fmt, is_evaluation_point, schedule_points
-from automl_vision.policies.model import Count, NonNegativeCount, PolicyModel, real
+from automl_vision.policies.common import fmt
+from automl_vision.policies.model import Count, IntervalPolicy, NonNegativeCount, real
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["BanditPolicy", "bandit_threshold"]
@@ -72,7 +72,7 @@ def bandit_threshold(
     return best * factor, f"{fmt(best)} * (1 + {fmt(slack_factor)})"
 
 
-class BanditPolicy(PolicyModel):
+class BanditPolicy(IntervalPolicy):
     """Stop trials whose value falls outside a slack (factor or amount) of the best so far."""
 
     type_name = "bandit"
@@ -105,26 +105,15 @@ class BanditPolicy(PolicyModel):
             )
         return self
 
-    def evaluation_points(self, max_reports: int) -> list[int]:
-        return schedule_points(max_reports, self.evaluation_interval, self.delay_evaluation)
-
-    def _decide(
+    def _judge(
         self,
         trial_id: str,
         n: int,
+        value: float,
         history: Mapping[str, Sequence[float]],
         goal: PrimaryMetricGoal,
         finished: Collection[str],
     ) -> Decision:
-        if not is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation):
-            return Decision(
-                False,
-                f"report {n} is not an evaluation point (evaluation_interval="
-                f"{self.evaluation_interval}, delay_evaluation={self.delay_evaluation})",
-            )
-        value = float(history[trial_id][n - 1])
-        if value != value:
-            return Decision(True, f"stopped at report {n}: the value is NaN")
         best = goal.best(float(v) for values in history.values() for v in values[:n])
         threshold, formula = bandit_threshold(
             best, goal, slack_factor=self.slack_factor, slack_amount=self.slack_amount

@@ -17,8 +17,8 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 
 from automl_vision.policies.base import Decision
-from automl_vision.policies.common import fmt, is_evaluation_point, median, schedule_points
-from automl_vision.policies.model import Count, NonNegativeCount, PolicyModel
+from automl_vision.policies.common import fmt, median
+from automl_vision.policies.model import Count, IntervalPolicy, NonNegativeCount
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["MedianStoppingPolicy", "running_average"]
@@ -50,7 +50,7 @@ def running_average(values: Sequence[float], n: int) -> float:
     return min(max(mean, min(window)), max(window))
 
 
-class MedianStoppingPolicy(PolicyModel):
+class MedianStoppingPolicy(IntervalPolicy):
     """Stop trials whose best so far is worse than the median of all running averages."""
 
     type_name = "median_stopping"
@@ -61,26 +61,16 @@ class MedianStoppingPolicy(PolicyModel):
     def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 5) -> None:
         super().__init__(evaluation_interval=evaluation_interval, delay_evaluation=delay_evaluation)
 
-    def evaluation_points(self, max_reports: int) -> list[int]:
-        return schedule_points(max_reports, self.evaluation_interval, self.delay_evaluation)
-
-    def _decide(
+    def _judge(
         self,
         trial_id: str,
         n: int,
+        value: float,
         history: Mapping[str, Sequence[float]],
         goal: PrimaryMetricGoal,
         finished: Collection[str],
     ) -> Decision:
-        if not is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation):
-            return Decision(
-                False,
-                f"report {n} is not an evaluation point (evaluation_interval="
-                f"{self.evaluation_interval}, delay_evaluation={self.delay_evaluation})",
-            )
         values = history[trial_id]
-        if math.isnan(float(values[n - 1])):
-            return Decision(True, f"stopped at report {n}: the value is NaN")
         best = goal.best(float(v) for v in values[:n])
         averages = [running_average(other, n) for other in history.values() if len(other) >= n]
         averages = [a for a in averages if not math.isnan(a)]

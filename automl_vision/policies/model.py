@@ -20,6 +20,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.policies.common import is_evaluation_point, schedule_points
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
@@ -111,3 +112,46 @@ class PolicyModel(BaseModel, EarlyTerminationPolicy):
         finished: Collection[str],
     ) -> Decision:
         """``decide`` for a trial with ``n >= 1`` reports and a parsed goal."""
+
+
+class IntervalPolicy(PolicyModel):
+    """A policy judged at report counts that are multiples of ``evaluation_interval`` and at
+    least ``delay_evaluation`` (Bandit, MedianStopping, TruncationSelection; each declares the
+    two fields with its own defaults). A NaN value at an evaluation point stops the trial."""
+
+    evaluation_interval: int
+    delay_evaluation: int
+
+    def evaluation_points(self, max_reports: int) -> list[int]:
+        return schedule_points(max_reports, self.evaluation_interval, self.delay_evaluation)
+
+    def _decide(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+    ) -> Decision:
+        if not is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation):
+            return Decision(
+                False,
+                f"report {n} is not an evaluation point (evaluation_interval="
+                f"{self.evaluation_interval}, delay_evaluation={self.delay_evaluation})",
+            )
+        value = float(history[trial_id][n - 1])
+        if math.isnan(value):
+            return Decision(True, f"stopped at report {n}: the value is NaN")
+        return self._judge(trial_id, n, value, history, goal, finished)
+
+    @abc.abstractmethod
+    def _judge(
+        self,
+        trial_id: str,
+        n: int,
+        value: float,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+    ) -> Decision:
+        """The decision at evaluation point ``n`` for the trial's (non-NaN) ``value``."""

@@ -16,7 +16,6 @@ So the trial with the best value at report ``n`` is never stopped.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated
 
@@ -26,12 +25,10 @@ from automl_vision.policies.base import Decision
 from automl_vision.policies.common import (
     count_better,
     fmt,
-    is_evaluation_point,
     kth_best,
     ordinal,
-    schedule_points,
 )
-from automl_vision.policies.model import Count, NonNegativeCount, PolicyModel, integer
+from automl_vision.policies.model import Count, IntervalPolicy, NonNegativeCount, integer
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["TruncationSelectionPolicy", "truncation_count"]
@@ -62,7 +59,7 @@ def truncation_count(trials: int, truncation_percentage: int) -> int:
     return trials * truncation_percentage // 100
 
 
-class TruncationSelectionPolicy(PolicyModel):
+class TruncationSelectionPolicy(IntervalPolicy):
     """Stop the lowest ``truncation_percentage`` % of trials at each evaluation point."""
 
     type_name = "truncation_selection"
@@ -86,26 +83,15 @@ class TruncationSelectionPolicy(PolicyModel):
             exclude_finished_jobs=exclude_finished_jobs,
         )
 
-    def evaluation_points(self, max_reports: int) -> list[int]:
-        return schedule_points(max_reports, self.evaluation_interval, self.delay_evaluation)
-
-    def _decide(
+    def _judge(
         self,
         trial_id: str,
         n: int,
+        value: float,
         history: Mapping[str, Sequence[float]],
         goal: PrimaryMetricGoal,
         finished: Collection[str],
     ) -> Decision:
-        if not is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation):
-            return Decision(
-                False,
-                f"report {n} is not an evaluation point (evaluation_interval="
-                f"{self.evaluation_interval}, delay_evaluation={self.delay_evaluation})",
-            )
-        value = float(history[trial_id][n - 1])
-        if math.isnan(value):
-            return Decision(True, f"stopped at report {n}: the value is NaN")
         excluded = set(finished) if self.exclude_finished_jobs else set()
         excluded.discard(trial_id)
         at_n = [

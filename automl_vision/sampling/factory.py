@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from typing import Any
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.sampling.base import Sampler
 from automl_vision.sampling.bayesian import BayesianParameterSampling
 from automl_vision.sampling.grid import GridParameterSampling
@@ -14,29 +14,13 @@ from automl_vision.sampling.random import RandomParameterSampling, SamplingRule
 __all__ = ["SamplingAlgorithm", "create_sampler"]
 
 
-class SamplingAlgorithm(str, enum.Enum):
+class SamplingAlgorithm(ChoiceEnum):
     """Azure's ``sampling_algorithm`` values."""
 
     RANDOM = "random"
     SOBOL = "sobol"
     GRID = "grid"
     BAYESIAN = "bayesian"
-
-    @classmethod
-    def parse(cls, value: SamplingAlgorithm | str) -> SamplingAlgorithm:
-        if isinstance(value, cls):
-            return value
-        key = value.strip().lower() if isinstance(value, str) else value
-        for member in cls:
-            if member.value == key:
-                return member
-        allowed = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(
-            f"sampling={value!r} is not allowed; sampling must be a Sampler or one of {allowed}"
-        )
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _FACTORIES: dict[SamplingAlgorithm, Callable[[Any, int | None], Sampler]] = {
@@ -61,4 +45,6 @@ def create_sampler(
         raise ValueError(
             f"sampling={spec!r} is not allowed; sampling must be a Sampler or one of {allowed}"
         )
-    return _FACTORIES[SamplingAlgorithm.parse(spec)](parameter_space, seed)
+    return _FACTORIES[SamplingAlgorithm.parse(spec, "sampling", "a Sampler or ")](
+        parameter_space, seed
+    )

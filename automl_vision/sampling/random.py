@@ -13,13 +13,13 @@ redrawn; once a finite space is exhausted the sampler returns None.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.sampling.base import Sampler, Suggestion
 from automl_vision.sampling.combinations import union_combinations
 from automl_vision.sampling.configs import config_key, from_unit_vector, n_distributions, seen_keys
@@ -34,25 +34,11 @@ _ATTEMPTS = 64
 _ENUMERATION_LIMIT = 100_000
 
 
-class SamplingRule(str, enum.Enum):
+class SamplingRule(ChoiceEnum):
     """How ``RandomParameterSampling`` draws: independent uniform draws or a Sobol sequence."""
 
     RANDOM = "random"
     SOBOL = "sobol"
-
-    @classmethod
-    def parse(cls, value: SamplingRule | str) -> SamplingRule:
-        if isinstance(value, cls):
-            return value
-        key = value.strip().lower() if isinstance(value, str) else value
-        for member in cls:
-            if member.value == key:
-                return member
-        allowed = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"rule={value!r} is not allowed; rule must be one of {allowed}")
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def sobol_point(seed: int, dim: int, index: int) -> np.ndarray:
@@ -131,7 +117,7 @@ class RandomParameterSampling(Sampler):
         if "rule" in props:
             rule = props["rule"]
         super().__init__(parameter_space, seed=seed)
-        self.rule: SamplingRule = SamplingRule.parse(rule)
+        self.rule: SamplingRule = SamplingRule.parse(rule, "rule")
 
     def suggest(
         self, history: Sequence[Trial], goal: PrimaryMetricGoal, rng: np.random.Generator

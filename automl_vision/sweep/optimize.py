@@ -42,10 +42,10 @@ class OptimizeResult:
     def best_trial(self) -> Trial:
         best = best_trial(self.trials, self.goal)
         if best is None:
-            errors = {t.error for t in self.trials if t.error}
+            errors = sorted({t.error.splitlines()[0] for t in self.trials if t.error})
             raise ValueError(
                 f"no trial produced a value ({len(self.trials)} trials"
-                + (f"; errors: {'; '.join(sorted(errors))[:500]}" if errors else "")
+                + (f"; errors: {'; '.join(errors)[:800]}" if errors else "")
                 + ")"
             )
         return best

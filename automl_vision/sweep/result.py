@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl_vision.sweep.optimize import best_trial
+from automl_vision.sweep.optimize import OptimizeResult, best_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["TrialTable", "TuneResult", "trial_to_dict"]
@@ -82,41 +82,18 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
 
 
 @dataclass
-class TuneResult:
-    """What a sweep produced. ``output_dir`` holds the store, checkpoints, plots and JSON."""
+class TuneResult(OptimizeResult):
+    """What a sweep produced (``best_trial``, ``best_params``, ``best_value`` as for
+    ``optimize``). ``output_dir`` holds the store, checkpoints, plots and metrics JSON."""
 
     trials: TrialTable
-    goal: PrimaryMetricGoal
-    primary_metric: str
-    end_reason: str
+    primary_metric: str = "value"
     output_dir: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_trials(cls, trials: Sequence[Trial], **kwargs: Any) -> TuneResult:
         return cls(trials=TrialTable(trials), **kwargs)
-
-    @property
-    def best_trial(self) -> Trial:
-        best = best_trial(self.trials, self.goal)
-        if best is None:
-            errors = sorted({t.error.splitlines()[0] for t in self.trials if t.error})
-            raise ValueError(
-                f"no trial of the sweep produced a value ({len(self.trials)} trials"
-                + (f"; errors: {'; '.join(errors)[:800]}" if errors else "")
-                + ")"
-            )
-        return best
-
-    @property
-    def best_params(self) -> dict[str, Any]:
-        return dict(self.best_trial.params)
-
-    @property
-    def best_value(self) -> float:
-        value = self.best_trial.value
-        assert value is not None
-        return value
 
     @property
     def best_metrics(self) -> dict[str, float]:
