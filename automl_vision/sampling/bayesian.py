@@ -22,7 +22,7 @@ How a proposal is made (pure function of the seed, the history and the prior tri
    finite and small, every unseen configuration is scored instead, so discrete spaces never
    get a duplicate (and ``ask`` returns None once every configuration has been tried).
 
-GP + EI was chosen over TPE by measurement: see ``benchmarks/RESULTS_samplers.md``.
+GP + EI was chosen over TPE by measurement: see ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
