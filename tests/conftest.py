@@ -15,6 +15,19 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def decoded_image_cache(tmp_path_factory):
+    """Decoded-image caches of the tests go to a temporary folder, not the user's home
+    (subprocesses inherit the variable)."""
+    before = os.environ.get("AUTOML_VISION_CACHE")
+    os.environ["AUTOML_VISION_CACHE"] = str(tmp_path_factory.mktemp("decoded-cache"))
+    yield
+    if before is None:
+        os.environ.pop("AUTOML_VISION_CACHE", None)
+    else:
+        os.environ["AUTOML_VISION_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def digits_folder(tmp_path_factory) -> Path:
     """30 real digit scans per class (scikit-learn's bundled digits) as 16 px PNG folders."""
