@@ -373,3 +373,14 @@ def replay_reports(values):
     from automl_vision.trial import Report
 
     return [Report(i + 1, v, {"accuracy": v}) for i, v in enumerate(values)]
+
+
+def test_trials_record_the_fields_their_params_leave_inactive() -> None:
+    from automl_vision.space import ImageClassificationSearchSpace
+
+    space = ImageClassificationSearchSpace(
+        optimizer=choice("sgd", "adam"), momentum=uniform(0.8, 0.9), beta1=uniform(0.8, 0.9)
+    )
+    result = optimize(lambda p: 1.0, space, sampling=SpaceRandom(space, seed=0), max_trials=10)
+    for t in result.trials:
+        assert t.inactive == ({"beta1"} if t.params["optimizer"] == "sgd" else {"momentum"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.base import Sampler
@@ -105,6 +106,7 @@ class Scheduler:
                         index=len(self.trials),
                         params=dict(suggestion.params),
                         space_index=suggestion.space_index,
+                        inactive=self._inactive(suggestion.params, suggestion.space_index),
                     )
                     self.trials.append(trial)
                     self._by_id[trial.trial_id] = trial
@@ -119,6 +121,11 @@ class Scheduler:
         for observer in self.observers:
             observer.sweep_finished(self.trials, reason)
         return SweepOutcome(self.trials, reason)
+
+    def _inactive(self, params: Mapping[str, Any], space_index: int) -> frozenset[str]:
+        """The fields of the trial's sub-space that its params leave inactive (for the record)."""
+        spaces = self.sampler.spaces
+        return spaces[space_index].inactive(params) if space_index < len(spaces) else frozenset()
 
     def _natural_end(self, exhausted: bool) -> str:
         if exhausted and len(self.trials) < self.max_trials:
