@@ -5,6 +5,8 @@
     automl-vision status RUN_DIR                 trials so far (also while a sweep runs)
     automl-vision report RUN_DIR                 table, metrics JSON and plots
     automl-vision export RUN_DIR --onnx          the best model as ONNX
+    automl-vision weights fetch MODEL... [--to D] download pretrained weights (needs network)
+    automl-vision weights list                   pretrained weights on this machine
     automl-vision demo                           a short sweep on bundled real digit images
     automl-vision demo-data [DIR]                write the demo datasets that configs/ use
     automl-vision spaces [NAME]                  preset search spaces
@@ -89,6 +91,8 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         kwargs["target_value"] = limits.target_value
         kwargs["no_improvement_trials"] = limits.no_improvement_trials
         kwargs["min_improvement"] = limits.min_improvement
+        if job.pretrained is not None:
+            kwargs["training_options"] = {"pretrained": job.pretrained}
         if job.training_parameters and job.search_space is None:
             kwargs["search_space"] = [job.training_parameters]  # every trial the same config
     flags = {
@@ -109,6 +113,8 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "warm_start_from": args.warm_start_from,
     }
     kwargs.update({k: v for k, v in flags.items() if v is not None})
+    if args.pretrained is not None:
+        kwargs["training_options"] = {**kwargs.get("training_options", {}), "pretrained": args.pretrained}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     data = args.data or data
     if data is None:
@@ -187,6 +193,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(args.run_dir) / "best.onnx"
     path = export_onnx(checkpoint, out, enable_onnx_normalization=args.normalization)
     print(f"exported {result.best_trial.trial_id} ({checkpoint}) to {path}")
+    return 0
+
+
+def _cmd_weights(args: argparse.Namespace) -> int:
+    from automl_vision.training import weights
+
+    to = Path(args.to) if getattr(args, "to", None) else None
+    if args.action == "fetch":
+        if not args.models:
+            raise UsageError("weights fetch: name at least one model")
+        for path in weights.fetch_weights(args.models, to):
+            print(path)
+        return 0
+    found = weights.cached_weights(to)
+    if not found:
+        print(f"no pretrained weights cached (Hugging Face cache: {weights.hub_cache_dir()})")
+    for w in found:
+        print(f"{w.name}\t{w.size_bytes / 2**20:.1f} MiB\t{w.path}")
     return 0
 
 
@@ -282,6 +306,10 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="resume even if the sweep changed")
     p.add_argument("--no-default-trial", dest="default_trial", action="store_false")
     p.add_argument("--export-onnx", action="store_true", help="write best.onnx")
+    p.add_argument(
+        "--pretrained",
+        help="auto (default: ImageNet weights when on this machine) | true | false | PATH",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="no live progress line")
     p.set_defaults(func=_cmd_tune)
@@ -317,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fold input normalization into the model (default: the trial's setting)",
     )
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("weights", help="fetch or list pretrained (ImageNet) weights")
+    p.add_argument("action", choices=["fetch", "list"])
+    p.add_argument("models", nargs="*", help="model names (fetch)")
+    p.add_argument("--to", help="also copy the weights into this folder (pretrained=DIR)")
+    p.set_defaults(func=_cmd_weights)
 
     p = sub.add_parser("demo", help="a short sweep on real digit images, made offline")
     p.add_argument("--output-dir", default="runs/demo")

@@ -66,6 +66,7 @@ class SweepPlan:
     previous_runs: list[Path] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
     sampling_name: str = ""
+    weights: list[Any] = field(default_factory=list)  # training.weights.WeightsLookup per model
 
     @property
     def multilabel(self) -> bool:
@@ -120,6 +121,9 @@ class SweepPlan:
             + "".join(f", {_criterion_text(c)}" for c in self.criteria)
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
+        lines.append(f"pretrained: {self.options.get('pretrained', 'auto')}")
+        for w in self.weights:
+            lines.append(f"  {w.model}: " + (f"weights found ({w.path})" if w.found else "no weights"))
         lines.append(f"devices: {self.device}; trial slots: {_slots_text(self.slots)}")
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
@@ -317,6 +321,23 @@ def _output_dir(output_dir: str | Path | None, data: Any, definition: Mapping[st
     return Path("runs") / f"{stem or 'data'}-{digest[:8]}"
 
 
+def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[Any]:
+    """Every model's pretrained weights, looked up now: an error for ``pretrained=True`` and a
+    missing model, one warning for ``"auto"`` naming the models that start from scratch."""
+    import warnings
+
+    from automl_vision.training.weights import MissingWeightsWarning, plan_weights
+
+    models: list[str] = []
+    for space in spaces:
+        spec = space.parameters.get("model_name", azure_defaults()["model_name"])
+        models += [str(m) for m in spec.support.options] if isinstance(spec, Distribution) else [str(spec)]
+    lookups, warning = plan_weights(models, pretrained)
+    if warning is not None:
+        warnings.warn(warning, MissingWeightsWarning, stacklevel=3)
+    return lookups
+
+
 def plan_sweep(
     data: Any,
     *,
@@ -406,6 +427,7 @@ def plan_sweep(
         sampling_name=sampling_name,
     )
     plan.policy = _policy(policy, plan.max_epochs(), choices)
+    plan.weights = _weights(plan.parameter_spaces, plan.options.get("pretrained", "auto"))
     criteria: list[Any] = [MaxConsecutiveFailures(max_consecutive_failures)]
     if timeout is not None:
         criteria.append(Timeout(float(timeout)))
