@@ -79,6 +79,9 @@ _LAZY: dict[str, str] = {
     "StopReason": "automl_vision.training",
     "CorruptImageWarning": "automl_vision.data",
     "METRICS": "automl_vision.metric_catalog",
+    "load_model": "automl_vision.predict",
+    "Predictor": "automl_vision.predict",
+    "Prediction": "automl_vision.predict",
     "PRIMARY_METRIC": "automl_vision.metric_catalog",
 }
 
@@ -98,6 +101,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AZURE_MODELS",
+    "Prediction",
+    "Predictor",
+    "load_model",
     "BanditPolicy",
     "BayesianParameterSampling",
     "Decision",

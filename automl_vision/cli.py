@@ -5,6 +5,7 @@
     automl-vision status RUN_DIR                 trials so far (also while a sweep runs)
     automl-vision report RUN_DIR                 table, metrics JSON and plots
     automl-vision export RUN_DIR --onnx          the best model as ONNX
+    automl-vision predict RUN_DIR IMAGES...      predict with the best model (Azure's JSONL)
     automl-vision weights fetch MODEL... [--to D] download pretrained weights (needs network)
     automl-vision weights list                   pretrained weights on this machine
     automl-vision demo                           a short sweep on bundled real digit images
@@ -196,6 +197,26 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from automl_vision.predict import expand_inputs, load_model, write_jsonl
+
+    predictor = load_model(args.run_dir, device=args.device, onnx=args.onnx)
+    inputs = expand_inputs(args.images)
+    if not inputs:
+        raise UsageError(f"predict: no images in {' '.join(args.images)}")
+    predictions = predictor.predict(inputs)
+    out = Path(args.output) if args.output else None
+    text = write_jsonl(predictions, out)
+    failed = sum(p.error is not None for p in predictions)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"{len(predictions) - failed} predictions written to {out}", file=sys.stderr)
+    if failed:
+        print(f"automl-vision: {failed} image(s) could not be read (see 'error')", file=sys.stderr)
+    return 0
+
+
 def _cmd_weights(args: argparse.Namespace) -> int:
     from automl_vision.training import weights
 
@@ -345,6 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="fold input normalization into the model (default: the trial's setting)",
     )
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("predict", help="predict images with a sweep's best model")
+    p.add_argument("run_dir", help="sweep or training run directory, or a best.pt file")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("--output", help="JSONL file (default: stdout)")
+    p.add_argument("--onnx", action="store_true", help="run the ONNX model (onnxruntime)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("weights", help="fetch or list pretrained (ImageNet) weights")
     p.add_argument("action", choices=["fetch", "list"])

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["DecodedImages", "decode_images", "default_cache_dir", "fingerprint_images"]
+__all__ = ["DecodedImages", "decode_image", "decode_images", "default_cache_dir", "fingerprint_images"]
 
 _BUFFER = 1 << 20
 
@@ -85,6 +85,15 @@ def _decode_array(image: np.ndarray, size: int) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     return _to_square(Image.fromarray(image), size)
+
+
+def decode_image(image: Path | np.ndarray | Image.Image, size: int) -> np.ndarray:
+    """One image as the trainer stores it: centre square resized to ``size``², RGB uint8."""
+    if isinstance(image, Image.Image):
+        return _to_square(image, size)
+    if isinstance(image, np.ndarray):
+        return _decode_array(image, size)
+    return _decode_file(Path(image), size)
 
 
 def _decode_into(images: Sequence[Path] | np.ndarray, size: int, out: np.ndarray) -> dict[int, str]:

@@ -113,6 +113,14 @@ class TuneResult(OptimizeResult):
         path = self.best_trial.artifacts.get("checkpoint")
         return Path(path) if path else None
 
+    def predictor(self, **kwargs: Any) -> Any:
+        """The best trial's model as a ``Predictor`` (``automl_vision.predict.load_model``)."""
+        from automl_vision.predict import load_model
+
+        if self.best_checkpoint is None or not self.best_checkpoint.is_file():
+            raise ValueError("the best trial has no checkpoint to predict with")
+        return load_model(self.best_checkpoint, **kwargs)
+
     @classmethod
     def load(cls, run_dir: str | Path) -> TuneResult:
         """Rebuild the result of a sweep (finished, killed or still running) from its store."""
