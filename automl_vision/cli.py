@@ -112,6 +112,7 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "target_value": args.target_value,
         "no_improvement_trials": args.no_improvement_trials,
         "warm_start_from": args.warm_start_from,
+        "keep_checkpoints": args.keep_checkpoints,
     }
     kwargs.update({k: v for k, v in flags.items() if v is not None})
     if args.pretrained is not None:
@@ -149,8 +150,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from automl_vision.sweep.result import TuneResult
 
+    from automl_vision.sweep.retention import disk_usage
+
     result = TuneResult.load(args.run_dir)
     print(result.summary())
+    print(f"disk used: {disk_usage(args.run_dir) / 2**20:.1f} MiB in {args.run_dir}")
     print()
     print(result.trials)
     return 0
@@ -327,6 +331,7 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="resume even if the sweep changed")
     p.add_argument("--no-default-trial", dest="default_trial", action="store_false")
     p.add_argument("--export-onnx", action="store_true", help="write best.onnx")
+    p.add_argument("--keep-checkpoints", type=int, help="best k trials keep best.pt (3)")
     p.add_argument(
         "--pretrained",
         help="auto (default: ImageNet weights when on this machine) | true | false | PATH",

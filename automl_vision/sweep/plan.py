@@ -66,6 +66,7 @@ class SweepPlan:
     previous_runs: list[Path] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
     sampling_name: str = ""
+    keep_checkpoints: int | None = 3  # the best k trials keep best.pt (None: all)
     weights: list[Any] = field(default_factory=list)  # training.weights.WeightsLookup per model
 
     @property
@@ -367,6 +368,7 @@ def plan_sweep(
     training_options: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
     target_column_name: str = "label",
+    keep_checkpoints: int | None = 3,
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
@@ -426,6 +428,9 @@ def plan_sweep(
         choices=choices,
         sampling_name=sampling_name,
     )
+    if keep_checkpoints is not None and keep_checkpoints < 1:
+        raise ValueError(f"keep_checkpoints must be >= 1 or None (keep all), got {keep_checkpoints}")
+    plan.keep_checkpoints = keep_checkpoints
     plan.policy = _policy(policy, plan.max_epochs(), choices)
     plan.weights = _weights(plan.parameter_spaces, plan.options.get("pretrained", "auto"))
     criteria: list[Any] = [MaxConsecutiveFailures(max_consecutive_failures)]

@@ -24,6 +24,7 @@ from automl_vision.sweep.plots import save_plots
 from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
 from automl_vision.sweep.progress import ProgressDisplay
 from automl_vision.sweep.result import TuneResult
+from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
 from automl_vision.sweep.store import SweepStore
 from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
@@ -155,7 +156,10 @@ def run_plan(
         options=plan.options,
         export_onnx=False,
     )
-    observers: list[SweepObserver] = [store]
+    observers: list[SweepObserver] = [
+        store,
+        CheckpointRetention(plan.keep_checkpoints, plan.goal, history),
+    ]
     if progress:
         observers.append(
             ProgressDisplay(
@@ -255,7 +259,8 @@ def tune(
     reused), ``include_default_trial`` (True: trial 0 uses Azure's defaults),
     ``export_onnx`` (write ``best.onnx``), ``training_options`` (``TrainingConfig`` options
     such as ``pretrained``), ``cache_dir`` (decoded-image cache), ``target_column_name`` (the
-    JSONL/MLTable key of the labels, ``label`` by default).
+    JSONL/MLTable key of the labels, ``label`` by default), ``keep_checkpoints`` (3: only the
+    best 3 trials keep their ``best.pt``; None keeps all).
     """
     plan = plan_sweep(
         data,
