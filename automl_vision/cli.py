@@ -116,7 +116,8 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     }
     kwargs.update({k: v for k, v in flags.items() if v is not None})
     if args.pretrained is not None:
-        kwargs["training_options"] = {**kwargs.get("training_options", {}), "pretrained": args.pretrained}
+        options = kwargs.get("training_options", {})
+        kwargs["training_options"] = {**options, "pretrained": args.pretrained}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     data = args.data or data
     if data is None:
@@ -149,7 +150,6 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from automl_vision.sweep.result import TuneResult
-
     from automl_vision.sweep.retention import disk_usage
 
     result = TuneResult.load(args.run_dir)

@@ -133,7 +133,8 @@ class Predictor:
             return probs, [[self.class_names[int(i)]] for i in probs.argmax(axis=1)]
         probs = 1.0 / (1.0 + np.exp(-logits))
         chosen = probs >= self.thresholds[None, :]
-        return probs, [[c for c, on in zip(self.class_names, row) if on] for row in chosen]
+        names = self.class_names
+        return probs, [[c for c, on in zip(names, row, strict=True) if on] for row in chosen]
 
     def predict(self, images: Iterable[ImageInput] | ImageInput) -> list[Prediction]:
         """One ``Prediction`` per image, in order; unreadable images carry ``error``."""

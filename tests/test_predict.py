@@ -9,13 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from helpers_training import single_thread  # noqa: F401
 from PIL import Image
 
-from helpers_training import single_thread  # noqa: F401
-
-TINY = {"model_name": "test_resnet", "number_of_epochs": 1, "training_crop_size": 16,
-        "validation_crop_size": 16, "validation_resize_size": 16, "number_of_workers": 0}
+TINY = {
+    "model_name": "test_resnet",
+    "number_of_epochs": 1,
+    "training_crop_size": 16,
+    "validation_crop_size": 16,
+    "validation_resize_size": 16,
+    "number_of_workers": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +27,14 @@ def digits_run(digits_folder, tmp_path_factory) -> Path:
     from automl_vision import tune
 
     out = tmp_path_factory.mktemp("predict") / "run"
-    tune(digits_folder, search_space=TINY, max_trials=1, output_dir=out, progress=False,
-         include_default_trial=False)
+    tune(
+        digits_folder,
+        search_space=TINY,
+        max_trials=1,
+        output_dir=out,
+        progress=False,
+        include_default_trial=False,
+    )
     return out
 
 
@@ -46,17 +56,31 @@ def test_pytorch_and_onnx_agree_and_inputs_of_every_kind(digits_run, digits_fold
     assert pil[0].filename is None and torch_p[0].filename == str(files[0])
 
 
-def test_cli_writes_azure_jsonl_and_reports_a_corrupt_file(digits_run, digits_folder,
-                                                           tmp_path) -> None:
+def test_cli_writes_azure_jsonl_and_reports_a_corrupt_file(
+    digits_run, digits_folder, tmp_path
+) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     for f in sorted(digits_folder.rglob("*.png"))[:3]:
         (inputs / f"{f.parent.name}_{f.name}").write_bytes(f.read_bytes())
     (inputs / "broken.png").write_bytes(b"not an image")
     out = tmp_path / "preds.jsonl"
-    run = subprocess.run([sys.executable, "-m", "automl_vision.cli", "predict", str(digits_run),
-                          str(inputs), "--output", str(out), "--onnx"],
-                         capture_output=True, text=True, timeout=180)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "automl_vision.cli",
+            "predict",
+            str(digits_run),
+            str(inputs),
+            "--output",
+            str(out),
+            "--onnx",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 0, run.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 4
@@ -72,9 +96,19 @@ def test_cli_writes_azure_jsonl_and_reports_a_corrupt_file(digits_run, digits_fo
 
 
 def test_bad_run_dir_exits_2_with_one_line(tmp_path) -> None:
-    run = subprocess.run([sys.executable, "-m", "automl_vision.cli", "predict",
-                          str(tmp_path / "nope"), str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "automl_vision.cli",
+            "predict",
+            str(tmp_path / "nope"),
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert len(run.stderr.strip().splitlines()) == 1 and "nope" in run.stderr
 
@@ -94,5 +128,5 @@ def test_multilabel_uses_the_tuned_thresholds(digits_multilabel_folder, tmp_path
         ckpt.class_thresholds = thresholds
         got = load_model(ckpt, device="cpu").predict(files)
         for row, p in zip(probs, got, strict=True):
-            want = [c for c, v, t in zip(ckpt.class_names, row, thresholds) if v >= t]
+            want = [c for c, v, t in zip(ckpt.class_names, row, thresholds, strict=True) if v >= t]
             assert p.predicted == want

@@ -45,8 +45,13 @@ def test_readme_use_the_model_commands_run(command: str, workdir: Path) -> None:
     import sys
 
     argv = shlex.split(command)
-    out = subprocess.run([sys.executable, "-m", "automl_vision.cli", *argv[1:]], cwd=workdir,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "automl_vision.cli", *argv[1:]],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     path = workdir / argv[argv.index("--output") + 1]
     lines = [json.loads(line) for line in path.read_text().splitlines()]

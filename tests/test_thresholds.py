@@ -26,9 +26,11 @@ def test_tuning_on_noise_does_not_inflate_the_reported_score() -> None:
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(400, 8, generator=g)
     targets = (torch.rand(400, 8, generator=g) > 0.7).float()
-    inflated = classification_metrics(logits, targets, Task.MULTILABEL,
-                                      class_thresholds=tune_thresholds(logits, targets))
-    honest = classification_metrics(logits, targets, Task.MULTILABEL,
-                                    class_thresholds=cross_fitted_thresholds(logits, targets))
+    inflated = classification_metrics(
+        logits, targets, Task.MULTILABEL, class_thresholds=tune_thresholds(logits, targets)
+    )
+    honest = classification_metrics(
+        logits, targets, Task.MULTILABEL, class_thresholds=cross_fitted_thresholds(logits, targets)
+    )
     assert honest["f1_macro_tuned"] < inflated["f1_macro_tuned"] - 0.01
     assert {"f1_macro", "iou", "f1_micro"} <= set(honest)  # the 0.5-threshold metrics beside

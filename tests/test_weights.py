@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from helpers_training import single_thread, tiny_config  # noqa: F401
 
 HUB_ID = "timm/test_resnet.r160_in1k"  # timm's pretrained config of test_resnet
@@ -30,8 +29,10 @@ def lay_out_hub_cache(cache: Path, seed: int = 1) -> dict[str, torch.Tensor]:
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(commit)
     (repo / "snapshots" / commit).mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in state.items()},
-              str(repo / "snapshots" / commit / "model.safetensors"))
+    save_file(
+        {k: v.contiguous() for k, v in state.items()},
+        str(repo / "snapshots" / commit / "model.safetensors"),
+    )
     return state
 
 
@@ -51,8 +52,13 @@ def test_the_test_layout_is_what_timm_itself_reads_offline(hub_cache) -> None:
         "import timm, torch, sys; m = timm.create_model('test_resnet', pretrained=True, "
         f"cache_dir={str(cache)!r}); print(float(m.state_dict()['conv1.0.weight'].sum()))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.split()[-1]) == pytest.approx(float(state["conv1.0.weight"].sum()))
 
@@ -73,6 +79,7 @@ def test_weights_found_and_loaded_with_a_new_classifier_and_frozen_layers(hub_ca
     assert not torch.equal(own["fc.weight"][:3], state["fc.weight"][:3])
     # the trainer's components: weights loaded and the first 2 stages frozen
     from helpers_training import write_folder
+
     from automl_vision.data import load_dataset
 
     data = load_dataset(write_folder(cache.parent.parent / "imgs", n_per_class=4))
@@ -86,6 +93,7 @@ def test_weights_found_and_loaded_with_a_new_classifier_and_frozen_layers(hub_ca
 
 def test_weights_folder_named_after_the_model(tmp_path) -> None:
     import timm
+
     from automl_vision.training.models import build_model
 
     torch.manual_seed(3)
@@ -99,13 +107,24 @@ def test_auto_without_weights_warns_once_and_trains(digits_folder, tmp_path) -> 
     from automl_vision import tune
     from automl_vision.training.weights import MissingWeightsWarning
 
-    space = {"model_name": "choice('test_resnet', 'test_efficientnet')", "number_of_epochs": 1,
-             "training_crop_size": 16, "validation_crop_size": 16, "validation_resize_size": 16,
-             "number_of_workers": 0}
+    space = {
+        "model_name": "choice('test_resnet', 'test_efficientnet')",
+        "number_of_epochs": 1,
+        "training_crop_size": 16,
+        "validation_crop_size": 16,
+        "validation_resize_size": 16,
+        "number_of_workers": 0,
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = tune(digits_folder, search_space=space, max_trials=2, output_dir=tmp_path / "s",
-                      progress=False, include_default_trial=False)
+        result = tune(
+            digits_folder,
+            search_space=space,
+            max_trials=2,
+            output_dir=tmp_path / "s",
+            progress=False,
+            include_default_trial=False,
+        )
     ours = [w for w in caught if issubclass(w.category, MissingWeightsWarning)]
     assert len(ours) == 1
     text = str(ours[0].message)
@@ -119,18 +138,36 @@ def test_true_without_weights_fails_before_any_trial(digits_folder, tmp_path) ->
     from automl_vision.training.weights import MissingWeightsError
 
     with pytest.raises(MissingWeightsError, match="test_resnet.*weights fetch test_resnet"):
-        tune(digits_folder, search_space={"model_name": "test_resnet"}, max_trials=1,
-             output_dir=tmp_path / "s", progress=False, training_options={"pretrained": True})
+        tune(
+            digits_folder,
+            search_space={"model_name": "test_resnet"},
+            max_trials=1,
+            output_dir=tmp_path / "s",
+            progress=False,
+            training_options={"pretrained": True},
+        )
     assert not (tmp_path / "s").exists()  # nothing started
 
 
-def test_cli_pretrained_true_exits_2_and_dry_run_says_per_model(digits_folder, tmp_path,
-                                                                 hub_cache) -> None:
+def test_cli_pretrained_true_exits_2_and_dry_run_says_per_model(
+    digits_folder, tmp_path, hub_cache
+) -> None:
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "none")}
-    cmd = [sys.executable, "-m", "automl_vision.cli", "tune", "--data", str(digits_folder),
-           "--search-space", "cpu_tiny", "--output-dir", str(tmp_path / "s")]
-    out = subprocess.run([*cmd, "--pretrained", "true"], capture_output=True, text=True,
-                         env=env, timeout=180)
+    cmd = [
+        sys.executable,
+        "-m",
+        "automl_vision.cli",
+        "tune",
+        "--data",
+        str(digits_folder),
+        "--search-space",
+        "cpu_tiny",
+        "--output-dir",
+        str(tmp_path / "s"),
+    ]
+    out = subprocess.run(
+        [*cmd, "--pretrained", "true"], capture_output=True, text=True, env=env, timeout=180
+    )
     assert out.returncode == 2 and "test_resnet" in out.stderr and "Traceback" not in out.stderr
     out = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
@@ -154,8 +191,13 @@ def test_weights_fetch_without_network_fails_fast(tmp_path) -> None:
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub")}
     env.pop("HF_HUB_OFFLINE", None)
     start = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "automl_vision.cli", "weights", "fetch",
-                          "test_resnet"], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "automl_vision.cli", "weights", "fetch", "test_resnet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert time.monotonic() - start < 30
     assert out.returncode == 2
     assert "cannot download weights for 'test_resnet'" in out.stderr
@@ -166,6 +208,10 @@ def test_weights_list_shows_the_cache(hub_cache) -> None:
     from automl_vision.training.weights import cached_weights
 
     assert [w.name for w in cached_weights()] == [HUB_ID]
-    out = subprocess.run([sys.executable, "-m", "automl_vision.cli", "weights", "list"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "automl_vision.cli", "weights", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert HUB_ID in out.stdout, out.stderr

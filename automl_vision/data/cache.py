@@ -28,7 +28,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["DecodedImages", "decode_image", "decode_images", "default_cache_dir", "fingerprint_images"]
+__all__ = [
+    "DecodedImages",
+    "decode_image",
+    "decode_images",
+    "default_cache_dir",
+    "fingerprint_images",
+]
 
 _BUFFER = 1 << 20
 

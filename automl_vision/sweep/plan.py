@@ -124,7 +124,8 @@ class SweepPlan:
         )
         lines.append(f"pretrained: {self.options.get('pretrained', 'auto')}")
         for w in self.weights:
-            lines.append(f"  {w.model}: " + (f"weights found ({w.path})" if w.found else "no weights"))
+            found = f"weights found ({w.path})" if w.found else "no weights"
+            lines.append(f"  {w.model}: {found}")
         lines.append(f"devices: {self.device}; trial slots: {_slots_text(self.slots)}")
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
@@ -332,7 +333,8 @@ def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[Any]:
     models: list[str] = []
     for space in spaces:
         spec = space.parameters.get("model_name", azure_defaults()["model_name"])
-        models += [str(m) for m in spec.support.options] if isinstance(spec, Distribution) else [str(spec)]
+        options = spec.support.options if isinstance(spec, Distribution) else [spec]
+        models += [str(m) for m in options]
     lookups, warning = plan_weights(models, pretrained)
     if warning is not None:
         warnings.warn(warning, MissingWeightsWarning, stacklevel=3)
@@ -429,7 +431,9 @@ def plan_sweep(
         sampling_name=sampling_name,
     )
     if keep_checkpoints is not None and keep_checkpoints < 1:
-        raise ValueError(f"keep_checkpoints must be >= 1 or None (keep all), got {keep_checkpoints}")
+        raise ValueError(
+            f"keep_checkpoints must be >= 1 or None (keep all), got {keep_checkpoints}"
+        )
     plan.keep_checkpoints = keep_checkpoints
     plan.policy = _policy(policy, plan.max_epochs(), choices)
     plan.weights = _weights(plan.parameter_spaces, plan.options.get("pretrained", "auto"))

@@ -75,7 +75,9 @@ class CheckpointRetention(SweepObserver):
                 if victim.is_file():
                     victim.unlink()
                     deleted.append(victim)
-            log.info("%s left the top %d: deleted its checkpoint %s", trial.trial_id, self.keep, path)
+            log.info(
+                "%s left the top %d: deleted its checkpoint %s", trial.trial_id, self.keep, path
+            )
         return deleted
 
 

@@ -119,7 +119,9 @@ def build_model(
         raise ValueError(f"model {timm_name!r} does not accept {sorted(kwargs)}: {err}") from err
     except (OSError, RuntimeError) as err:
         if weights is not None:
-            raise ValueError(f"cannot load pretrained weights {weights} into {timm_name!r}: {err}") from err
+            raise ValueError(
+                f"cannot load pretrained weights {weights} into {timm_name!r}: {err}"
+            ) from err
         raise
     if isinstance(mode, Path) and mode.is_file():
         load_weights(model, mode)

@@ -196,7 +196,9 @@ def find_weights(model: str, weights_dir: Path | None = None) -> WeightsLookup:
         for name in names:
             for suffix in SUFFIXES:
                 if (folder / f"{name}{suffix}").is_file():
-                    return WeightsLookup(model, timm_name, folder / f"{name}{suffix}", tuple(searched))
+                    return WeightsLookup(
+                        model, timm_name, folder / f"{name}{suffix}", tuple(searched)
+                    )
     cache = hub_cache_dir()
     repo = _hub_repo(cfg)
     if repo is not None:
@@ -293,7 +295,11 @@ def _reachable(endpoint: str, timeout_s: float) -> str | None:
 
 
 def _download(
-    model: str, repo: tuple[str, str | None], files: list[str], cache: Path, timeout_s: float,
+    model: str,
+    repo: tuple[str, str | None],
+    files: list[str],
+    cache: Path,
+    timeout_s: float,
     download: Any,
 ) -> Path:
     from huggingface_hub import constants
@@ -307,22 +313,30 @@ def _download(
         raise OSError(f"cannot download weights for {model!r}: HF_HUB_OFFLINE is set. {hint}")
     why = _reachable(constants.ENDPOINT, timeout_s)
     if why is not None:
-        raise OSError(f"cannot download weights for {model!r} ({repo[0]}): no network, {why}. {hint}")
+        raise OSError(
+            f"cannot download weights for {model!r} ({repo[0]}): no network, {why}. {hint}"
+        )
     last: Exception | None = None
     for filename in files:
         try:
             return Path(
                 download(
-                    repo[0], filename, revision=repo[1], cache_dir=cache,
-                    etag_timeout=timeout_s, library_name="automl_vision",
+                    repo[0],
+                    filename,
+                    revision=repo[1],
+                    cache_dir=cache,
+                    etag_timeout=timeout_s,
+                    library_name="automl_vision",
                 )
             )
         except LocalEntryNotFoundError as err:
-            raise OSError(f"cannot download weights for {model!r} ({repo[0]}): {err}. {hint}") from err
+            raise OSError(
+                f"cannot download weights for {model!r} ({repo[0]}): {err}. {hint}"
+            ) from err
         except EntryNotFoundError as err:
             last = err
             continue
-        except Exception as err:  # noqa: BLE001 - connection, offline mode, auth: all one message
+        except Exception as err:
             raise OSError(
                 f"cannot download weights for {model!r} from the Hugging Face hub ({repo[0]}): "
                 f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}. {hint}"
@@ -331,9 +345,7 @@ def _download(
 
 
 # -- planning -----------------------------------------------------------------------------------
-def plan_weights(
-    models: Sequence[str], pretrained: Any
-) -> tuple[list[WeightsLookup], str | None]:
+def plan_weights(models: Sequence[str], pretrained: Any) -> tuple[list[WeightsLookup], str | None]:
     """Look up every model's weights for a sweep: (lookups, the one warning for ``"auto"``).
 
     ``pretrained=True`` (or a weights folder) with a model lacking weights raises
