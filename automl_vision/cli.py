@@ -222,12 +222,22 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_weights(args: argparse.Namespace) -> int:
-    from automl_vision.training import weights
-
     to = Path(args.to) if getattr(args, "to", None) else None
     if args.action == "fetch":
         if not args.models:
             raise UsageError("weights fetch: name at least one model")
+        from automl_vision.hub import hub_unreachable
+
+        why = hub_unreachable(10)  # before importing torch and timm: fail in seconds
+        if why is not None:
+            raise OSError(
+                f"cannot download weights for {', '.join(map(repr, args.models))} from the "
+                f"Hugging Face hub: {why}. Fetch them on a machine with network (--to DIR) and "
+                "copy DIR here (then pretrained=DIR)"
+            )
+    from automl_vision.training import weights
+
+    if args.action == "fetch":
         for path in weights.fetch_weights(args.models, to):
             print(path)
         return 0

@@ -279,21 +279,6 @@ def fetch_weights(
     return paths
 
 
-def _reachable(endpoint: str, timeout_s: float) -> str | None:
-    """None when ``endpoint``'s host accepts a TCP connection, else why not (fast: no retries,
-    unlike huggingface_hub's own back-off, which takes a minute to give up)."""
-    import socket
-    from urllib.parse import urlparse
-
-    url = urlparse(endpoint)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
-            return None
-    except OSError as err:
-        return f"{url.hostname}:{port} unreachable ({err})"
-
-
 def _download(
     model: str,
     repo: tuple[str, str | None],
@@ -302,16 +287,15 @@ def _download(
     timeout_s: float,
     download: Any,
 ) -> Path:
-    from huggingface_hub import constants
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    from automl_vision.hub import hub_unreachable
 
     hint = (
         "Fetch them on a machine with network and copy the folder given by `--to DIR` here "
         f"(then pretrained=DIR), or the Hugging Face cache {cache}"
     )
-    if constants.is_offline_mode():
-        raise OSError(f"cannot download weights for {model!r}: HF_HUB_OFFLINE is set. {hint}")
-    why = _reachable(constants.ENDPOINT, timeout_s)
+    why = hub_unreachable(timeout_s)
     if why is not None:
         raise OSError(
             f"cannot download weights for {model!r} ({repo[0]}): no network, {why}. {hint}"
