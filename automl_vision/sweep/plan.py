@@ -33,8 +33,10 @@ from automl_vision.space import (
     load_search_space,
 )
 from automl_vision.space.defaults import azure_defaults
+from automl_vision.sweep.arguments import checked_number
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
 from automl_vision.sweep.defaults import default_suggestion
+from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.store import SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
@@ -267,7 +269,7 @@ def previous_trials(
             raise ValueError(
                 f"warm_start_from: {str(run_dir)!r} holds no sweep ({path} is missing)"
             )
-        store = SweepStore(path)
+        store = SweepStore.open_readonly(path)
         try:
             runs.append((Path(run_dir), store.load_trials(), store.meta()))
         finally:
@@ -351,13 +353,21 @@ def plan_sweep(
     from automl_vision.data import load_dataset
 
     choices: list[str] = []
-    if max_concurrent_trials < 1:
-        raise ValueError(f"max_concurrent_trials must be >= 1, got {max_concurrent_trials}")
-    if max_trials is not None and max_trials < 1:
-        raise ValueError(f"max_trials must be >= 1, got {max_trials}")
-    for name, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
-        if value is not None and not value > 0:
-            raise ValueError(f"{name} must be > 0 seconds, got {value}")
+    max_concurrent_trials = checked_number("max_concurrent_trials", max_concurrent_trials, int,
+                                           minimum=1)  # fmt: skip
+    max_trials = checked_number("max_trials", max_trials, int, minimum=1)
+    timeout = checked_number("timeout", timeout, float, minimum=0, exclusive=True)
+    trial_timeout = checked_number("trial_timeout", trial_timeout, float, minimum=0, exclusive=True)
+    seed = checked_number("seed", seed, int, minimum=0)
+    target_value = checked_number("target_value", target_value, float)
+    no_improvement_trials = checked_number("no_improvement_trials", no_improvement_trials, int,
+                                           minimum=1)  # fmt: skip
+    min_improvement = checked_number("min_improvement", min_improvement, float, minimum=0)
+    max_consecutive_failures = checked_number(
+        "max_consecutive_failures", max_consecutive_failures, int, minimum=1
+    )
+    validation_size = checked_number("validation_size", validation_size, float, minimum=0,
+                                     exclusive=True, maximum=1)  # fmt: skip
     dataset = load_dataset(
         data,
         task=_task(task),
@@ -415,4 +425,5 @@ def plan_sweep(
         criteria.append(NoImprovement(int(no_improvement_trials), float(min_improvement)))
     plan.criteria = criteria
     plan.output_dir = _output_dir(output_dir, data, plan.definition())
+    check_plan(dataset, plan.parameter_spaces)  # what every trial would hit, found now
     return plan

@@ -11,6 +11,7 @@ the gradient accumulation (the same effective batch), and the retry is recorded.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,13 @@ import numpy as np
 from automl_vision.sweep.executors import TrialResult
 from automl_vision.sweep.pool import TrialContext
 
-__all__ = ["TrainingJob", "oom_retry_params", "run_training_trial", "trial_seed"]
+__all__ = [
+    "TrainingJob",
+    "oom_retry_params",
+    "run_training_trial",
+    "sweep_relative",
+    "trial_seed",
+]
 
 log = logging.getLogger("automl_vision.sweep")
 
@@ -54,6 +61,15 @@ def oom_retry_params(params: Mapping[str, Any], defaults_batch: int) -> dict[str
         "training_batch_size": batch // 2,
         "gradient_accumulation_step": 2 * accumulation,
     }
+
+
+def sweep_relative(path: str | Path | None, workdir: str | Path) -> str | None:
+    """``path`` relative to the sweep directory (``workdir`` is ``<sweep>/trials/<id>``), so
+    that a sweep directory can be moved, copied or read from anywhere."""
+    if path is None:
+        return None
+    sweep_dir = Path(workdir).parent.parent
+    return Path(os.path.relpath(Path(path).absolute(), sweep_dir.absolute())).as_posix()
 
 
 def _device(context: TrialContext, job: TrainingJob) -> Any:
@@ -115,7 +131,7 @@ def run_training_trial(
         config, result = attempt(retry)
 
     artifacts: dict[str, Any] = {
-        "checkpoint": str(result.checkpoint_path) if result.checkpoint_path else None,
+        "checkpoint": sweep_relative(result.checkpoint_path, context.workdir),
         "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run,
         "seconds": result.timings.get("total"),
@@ -127,7 +143,8 @@ def run_training_trial(
     if notes:
         artifacts["notes"] = notes
     if job.export_onnx and result.checkpoint_path:
-        artifacts["onnx"] = str(
-            export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx")
+        artifacts["onnx"] = sweep_relative(
+            export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx"),
+            context.workdir,
         )
     return TrialResult(result.best_value, dict(result.best_metrics), artifacts)
