@@ -307,3 +307,45 @@ def test_sixteen_bit_png_through_the_dataset(tmp_path) -> None:
     train, _ = load_dataset(tmp_path, cache=False, validation_size=0.34).decode(8)
     pixels = {int(train.images[i].max()) for i in train.indices}
     assert pixels == {round(8000 / 257), round(60000 / 257)}
+
+
+# -- 13: a seeded trial's result does not depend on the executor ---------------------------
+def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None:
+    import functools
+
+    import torch
+
+    from automl_vision.data import load_dataset
+    from automl_vision.sweep.executors import FunctionExecutor
+    from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
+    from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
+
+    dataset = load_dataset(digits_folder, seed=0)
+    job = TrainingJob(dataset=dataset, primary_metric="accuracy", seed=3, device="cpu", threads=1)
+    params = {**tiny_space(), "learning_rate": 0.05, "optimizer": "sgd"}
+    target = functools.partial(run_training_trial, job=job)
+
+    def run(executor) -> tuple[float, dict, dict]:
+        executor.bind(lambda trial_id, step, metrics: False)
+        executor.start(Trial(index=4, params=dict(params), trial_id="t"))
+        outcomes: list = []
+        while not outcomes:
+            outcomes = executor.wait()
+        executor.close()
+        (outcome,) = outcomes
+        assert outcome.error is None, outcome.error
+        return outcome.value, outcome.metrics, outcome.artifacts
+
+    def runner(trial, report):
+        context = TrialContext(trial.trial_id, trial.index, str(tmp_path / "inline" / "t"), "")
+        return target(trial.params, report, context)
+
+    torch.set_num_threads(2)  # the sweep's own setting must not leak into the trial
+    inline = run(FunctionExecutor(runner, capacity=1))
+    assert torch.get_num_threads() == 2  # and is restored afterwards
+    torch.set_num_threads(1)
+    pool = run(ProcessPoolExecutor(target, slots=[""], output_dir=tmp_path / "pool",
+                                   threads_per_worker=2))  # fmt: skip
+    assert inline[0] == pool[0] and inline[1] == pool[1]
+    assert inline[2]["threads"] == pool[2]["threads"] == 1
+    assert inline[2]["random_seed"] == pool[2]["random_seed"]

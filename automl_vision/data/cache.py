@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -120,7 +121,7 @@ def _evict(cache_dir: Path, keep: Path, limit: int | None) -> None:
         return
     entries = [e for e in _entries(cache_dir) if e != keep]
     total = _entry_bytes(keep) + sum(_entry_bytes(e) for e in entries)
-    for entry in sorted(entries, key=lambda e: e.stat().st_mtime):
+    for entry in sorted(entries, key=lambda e: e.stat().st_atime):
         if total <= limit:
             return
         total -= _remove_entry(entry)
@@ -252,8 +253,8 @@ def decode_images(
             _write_entry(images, size, shape, final, meta)
             _evict(cache_dir, final, cache_limit())
         else:
-            with contextlib.suppress(OSError):  # its last use, for the limit's LRU order
-                os.utime(final)
+            with contextlib.suppress(OSError):  # its last use (access time) for the LRU order
+                os.utime(final, ns=(time.time_ns(), final.stat().st_mtime_ns))
     failed = {int(k): v for k, v in json.loads(meta.read_text())["failed"].items()}
     array = np.load(final, mmap_mode="r")
     if array.shape != shape:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,7 @@ class SweepPlan:
     previous_runs: list[Path] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
     sampling_name: str = ""
+    threads_per_trial: int = 1
 
     @property
     def multilabel(self) -> bool:
@@ -122,7 +124,10 @@ class SweepPlan:
             + "".join(f", {_criterion_text(c)}" for c in self.criteria)
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
-        lines.append(f"devices: {self.device}; trial slots: {_slots_text(self.slots)}")
+        lines.append(
+            f"devices: {self.device}; trial slots: {_slots_text(self.slots)}; "
+            f"{self.threads_per_trial} CPU thread(s) per trial"
+        )
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
             f"{self.max_trials * epochs} epochs (early termination only lowers this)"
@@ -203,6 +208,12 @@ def _device(device: str) -> tuple[str, int]:
             raise ValueError(f"device={device!r}: CUDA is not available on this machine")
         return "cuda", gpus
     raise ValueError(f"device={device!r} is not allowed; use 'auto', 'cpu' or 'cuda'")
+
+
+def default_threads(concurrency: int) -> int:
+    """CPU threads per trial: the CPUs this process may use, shared by the concurrent trials."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // concurrency)
 
 
 def _slots(kind: str, gpus: int, concurrency: int) -> list[str]:
@@ -348,6 +359,7 @@ def plan_sweep(
     training_options: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
     target_column_name: str = "label",
+    threads_per_trial: int | None = None,
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
@@ -366,6 +378,7 @@ def plan_sweep(
     max_consecutive_failures = checked_number(
         "max_consecutive_failures", max_consecutive_failures, int, minimum=1
     )
+    threads_per_trial = checked_number("threads_per_trial", threads_per_trial, int, minimum=1)
     validation_size = checked_number("validation_size", validation_size, float, minimum=0,
                                      exclusive=True, maximum=1)  # fmt: skip
     dataset = load_dataset(
@@ -414,6 +427,7 @@ def plan_sweep(
         previous_runs=[Path(p) for p in (*warm_start_from, *reuse_from)],
         choices=choices,
         sampling_name=sampling_name,
+        threads_per_trial=threads_per_trial or default_threads(max_concurrent_trials),
     )
     plan.policy = _policy(policy, plan.max_epochs(), choices)
     criteria: list[Any] = [MaxConsecutiveFailures(max_consecutive_failures)]

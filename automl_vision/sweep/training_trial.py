@@ -43,6 +43,10 @@ class TrainingJob:
     device: str = "auto"  # used when the trial's context names no device slot
     options: Mapping[str, Any] = field(default_factory=dict)  # TrainingConfig options
     export_onnx: bool = False
+    #: torch's intra-op CPU threads for every trial, whatever runs it (inline or a pool
+    #: worker): a seeded CPU trial's result depends on it (floating-point reduction order);
+    #: 0 leaves torch's setting alone
+    threads: int = 0
 
 
 def trial_seed(sweep_seed: int, trial_index: int) -> int:
@@ -85,6 +89,23 @@ def run_training_trial(
     report: Callable[[int, Mapping[str, float]], bool],
     context: TrialContext,
     *,
+    job: TrainingJob,
+) -> TrialResult:
+    import torch
+
+    threads_before = torch.get_num_threads()
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    try:
+        return _run_trial(params, report, context, job)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _run_trial(
+    params: Mapping[str, Any],
+    report: Callable[[int, Mapping[str, float]], bool],
+    context: TrialContext,
     job: TrainingJob,
 ) -> TrialResult:
     import torch
@@ -137,6 +158,7 @@ def run_training_trial(
         "seconds": result.timings.get("total"),
         "train_seconds": result.timings.get("train"),
         "random_seed": config.random_seed,
+        "threads": torch.get_num_threads(),
     }
     if result.stop_reason is not None:
         artifacts["trainer_stop"] = str(result.stop_reason)

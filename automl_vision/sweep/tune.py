@@ -159,7 +159,11 @@ def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
 
         return FunctionExecutor(runner, capacity=1)
     return ProcessPoolExecutor(
-        target, slots=plan.slots, output_dir=plan.output_dir, trial_timeout=plan.trial_timeout
+        target,
+        slots=plan.slots,
+        output_dir=plan.output_dir,
+        trial_timeout=plan.trial_timeout,
+        threads_per_worker=plan.threads_per_trial,
     )
 
 
@@ -178,6 +182,7 @@ def run_plan(
         device="cuda" if plan.device.startswith("cuda") else "cpu",
         options=plan.options,
         export_onnx=False,
+        threads=plan.threads_per_trial,
     )
     observers: list[SweepObserver] = [store]
     if progress:
@@ -288,7 +293,10 @@ def tune(
     reused), ``include_default_trial`` (True: trial 0 uses Azure's defaults),
     ``export_onnx`` (write ``best.onnx``), ``training_options`` (``TrainingConfig`` options
     such as ``pretrained``), ``cache_dir`` (decoded-image cache), ``target_column_name`` (the
-    JSONL/MLTable key of the labels, ``label`` by default).
+    JSONL/MLTable key of the labels, ``label`` by default), ``threads_per_trial`` (torch's CPU
+    threads for each trial, inline or in the pool: default the CPUs divided by
+    ``max_concurrent_trials``; a seeded CPU trial's result depends on it, so set it to compare
+    sweeps run with a different concurrency).
     """
     check_keywords(options, _PLAN_OPTIONS, "tune")
     plan = plan_sweep(
