@@ -139,14 +139,13 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
     if args.dry_run:
         return 0
-    from automl_vision.sweep.optimize import best_trial
+    from automl_vision.sweep.optimize import NoTrialValueError
 
-    if best_trial(result.trials, result.goal) is None:
+    try:
+        result.best_trial  # noqa: B018 -- raises when no trial produced a value
+    except NoTrialValueError as err:  # its message lists the trials' errors
         print(result.summary(), file=sys.stderr)
-        try:
-            result.best_trial  # noqa: B018 -- its error lists the trials' errors
-        except ValueError as err:
-            print(f"automl-vision: error: {err}", file=sys.stderr)
+        print(f"automl-vision: error: {err}", file=sys.stderr)
         return EXIT_NO_VALUE
     print(result.summary())
     return 0
@@ -181,9 +180,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
             out / "plots",
             best_trial(result.trials, result.goal),
         )
-    except PermissionError as err:
+    except OSError as err:  # a read-only copy, a read-only file system
         raise UsageError(
-            f"cannot write the report into {out} ({err.strerror}); pass --output-dir DIR "
+            f"cannot write the report into {out} ({err.strerror or err}); pass --output-dir DIR "
             "to write it elsewhere"
         ) from None
     print(f"\nmetrics: {json_path}")

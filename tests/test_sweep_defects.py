@@ -17,6 +17,7 @@ from PIL import Image
 
 from automl_vision import choice, parse_distribution, tune
 from automl_vision.cli import EXIT_NO_VALUE, main
+from automl_vision.sweep.optimize import NoTrialValueError
 from automl_vision.sweep.plan import plan_sweep
 from automl_vision.sweep.plots import comparable_values, parameter_importance
 from automl_vision.sweep.preflight import check_plan
@@ -165,6 +166,9 @@ def test_a_sweep_without_any_value_exits_3_on_stderr(
     assert code == EXIT_NO_VALUE == 3
     assert "no trial produced a value" in captured.err and "boom" in captured.err
     assert "no trial produced a value" not in captured.out
+    result = TuneResult.load(tmp_path / "run")
+    with pytest.raises(NoTrialValueError, match="RuntimeError: boom"):
+        _ = result.best_trial
 
 
 def test_layers_to_freeze_beyond_the_stages_is_found_at_planning(digits_folder, tmp_path):
@@ -174,8 +178,15 @@ def test_layers_to_freeze_beyond_the_stages_is_found_at_planning(digits_folder, 
 
 def test_a_crop_larger_than_memory_is_found_at_planning(digits_folder) -> None:
     plan = plan_sweep(digits_folder, search_space=tiny_space(), output_dir="x")
-    with pytest.raises(ValueError, match=r"search_space\[0\]\.training_crop_size can be 16"):
-        check_plan(plan.dataset, plan.parameter_spaces, available_memory=1000)
+    spaces = plan.parameter_spaces
+    with pytest.raises(
+        ValueError, match=r"search_space\[0\]\.training_crop_size can be 16: .*disk"
+    ):
+        check_plan(plan.dataset, spaces, available_memory=10**12, available_disk=1000)
+    with pytest.raises(ValueError, match=r"training_crop_size can be 16: one batch of 64"):
+        check_plan(plan.dataset, spaces, available_memory=64 * 3 * 16 * 16 * 4 - 1,
+                   available_disk=10**12)  # fmt: skip
+    check_plan(plan.dataset, spaces, available_memory=10**12, available_disk=10**12)
 
 
 def test_all_images_corrupt_is_found_at_planning(tmp_path) -> None:

@@ -4,8 +4,9 @@
   training image, is an error; some unreadable ones are a warning;
 - ``layers_to_freeze`` above the number of stages of a model the space can pick (the model is
   built on PyTorch's ``meta`` device: no memory, no weights);
-- a crop/resize size whose decoded images (``N × S × S × 3`` bytes, decoded once and memory-mapped)
-  would not fit in the machine's memory.
+- a crop/resize size whose decoded images (``N × S × S × 3`` bytes, decoded once into the
+  memory-mapped cache) would not fit on the cache's disk (in memory without a cache), or whose
+  training batch of float32 inputs would not fit in the machine's memory.
 
 Each problem is one ``ValueError`` naming the search space's index and the field.
 """
@@ -13,13 +14,14 @@ Each problem is one ``ValueError`` naming the search space's index and the field
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import shutil
+from pathlib import Path
 from typing import Any
 
 from automl_vision.space import Distribution, ParameterSpace
 from automl_vision.space.defaults import azure_defaults
 
-__all__ = ["check_plan", "field_values", "memory_bytes"]
+__all__ = ["check_plan", "field_values", "free_disk_bytes", "memory_bytes"]
 
 
 def field_values(space: ParameterSpace, name: str) -> list[Any]:
@@ -65,27 +67,62 @@ def _check_freeze(space: ParameterSpace, index: int, num_classes: int) -> None:
             )
 
 
-def _check_memory(space: ParameterSpace, index: int, images: int, available: int | None) -> None:
-    if available is None:
-        return
+def free_disk_bytes(folder: Path | None) -> int | None:
+    """Free bytes on the file system of ``folder`` (or its nearest existing parent)."""
+    if folder is None:
+        return None
+    path = Path(folder).expanduser().absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def _largest(space: ParameterSpace, name: str) -> int:
+    return max(int(v) for v in field_values(space, name) if v is not None)
+
+
+def _check_sizes(
+    space: ParameterSpace, index: int, images: int, memory: int | None, disk: int | None
+) -> None:
+    """The decoded images (``N × S × S × 3`` bytes, S the larger of the training crop and the
+    validation resize) must fit where they are kept (the cache's disk, else memory), and one
+    training batch of float32 inputs in memory."""
     for name in ("training_crop_size", "validation_resize_size"):
-        sizes: Iterable[Any] = field_values(space, name)
-        size = max(int(s) for s in sizes if s is not None)
+        size = _largest(space, name)
         needed = images * size * size * 3
-        if needed > available:
+        room, where = (disk, "free disk space for the decoded-image cache") if disk is not None \
+            else (memory, "memory")  # fmt: skip
+        if room is not None and needed > room:
             raise ValueError(
                 f"search_space[{index}].{name} can be {size}: {images} images decoded at "
-                f"{size}x{size} need {needed / 2**30:.1f} GiB, more than this machine's "
-                f"{available / 2**30:.1f} GiB of memory; lower {name}"
+                f"{size}x{size} need {needed / 2**30:.1f} GiB, more than the "
+                f"{room / 2**30:.1f} GiB of {where}; lower {name}"
             )
+    size = _largest(space, "training_crop_size")
+    batch = _largest(space, "training_batch_size")
+    needed = batch * 3 * size * size * 4
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"search_space[{index}].training_crop_size can be {size}: one batch of {batch} such "
+            f"images needs {needed / 2**30:.1f} GiB, more than this machine's "
+            f"{memory / 2**30:.1f} GiB of memory; lower training_crop_size or training_batch_size"
+        )
 
 
 def check_plan(
-    dataset: Any, spaces: list[ParameterSpace], *, available_memory: int | None = None
+    dataset: Any,
+    spaces: list[ParameterSpace],
+    *,
+    available_memory: int | None = None,
+    available_disk: int | None = None,
 ) -> None:
     """Raise the first problem every trial would hit (see the module docstring)."""
     dataset.check_images()
-    available = memory_bytes() if available_memory is None else available_memory
+    memory = memory_bytes() if available_memory is None else available_memory
+    disk = free_disk_bytes(dataset.cache_dir) if available_disk is None else available_disk
     for index, space in enumerate(spaces):
         _check_freeze(space, index, dataset.num_classes)
-        _check_memory(space, index, len(dataset.images), available)
+        _check_sizes(space, index, len(dataset.images), memory, disk)
