@@ -10,6 +10,7 @@ was RUNNING when the sweep died, and a resumed sweep runs it again as a new atte
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import time
@@ -24,6 +25,8 @@ from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
 
 __all__ = ["CorruptStoreError", "SweepStore"]
+
+logger = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -105,6 +108,14 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
         except sqlite3.DatabaseError as err:  # not a database, malformed
             db.close()
             raise corrupt_store(path, err) from None
+        wal = path.with_name(path.name + "-wal")
+        if "immutable" in flags and wal.is_file() and wal.stat().st_size:
+            logger.warning(
+                "%s: opened as immutable (its folder is read-only); the latest records in %s "
+                "are not seen",
+                path,
+                wal.name,
+            )
         return db
     assert last is not None
     raise corrupt_store(path, last)
