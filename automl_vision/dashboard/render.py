@@ -129,16 +129,18 @@ def _best_so_far(run: RunSnapshot) -> str:
         return line_chart("Best so far", [], "minutes", run.primary_metric)
     start = min(t.started_at or t.finished_at or 0.0 for t in run.trials)
     pick = max if run.goal == "maximize" else min
+    span = max((t.finished_at or start) - start for t in done)
+    unit, scale = ("minutes", 60.0) if span > 120 else ("seconds", 1.0)
     best: float | None = None
     points, dots = [], []
     for t in done:
-        minute = ((t.finished_at or start) - start) / 60
+        minute = ((t.finished_at or start) - start) / scale
         best = t.value if best is None else pick(best, t.value)  # type: ignore[type-var]
         points.append((minute, float(best)))  # type: ignore[arg-type]
         dots.append((minute, float(t.value)))  # type: ignore[arg-type]
     series = [Series("best so far", points, PALETTE[0], bold=True, step=True, dots=[]),
               Series("trial value", [], "#999", dots=dots)]
-    return line_chart("Best so far over time", series, "minutes since start", run.primary_metric)
+    return line_chart("Best so far over time", series, f"{unit} since start", run.primary_metric)
 
 
 def _parallel(run: RunSnapshot) -> str:
