@@ -188,6 +188,30 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(f"\nmetrics: {json_path}")
     for path in plots:
         print(f"plot: {path}")
+    if args.html:
+        from automl_vision.dashboard.report import write_html_report
+
+        print(f"report: {write_html_report(args.run_dir, out / 'report.html')}")
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from automl_vision.dashboard.server import LOOPBACK, make_server
+
+    server = make_server(args.run_dirs, host=args.host, port=args.port)
+    if args.host not in LOOPBACK:
+        print(
+            f"automl-vision: warning: the dashboard listens on {args.host}, reachable from other "
+            "machines, and the page has no login",
+            file=sys.stderr,
+        )
+    print(f"dashboard: {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
@@ -342,7 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")
     p.add_argument("run_dir")
     p.add_argument("--output-dir", help="where to write metrics.json and plots/ (default RUN_DIR)")
+    p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("dashboard", help="a live web page of one or more sweeps")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to be reachable (no login!)")
+    p.set_defaults(func=_cmd_dashboard)
 
     p = sub.add_parser("export", help="export a sweep's best model")
     p.add_argument("run_dir")

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,9 +25,19 @@ from automl_vision.policies.base import Decision
 from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
 
-__all__ = ["CorruptStoreError", "SweepStore"]
+__all__ = ["CorruptStoreError", "EventKind", "SweepStore"]
 
 logger = logging.getLogger(__name__)
+
+
+class EventKind(str, Enum):
+    """What an ``events`` row records; the stored text is the member's value."""
+
+    SWEEP_STARTED = "sweep_started"
+    SWEEP_RESUMED = "sweep_resumed"
+    SWEEP_FINISHED = "sweep_finished"
+    NOTE = "note"
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -202,10 +213,10 @@ class SweepStore(SweepObserver):
         rows = self._db.execute("SELECT key, value FROM meta").fetchall()
         return {k: json.loads(v) for k, v in rows}
 
-    def log(self, kind: str, message: str) -> None:
+    def log(self, kind: EventKind, message: str) -> None:
         self._db.execute(
             "INSERT INTO events (time, kind, message) VALUES (?, ?, ?)",
-            (time.time(), kind, message),
+            (time.time(), EventKind(kind).value, message),
         )
 
     def events(self) -> list[tuple[float, str, str]]:
@@ -273,7 +284,7 @@ class SweepStore(SweepObserver):
         )
 
     def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
-        self.log("sweep_finished", reason)
+        self.log(EventKind.SWEEP_FINISHED, reason)
 
     # -- reading back ------------------------------------------------------------------------
     def load_trials(self) -> list[Trial]:

@@ -29,7 +29,7 @@ from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
 from automl_vision.sweep.progress import ProgressDisplay
 from automl_vision.sweep.result import TuneResult, with_absolute_artifacts
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
-from automl_vision.sweep.store import SweepStore
+from automl_vision.sweep.store import EventKind, SweepStore
 from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
@@ -122,7 +122,7 @@ def _open_store(
             )
         rerun = sum(t.status is TrialStatus.QUEUED for t in trials)
         done = sum(t.finished for t in trials)
-        store.log("sweep_resumed", f"{done} finished trials kept, {rerun} unfinished re-queued")
+        store.log(EventKind.SWEEP_RESUMED, f"{done} finished trials kept, {rerun} unfinished re-queued")
         notes = [f"resuming {plan.output_dir}: {done} finished trials kept, {rerun} re-run"]
         if differences:
             notes.append("resumed with changes (force):\n" + "\n".join(differences))
@@ -130,7 +130,7 @@ def _open_store(
         return store, trials, notes
     store = SweepStore(path)
     store.set_meta({"definition": definition, **_settings_meta(plan)})
-    store.log("sweep_started", f"{plan.max_trials} trials planned")
+    store.log(EventKind.SWEEP_STARTED, f"{plan.max_trials} trials planned")
     return store, [], []
 
 
