@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from automl_vision.sweep.result import artifact_path
 from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import PrimaryMetricGoal, Trial
 
@@ -24,13 +25,11 @@ __all__ = ["CheckpointRetention", "disk_usage", "ranked_with_checkpoints"]
 log = logging.getLogger(__name__)
 
 
-def _checkpoint(trial: Trial) -> Path | None:
-    path = trial.artifacts.get("checkpoint")
-    return Path(path) if path else None
-
-
-def ranked_with_checkpoints(trials: Iterable[Trial], goal: PrimaryMetricGoal) -> list[Trial]:
-    """Finished trials with a checkpoint file and a finite value, best first."""
+def ranked_with_checkpoints(
+    trials: Iterable[Trial], goal: PrimaryMetricGoal, run_dir: Path | None = None
+) -> list[Trial]:
+    """Finished trials with a checkpoint file and a finite value, best first (a relative
+    checkpoint record is relative to the sweep directory ``run_dir``)."""
     sign = -1.0 if goal is PrimaryMetricGoal.MAXIMIZE else 1.0
     usable = [
         t
@@ -38,7 +37,7 @@ def ranked_with_checkpoints(trials: Iterable[Trial], goal: PrimaryMetricGoal) ->
         if t.finished
         and t.value is not None
         and math.isfinite(t.value)
-        and (p := _checkpoint(t)) is not None
+        and (p := artifact_path(t, "checkpoint", run_dir)) is not None
         and p.is_file()
     ]
     return sorted(usable, key=lambda t: (sign * float(t.value), t.index))  # type: ignore[arg-type]
@@ -46,12 +45,18 @@ def ranked_with_checkpoints(trials: Iterable[Trial], goal: PrimaryMetricGoal) ->
 
 class CheckpointRetention(SweepObserver):
     def __init__(
-        self, keep: int | None, goal: PrimaryMetricGoal, history: Sequence[Trial] = ()
+        self,
+        keep: int | None,
+        goal: PrimaryMetricGoal,
+        history: Sequence[Trial] = (),
+        *,
+        run_dir: Path | None = None,
     ) -> None:
         if keep is not None and keep < 1:
             raise ValueError(f"keep_checkpoints must be >= 1 or None (keep all), got {keep}")
         self.keep = keep
         self.goal = goal
+        self.run_dir = run_dir
         self.trials: dict[str, Trial] = {t.trial_id: t for t in history}
         self.prune()
 
@@ -63,13 +68,12 @@ class CheckpointRetention(SweepObserver):
         """Delete the checkpoints outside the top ``keep``; return the deleted files."""
         if self.keep is None:
             return []
-        ranked = ranked_with_checkpoints(self.trials.values(), self.goal)
-        kept = {_checkpoint(t).resolve() for t in ranked[: self.keep]}  # type: ignore[union-attr]
+        ranked = ranked_with_checkpoints(self.trials.values(), self.goal, self.run_dir)
+        paths = [artifact_path(t, "checkpoint", self.run_dir) for t in ranked]
+        kept = {p.resolve() for p in paths[: self.keep] if p is not None}
         deleted = []
-        for trial in ranked[self.keep :]:
-            path = _checkpoint(trial)
-            assert path is not None
-            if path.resolve() in kept:
+        for trial, path in zip(ranked[self.keep :], paths[self.keep :], strict=True):
+            if path is None or path.resolve() in kept:
                 continue
             for victim in (path, path.with_name("best.onnx")):
                 if victim.is_file():
