@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from automl_vision.policies import (
+    ASHAPolicy,
     BanditPolicy,
     Decision,
     EarlyTerminationPolicy,
@@ -98,6 +99,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AZURE_MODELS",
+    "ASHAPolicy",
     "BanditPolicy",
     "BayesianParameterSampling",
     "Decision",

@@ -112,7 +112,7 @@ class SweepPlan:
             lines.append(f"early termination: {_policy_dict(self.policy)}")
             lines.append(f"  evaluated at reports: {_points(self.policy, epochs)}")
             if isinstance(self.policy, HyperbandPolicy):
-                for b in range(self.policy.brackets):
+                for b in range(self.policy.bracket_count):
                     lines.append(f"  bracket {b} rungs: {self.policy.rungs(b, epochs)}")
         lines.append(
             f"limits: max_trials={self.max_trials}, max_concurrent_trials="
@@ -252,9 +252,16 @@ def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
 def _policy(policy: Any, max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy | None:
     if policy is None:
         return _auto_policy(max_epochs, choices)
-    if isinstance(policy, EarlyTerminationPolicy):
-        return policy
-    return policy_from_dict(policy)
+    if not isinstance(policy, EarlyTerminationPolicy):
+        policy = policy_from_dict(policy)
+    if isinstance(policy, HyperbandPolicy) and policy.max_resource is None:
+        # Hyperband's brackets need the full budget: the trials' most epochs
+        policy = policy.with_max_resource(max_epochs)
+        choices.append(
+            f"early termination: max_resource={policy.max_resource} (the most epochs a trial "
+            f"runs), so {policy.bracket_count} bracket(s)"
+        )
+    return policy
 
 
 def previous_trials(
