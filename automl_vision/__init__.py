@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from automl_vision.policies import (
+    ASHAPolicy,
     BanditPolicy,
     Decision,
     EarlyTerminationPolicy,
@@ -101,6 +102,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AZURE_MODELS",
+    "ASHAPolicy",
     "Prediction",
     "Predictor",
     "load_model",

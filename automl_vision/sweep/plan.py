@@ -2,7 +2,7 @@
 
 The data (read and fingerprinted once), the task, the primary metric and its goal, the search
 space (a preset for the machine when none is given), the sampler (with Azure's defaults as trial
-0), the policy (ASHA when none is given), the devices and one slot per concurrent trial, the stop
+0), the policy (Hyperband when none is given), the devices and one slot per concurrent trial, the stop
 criteria and the output directory. Planning writes nothing; ``SweepPlan.describe`` is the text
 of ``--dry-run``.
 """
@@ -118,7 +118,7 @@ class SweepPlan:
             lines.append(f"early termination: {_policy_dict(self.policy)}")
             lines.append(f"  evaluated at reports: {_points(self.policy, epochs)}")
             if isinstance(self.policy, HyperbandPolicy):
-                for b in range(self.policy.brackets):
+                for b in range(self.policy.bracket_count):
                     lines.append(f"  bracket {b} rungs: {self.policy.rungs(b, epochs)}")
         lines.append(
             f"limits: max_trials={self.max_trials}, max_concurrent_trials="
@@ -258,12 +258,14 @@ def _spaces(
 
 
 def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
-    """ASHA with rungs at about a ninth and a third of the epochs (benchmarks/RESULTS.md)."""
+    """Hyperband, every bracket, first rung at about a ninth of the epochs (the best measured
+    combination in benchmarks/RESULTS.md, multi-fidelity section)."""
     min_resource = max(1, round(max_epochs / 9))
     policy = HyperbandPolicy(min_resource=min_resource, max_resource=max(max_epochs, min_resource))
     choices.append(
-        f"early termination: ASHA HyperbandPolicy(min_resource={min_resource}, "
-        f"max_resource={max_epochs}, reduction_factor=3) (pass NoTerminationPolicy() for none)"
+        f"early termination: HyperbandPolicy(min_resource={min_resource}, "
+        f"max_resource={policy.max_resource}, reduction_factor=3, brackets='auto') = "
+        f"{policy.bracket_count} bracket(s) (pass NoTerminationPolicy() for none)"
     )
     return policy
 
@@ -271,9 +273,16 @@ def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
 def _policy(policy: Any, max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy | None:
     if policy is None:
         return _auto_policy(max_epochs, choices)
-    if isinstance(policy, EarlyTerminationPolicy):
-        return policy
-    return policy_from_dict(policy)
+    if not isinstance(policy, EarlyTerminationPolicy):
+        policy = policy_from_dict(policy)
+    if isinstance(policy, HyperbandPolicy) and policy.max_resource is None:
+        # Hyperband's brackets need the full budget: the trials' most epochs
+        policy = policy.with_max_resource(max_epochs)
+        choices.append(
+            f"early termination: max_resource={policy.max_resource} (the most epochs a trial "
+            f"runs), so {policy.bracket_count} bracket(s)"
+        )
+    return policy
 
 
 def previous_trials(

@@ -281,7 +281,7 @@ def tune(
     ``search_space``: an ``ImageClassificationSearchSpace``, a list of them, a preset name or a
     YAML path; None picks a preset for the machine (``default`` on a GPU, ``cpu_tiny`` on CPU).
     ``sampling``: ``random``, ``sobol``, ``grid``, ``bayesian`` or a ``Sampler``.
-    ``policy``: an early-termination policy or its dict form; None picks ASHA for the epochs.
+    ``policy``: an early-termination policy or its dict form; None picks Hyperband (every bracket) for the epochs.
     ``primary_metric``/``goal``: default ``accuracy`` (multiclass) or ``iou`` (multilabel), and
     that metric's goal. ``max_trials``: default 20 (the grid size for grid sampling).
     ``timeout``: seconds for the whole sweep. ``output_dir``: default ``runs/<data>-<hash>``
