@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automl_vision.faults import fault_point
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
@@ -196,6 +197,7 @@ class Scheduler:
             # a step already recorded (an attempt that restarted before its checkpoint):
             # not recorded again; the answer is the policy's on the unchanged history
             return self._replayed(trial)
+        fault_point("report")
         report = Report(int(step), value, dict(metrics))
         trial.reports.append(report)
         self._history.setdefault(trial_id, []).append(value)

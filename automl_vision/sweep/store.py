@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from automl_vision.faults import fault_point
 from automl_vision.policies.base import Decision
 from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
@@ -167,6 +168,7 @@ class SweepStore(SweepObserver):
                 "INSERT INTO attempts (trial_index, attempt, started_at) VALUES (?, ?, ?)",
                 (trial.index, attempt, trial.started_at or time.time()),
             )
+            fault_point("commit")
 
     def _attempt(self, trial_index: int) -> int:
         (attempt,) = self._db.execute(
@@ -191,6 +193,7 @@ class SweepStore(SweepObserver):
         )
 
     def trial_finished(self, trial: Trial) -> None:
+        fault_point("finish")
         self._db.execute(
             "UPDATE attempts SET finished_at = ?, status = ?, value = ?, error = ?, "
             "stop_reason = ?, artifacts = ? WHERE trial_index = ? AND attempt = ?",

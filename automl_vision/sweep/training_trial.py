@@ -26,7 +26,13 @@ import numpy as np
 from automl_vision.sweep.executors import TrialResult
 from automl_vision.sweep.pool import TrialContext
 
-__all__ = ["TrainingJob", "oom_retry_params", "run_training_trial", "trial_seed"]
+__all__ = [
+    "TrainingDiverged",
+    "TrainingJob",
+    "oom_retry_params",
+    "run_training_trial",
+    "trial_seed",
+]
 
 log = logging.getLogger("automl_vision.sweep")
 
@@ -41,6 +47,10 @@ class TrainingJob:
     device: str = "auto"  # used when the trial's context names no device slot
     options: Mapping[str, Any] = field(default_factory=dict)  # TrainingConfig options
     export_onnx: bool = False
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite: the trial fails (it has no value)."""
 
 
 def trial_seed(sweep_seed: int, trial_index: int) -> int:
@@ -144,6 +154,12 @@ def run_training_trial(
             torch.cuda.empty_cache()
             values = retry
 
+    if str(result.stop_reason) == "diverged":
+        # never COMPLETED and never best: the weights are NaN (its reports stay recorded)
+        raise TrainingDiverged(
+            f"training diverged: the training loss is {result.train_losses[-1]} at epoch "
+            f"{result.epochs_run} (try a lower learning_rate or gradient_clipping)"
+        )
     artifacts: dict[str, Any] = {
         "checkpoint": str(result.checkpoint_path) if result.checkpoint_path else None,
         "best_epoch": result.best_epoch,

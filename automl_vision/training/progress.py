@@ -97,7 +97,8 @@ class Progress:
         metrics["train_loss"] = stats.loss
         self.history.append((epoch, dict(metrics)))
         value = metrics[self.spec.name]
-        if self._improved(value):
+        # weights trained on a non-finite loss are never the best (they are NaN)
+        if math.isfinite(stats.loss) and self._improved(value):
             self.best_value, self.best_epoch, self.best_metrics = value, epoch, dict(metrics)
             self._keep_best(epoch, metrics, model, thresholds)
         self._log(epoch, stats, lr, metrics)

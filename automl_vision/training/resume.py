@@ -24,6 +24,8 @@ from typing import Any
 
 import torch
 
+from automl_vision.faults import fault_point
+
 __all__ = ["RESUME_FILE", "CorruptCheckpointError", "load_resume", "save_resume"]
 
 RESUME_FILE = "resume.pt"
@@ -48,6 +50,7 @@ def save_resume(path: str | Path, state: dict[str, Any]) -> Path:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
+        fault_point("checkpoint")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -32,6 +32,7 @@ import torch
 
 from automl_vision.data.dataset import DecodedSplit, ImageDataset, load_dataset
 from automl_vision.data.task import Task
+from automl_vision.faults import fault_point
 from automl_vision.training.checkpoint import Checkpoint
 from automl_vision.training.components import build_components, storage_size
 from automl_vision.training.config import TrainingConfig
@@ -159,6 +160,7 @@ def run_process(
         write_resume = output_dir is not None and rank == 0 and world == 1
         for epoch in range(first, config.number_of_epochs + 1):
             stats = runner.train_epoch(epoch)
+            fault_point("epoch")
             epochs_run, train_s = epoch, train_s + stats.seconds
             train_cpu_s += stats.cpu_seconds
             losses.append(stats.loss)

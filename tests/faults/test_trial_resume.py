@@ -125,3 +125,35 @@ def test_status_json_lists_each_trials_attempts(digits_folder, tmp_path, monkeyp
         ("COMPLETED", 1),
     ]
     assert attempts[0]["ended"].startswith("interrupted")
+
+
+def test_a_diverged_trial_fails_with_no_value_and_is_never_best(
+    digits_folder, tmp_path, monkeypatch
+) -> None:
+    """Defect 1: NaN loss used to be COMPLETED with an all-NaN best.pt that could win."""
+    import automl_vision.training.components as comp
+
+    original = comp.make_loss
+
+    class NanLoss(torch.nn.Module):
+        def __init__(self, loss):
+            super().__init__()
+            self.loss = loss
+
+        def forward(self, logits, targets):
+            return self.loss(logits, targets) * float("nan")
+
+    monkeypatch.setattr(comp, "make_loss", lambda *a, **k: NanLoss(original(*a, **k)))
+    result = tune(
+        digits_folder,
+        search_space=tiny_space(),
+        max_trials=1,
+        output_dir=tmp_path,
+        progress=False,
+    )
+    trial = result.trials[0]
+    assert trial.status is TrialStatus.FAILED and trial.value is None
+    assert "diverged" in trial.error
+    with pytest.raises(ValueError, match="no trial produced a value"):
+        result.best_trial  # noqa: B018
+    assert not (tmp_path / "trials" / trial.trial_id / "best.pt").exists()
