@@ -16,6 +16,7 @@ artifacts' ``attempts`` (the epoch it started from and why it ended).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "TrainingJob",
     "oom_retry_params",
     "run_training_trial",
+    "sweep_relative",
     "trial_seed",
 ]
 
@@ -47,6 +49,10 @@ class TrainingJob:
     device: str = "auto"  # used when the trial's context names no device slot
     options: Mapping[str, Any] = field(default_factory=dict)  # TrainingConfig options
     export_onnx: bool = False
+    #: torch's intra-op CPU threads for every trial, whatever runs it (inline or a pool
+    #: worker): a seeded CPU trial's result depends on it (floating-point reduction order);
+    #: 0 leaves torch's setting alone
+    threads: int = 0
 
 
 class TrainingDiverged(RuntimeError):
@@ -71,6 +77,15 @@ def oom_retry_params(params: Mapping[str, Any], defaults_batch: int) -> dict[str
     }
 
 
+def sweep_relative(path: str | Path | None, workdir: str | Path) -> str | None:
+    """``path`` relative to the sweep directory (``workdir`` is ``<sweep>/trials/<id>``), so
+    that a sweep directory can be moved, copied or read from anywhere."""
+    if path is None:
+        return None
+    sweep_dir = Path(workdir).parent.parent
+    return Path(os.path.relpath(Path(path).absolute(), sweep_dir.absolute())).as_posix()
+
+
 def _device(context: TrialContext, job: TrainingJob) -> Any:
     if context.devices in ("", None):
         return job.device
@@ -91,6 +106,23 @@ def run_training_trial(
     report: Callable[[int, Mapping[str, float]], bool],
     context: TrialContext,
     *,
+    job: TrainingJob,
+) -> TrialResult:
+    import torch
+
+    threads_before = torch.get_num_threads()
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    try:
+        return _run_trial(params, report, context, job)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _run_trial(
+    params: Mapping[str, Any],
+    report: Callable[[int, Mapping[str, float]], bool],
+    context: TrialContext,
     job: TrainingJob,
 ) -> TrialResult:
     import torch
@@ -161,12 +193,13 @@ def run_training_trial(
             f"{result.epochs_run} (try a lower learning_rate or gradient_clipping)"
         )
     artifacts: dict[str, Any] = {
-        "checkpoint": str(result.checkpoint_path) if result.checkpoint_path else None,
+        "checkpoint": sweep_relative(result.checkpoint_path, context.workdir),
         "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run,
         "seconds": result.timings.get("total"),
         "train_seconds": result.timings.get("train"),
         "random_seed": config.random_seed,
+        "threads": torch.get_num_threads(),
     }
     if result.stop_reason is not None:
         artifacts["trainer_stop"] = str(result.stop_reason)
@@ -175,7 +208,8 @@ def run_training_trial(
     artifacts["attempts"] = attempts
     artifacts["resumed_from_epoch"] = attempts[0]["started_from_epoch"]
     if job.export_onnx and result.checkpoint_path:
-        artifacts["onnx"] = str(
-            export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx")
+        artifacts["onnx"] = sweep_relative(
+            export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx"),
+            context.workdir,
         )
     return TrialResult(result.best_value, dict(result.best_metrics), artifacts)
