@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "faults"))
 
-from killing import kill_and_resume, results, run_sweep, seeded_kill_points  # noqa: E402
+from killing import kill_and_resume, results, run_sweep, seeded_kill_points
 
 
 def main(data: Path, work: Path) -> None:
