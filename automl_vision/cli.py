@@ -21,7 +21,9 @@ Exit status: 0 done; 2 a user error (one clear message on stderr, never a traceb
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -165,11 +167,41 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from automl_vision.sweep.retention import disk_usage
 
     result = TuneResult.load(args.run_dir)
+    if args.json:
+        print(json.dumps(_status_json(result, Path(args.run_dir)), indent=2, allow_nan=False))
+        return 0
     print(result.summary())
     print(f"disk used: {disk_usage(args.run_dir) / 2**20:.1f} MiB in {args.run_dir}")
     print()
     print(result.trials)
     return 0
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as None and unknown objects as strings (valid JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def _status_json(result: Any, run_dir: Path) -> dict[str, Any]:
+    """The sweep as JSON, each trial with its attempts (the epoch each started from, its end)."""
+    from automl_vision.sweep.store import SweepStore
+
+    data = _json_safe(result.to_dict())
+    store = SweepStore.read_only(run_dir / SweepStore.FILENAME)
+    try:
+        for trial in data.get("trials", []):
+            trial["attempts"] = store.attempts(int(trial["index"]))
+    finally:
+        store.close()
+    return data
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -425,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="show a sweep's trials")
     p.add_argument("run_dir")
+    p.add_argument("--json", action="store_true", help="print JSON: every trial with its attempts")
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automl_vision.faults import fault_point
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
@@ -151,9 +152,10 @@ class Scheduler:
 
     # -- trial events ------------------------------------------------------------------------
     def _launch(self, trial: Trial) -> None:
+        # a re-queued trial keeps the reports of its interrupted attempt: its trial function
+        # resumes after them (or, if it cannot, sends them again and they are recognised as
+        # replays in _on_report), so the policy sees the same history
         trial.status = TrialStatus.RUNNING
-        trial.reports.clear()
-        self._history.pop(trial.trial_id, None)
         trial.started_at = self.executor.now()
         for observer in self.observers:
             observer.trial_started(trial)
@@ -191,6 +193,11 @@ class Scheduler:
             )
             return True
         value = float(metrics[self.primary_metric])
+        if trial.reports and int(step) <= trial.reports[-1].step:
+            # a step already recorded (an attempt that restarted before its checkpoint):
+            # not recorded again; the answer is the policy's on the unchanged history
+            return self._replayed(trial)
+        fault_point("report")
         report = Report(int(step), value, dict(metrics))
         trial.reports.append(report)
         self._history.setdefault(trial_id, []).append(value)
@@ -216,6 +223,14 @@ class Scheduler:
             self._check_criteria()
             return self._ending is not None
         return True
+
+    def _replayed(self, trial: Trial) -> bool:
+        if self._ending is not None or trial.stop_reason is not None:
+            return True
+        if self.policy is None or not math.isfinite(trial.reports[-1].value):
+            return not math.isfinite(trial.reports[-1].value)
+        finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
+        return self.policy.decide(trial.trial_id, self._history, self.goal, finished).stop
 
     def _finish(self, outcome: TrialOutcome) -> None:
         trial = self._by_id[outcome.trial_id]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from automl_vision.faults import fault_point
 from automl_vision.policies.base import Decision
 from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
@@ -244,6 +245,7 @@ class SweepStore(SweepObserver):
                 "INSERT INTO attempts (trial_index, attempt, started_at) VALUES (?, ?, ?)",
                 (trial.index, attempt, trial.started_at or time.time()),
             )
+            fault_point("commit")
 
     def _attempt(self, trial_index: int) -> int:
         (attempt,) = self._db.execute(
@@ -268,6 +270,7 @@ class SweepStore(SweepObserver):
         )
 
     def trial_finished(self, trial: Trial) -> None:
+        fault_point("finish")
         self._db.execute(
             "UPDATE attempts SET finished_at = ?, status = ?, value = ?, error = ?, "
             "stop_reason = ?, artifacts = ? WHERE trial_index = ? AND attempt = ?",
@@ -304,7 +307,7 @@ class SweepStore(SweepObserver):
             space,
             params,
             inactive,
-            attempt,
+            _attempt,
             start,
             end,
             status,
@@ -326,8 +329,9 @@ class SweepStore(SweepObserver):
                 finished_at=end,
                 trial_id=trial_id,
             )
+            # every attempt's reports count: a re-run attempt resumes after them
+            trial.reports = self.trial_reports(index)
             if status:
-                trial.reports = self.reports(index, attempt)
                 trial.artifacts = json.loads(art) if art else {}
             trials.append(trial)
         return trials
@@ -340,6 +344,46 @@ class SweepStore(SweepObserver):
             (trial_index, attempt),
         ).fetchall()
         return [Report(step, math.nan if v is None else v, json.loads(m)) for step, v, m in rows]
+
+    def trial_reports(self, trial_index: int) -> list[Report]:
+        """The trial's reports over all its attempts, one per step (the first recorded)."""
+        rows = self._db.execute(
+            "SELECT step, value, metrics FROM reports WHERE trial_index = ? ORDER BY seq",
+            (trial_index,),
+        ).fetchall()
+        reports: list[Report] = []
+        for step, v, m in rows:
+            if not reports or step > reports[-1].step:
+                reports.append(Report(step, math.nan if v is None else v, json.loads(m)))
+        return reports
+
+    def attempts(self, trial_index: int) -> list[dict[str, Any]]:
+        """Each attempt of a trial: number, start/end times, status, why it ended, first step."""
+        rows = self._db.execute(
+            "SELECT a.attempt, a.started_at, a.finished_at, a.status, a.error, a.stop_reason, "
+            "(SELECT MIN(step) FROM reports r WHERE r.trial_index = a.trial_index "
+            " AND r.attempt = a.attempt), a.artifacts "
+            "FROM attempts a WHERE a.trial_index = ? ORDER BY a.attempt",
+            (trial_index,),
+        ).fetchall()
+        out = []
+        for attempt, start, end, status, error, reason, first_step, art in rows:
+            artifacts = json.loads(art) if art else {}
+            inner = artifacts.get("attempts") or [{}]
+            out.append(
+                {
+                    "attempt": attempt,
+                    "started_at": start,
+                    "finished_at": end,
+                    "started_from_epoch": inner[0].get(
+                        "started_from_epoch", max(0, (first_step or 1) - 1)
+                    ),
+                    "status": status or "INTERRUPTED",
+                    "ended": error or reason or (status or "interrupted (the sweep stopped)"),
+                    "retries": inner[1:] if len(inner) > 1 else [],
+                }
+            )
+        return out
 
     def attempt_counts(self) -> dict[int, int]:
         """trial index -> how many times it was started (tests assert no completed trial re-ran)."""

@@ -3,9 +3,14 @@
 ``run_training_trial(params, report, context, job=...)`` is what an executor runs for a trial,
 in the sweep's process (inline) or in a pool worker (it is a module-level function and the job
 is picklable). It builds a ``TrainingConfig`` from the sampled params and the job's options,
-trains, and returns the best evaluation's value and metrics with the checkpoint path. A CUDA
-out-of-memory error before the first report is retried once with half the batch size and twice
-the gradient accumulation (the same effective batch), and the retry is recorded.
+trains, and returns the best evaluation's value and metrics with the checkpoint path.
+
+Resume: the trainer writes ``resume.pt`` in the trial's workdir after every epoch; a trial
+started again (a killed sweep, a dead worker) continues after the last saved epoch, and the
+reports of the epochs it covers are not sent again. A CUDA out-of-memory error is retried with
+half the batch size and twice the gradient accumulation (the same effective batch), from the last
+checkpoint when reports began (until the batch is 1); every attempt is recorded in the
+artifacts' ``attempts`` (the epoch it started from and why it ended).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from automl_vision.sweep.executors import TrialResult
 from automl_vision.sweep.pool import TrialContext
 
 __all__ = [
+    "TrainingDiverged",
     "TrainingJob",
     "oom_retry_params",
     "run_training_trial",
@@ -47,6 +53,10 @@ class TrainingJob:
     #: worker): a seeded CPU trial's result depends on it (floating-point reduction order);
     #: 0 leaves torch's setting alone
     threads: int = 0
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite: the trial fails (it has no value)."""
 
 
 def trial_seed(sweep_seed: int, trial_index: int) -> int:
@@ -84,6 +94,13 @@ def _device(context: TrialContext, job: TrainingJob) -> Any:
     return [f"cuda:{i}" for i in range(count)] if count > 1 else "cuda:0"
 
 
+def _saved_epoch(path: Path) -> int:
+    """The epoch of the resume checkpoint at ``path`` (0 when there is none)."""
+    from automl_vision.training.resume import load_resume
+
+    return int(load_resume(path)["epoch"]) if path.exists() else 0
+
+
 def run_training_trial(
     params: Mapping[str, Any],
     report: Callable[[int, Mapping[str, float]], bool],
@@ -111,6 +128,7 @@ def _run_trial(
     import torch
 
     from automl_vision.training import TrainingConfig, export_onnx, train
+    from automl_vision.training.resume import RESUME_FILE
 
     params = dict(params)
     params.setdefault("random_seed", trial_seed(job.seed, context.trial_index))
@@ -131,26 +149,49 @@ def _run_trial(
             report=relay,
             output_dir=context.workdir,
             device=_device(context, job),
+            resume=True,  # continue from the workdir's resume.pt when an earlier attempt died
         )
 
     notes: list[str] = []
-    try:
-        config, result = attempt(params)
-    except torch.cuda.OutOfMemoryError:
-        config = TrainingConfig.from_params(params, task=job.dataset.task, **job.options)
-        retry = oom_retry_params(params, config.training_batch_size)
-        if reported or retry is None:
-            raise
-        note = (
-            f"CUDA out of memory with training_batch_size={config.training_batch_size}; retried "
-            f"with {retry['training_batch_size']} x gradient_accumulation_step "
-            f"{retry['gradient_accumulation_step']} (same effective batch)"
-        )
-        log.warning("%s: %s", context.trial_id, note)
-        notes.append(note)
-        torch.cuda.empty_cache()
-        config, result = attempt(retry)
+    attempts: list[dict[str, Any]] = []
+    resume_file = Path(context.workdir) / RESUME_FILE
+    values = params
+    while True:
+        started_from = _saved_epoch(resume_file)
+        try:
+            config, result = attempt(values)
+            attempts.append({"started_from_epoch": started_from, "ended": "finished"})
+            break
+        except torch.cuda.OutOfMemoryError:
+            config = TrainingConfig.from_params(values, task=job.dataset.task, **job.options)
+            retry = oom_retry_params(values, config.training_batch_size)
+            resumable = resume_file.exists()
+            if retry is None or (reported and not resumable):
+                raise
+            note = (
+                f"CUDA out of memory with training_batch_size={config.training_batch_size}; "
+                f"retried with {retry['training_batch_size']} x gradient_accumulation_step "
+                f"{retry['gradient_accumulation_step']} (same effective batch)"
+                + (f" from the checkpoint of epoch {_saved_epoch(resume_file)}" * resumable)
+            )
+            log.warning("%s: %s", context.trial_id, note)
+            notes.append(note)
+            attempts.append(
+                {
+                    "started_from_epoch": started_from,
+                    "ended": "cuda out of memory",
+                    "training_batch_size": config.training_batch_size,
+                }
+            )
+            torch.cuda.empty_cache()
+            values = retry
 
+    if str(result.stop_reason) == "diverged":
+        # never COMPLETED and never best: the weights are NaN (its reports stay recorded)
+        raise TrainingDiverged(
+            f"training diverged: the training loss is {result.train_losses[-1]} at epoch "
+            f"{result.epochs_run} (try a lower learning_rate or gradient_clipping)"
+        )
     artifacts: dict[str, Any] = {
         "checkpoint": sweep_relative(result.checkpoint_path, context.workdir),
         "best_epoch": result.best_epoch,
@@ -164,6 +205,8 @@ def _run_trial(
         artifacts["trainer_stop"] = str(result.stop_reason)
     if notes:
         artifacts["notes"] = notes
+    artifacts["attempts"] = attempts
+    artifacts["resumed_from_epoch"] = attempts[0]["started_from_epoch"]
     if job.export_onnx and result.checkpoint_path:
         artifacts["onnx"] = sweep_relative(
             export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx"),

@@ -22,6 +22,7 @@ from automl_vision.policies import EarlyTerminationPolicy
 from automl_vision.sampling import Sampler
 from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
+from automl_vision.sweep.lock import SweepLock
 from automl_vision.sweep.optimize import best_trial
 from automl_vision.sweep.plan import SweepPlan, plan_sweep, previous_trials
 from automl_vision.sweep.plots import save_plots
@@ -173,6 +174,11 @@ def run_plan(
 ) -> TuneResult:
     """Run a planned sweep to its end and write its results into ``plan.output_dir``."""
     plan.output_dir.mkdir(parents=True, exist_ok=True)
+    with SweepLock(plan.output_dir):  # one writer per sweep directory
+        return _run_locked(plan, resume=resume, force=force, progress=progress)
+
+
+def _run_locked(plan: SweepPlan, *, resume: bool, force: bool, progress: bool) -> TuneResult:
     store, history, notes = _open_store(plan, resume, force)
     for line in notes:
         print(f"automl_vision: {line}", file=sys.stderr)

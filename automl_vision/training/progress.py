@@ -104,7 +104,8 @@ class Progress:
         metrics["train_loss"] = stats.loss
         self.history.append((epoch, dict(metrics)))
         value = metrics[self.spec.name]
-        if self._improved(value):
+        # weights trained on a non-finite loss are never the best (they are NaN)
+        if math.isfinite(stats.loss) and self._improved(value):
             self.best_value, self.best_epoch, self.best_metrics = value, epoch, dict(metrics)
             self._keep_best(epoch, metrics, model, thresholds)
         self._log(epoch, stats, lr, metrics)
@@ -117,6 +118,29 @@ class Progress:
         if not math.isfinite(stats.loss) and stop is None:
             stop = StopReason.DIVERGED
         return stop
+
+    def state(self) -> dict:
+        """What a resume checkpoint keeps of this bookkeeping (see ``resume.py``)."""
+        return {
+            "history": [(e, dict(m)) for e, m in self.history],
+            "best_value": self.best_value,
+            "best_epoch": self.best_epoch,
+            "best_metrics": dict(self.best_metrics),
+            "best": self.best,
+            "stopper": (self.stopper.best, self.stopper.counter),
+        }
+
+    def restore(self, state: dict) -> None:
+        """Continue from ``state()`` of an interrupted run."""
+        self.history = [(int(e), dict(m)) for e, m in state["history"]]
+        self.best_value = float(state["best_value"])
+        self.best_epoch = int(state["best_epoch"])
+        self.best_metrics = dict(state["best_metrics"])
+        self.best = state["best"]
+        self.stopper.best, self.stopper.counter = state["stopper"]
+        if self.output_dir is not None and self.best is not None:
+            # rewritten: a kill after best.pt but before resume.pt may have left a later one
+            self.checkpoint_path = self.best.save(self.output_dir / "best.pt")
 
     def log_epoch(self, epoch: int, stats: EpochStats, lr: float) -> None:
         """The log line of an epoch without evaluation."""

@@ -19,6 +19,7 @@ With several devices and ``distributed=True`` the run is data-parallel (``distri
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import secrets
@@ -31,12 +32,14 @@ import torch
 
 from automl_vision.data.dataset import DecodedSplit, ImageDataset, load_dataset
 from automl_vision.data.task import Task
+from automl_vision.faults import fault_point
 from automl_vision.training.checkpoint import Checkpoint
 from automl_vision.training.components import build_components, storage_size
 from automl_vision.training.config import TrainingConfig
 from automl_vision.training.device import DeviceSpec, resolve_devices
 from automl_vision.training.loop import EpochRunner
 from automl_vision.training.progress import Progress, ReportFn, StopReason
+from automl_vision.training.resume import RESUME_FILE, load_resume, save_resume
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["TrainResult", "run_process", "train"]
@@ -78,6 +81,7 @@ class TrainResult:
     train_losses: list[float]
     lr_history: list[float] = field(repr=False)
     checkpoint: Checkpoint | None = field(default=None, repr=False)
+    resumed_from_epoch: int = 0  # the epoch a resumed run continued after (0: a fresh run)
 
     @property
     def best_value(self) -> float:
@@ -99,8 +103,12 @@ def run_process(
     world: int = 1,
     report: ReportFn | None = None,
     output_dir: Path | None = None,
+    resume_state: dict[str, Any] | None = None,
 ) -> TrainResult | None:
-    """Train in this process (rank ``rank`` of ``world``); rank 0 returns the result."""
+    """Train in this process (rank ``rank`` of ``world``); rank 0 returns the result.
+
+    ``resume_state``: a resume checkpoint's state (``resume.py``) to continue from; with an
+    ``output_dir`` (rank 0, one process) a new one is written at the end of every epoch."""
     start = time.perf_counter()
     devices = [device.index] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
@@ -132,8 +140,27 @@ def run_process(
         setup_s = time.perf_counter() - start
         train_s = train_cpu_s = eval_s = 0.0
         epochs_run, stop, losses = 0, None, []
-        for epoch in range(1, config.number_of_epochs + 1):
+        first = 1
+        if resume_state is not None:
+            model_state = resume_state["model"]
+            runner.inner.load_state_dict(model_state)
+            parts.optimizer.load_state_dict(resume_state["optimizer"])
+            runner.step = int(resume_state["step"])
+            runner.lr_history = list(resume_state["lr_history"])
+            torch.set_rng_state(resume_state["torch_rng"])
+            if device.type == "cuda" and resume_state.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(resume_state["cuda_rng"], device)
+            parts.train_transform.rng.bit_generator.state = resume_state["augment_rng"]
+            progress.restore(resume_state["progress"])
+            losses = list(resume_state["losses"])
+            epochs_run = int(resume_state["epoch"])
+            stop = StopReason(resume_state["stop"]) if resume_state.get("stop") else None
+            first = epochs_run + 1 if stop is None else config.number_of_epochs + 1
+            log.info("resuming after epoch %d", epochs_run)
+        write_resume = output_dir is not None and rank == 0 and world == 1
+        for epoch in range(first, config.number_of_epochs + 1):
             stats = runner.train_epoch(epoch)
+            fault_point("epoch")
             epochs_run, train_s = epoch, train_s + stats.seconds
             train_cpu_s += stats.cpu_seconds
             losses.append(stats.loss)
@@ -153,11 +180,33 @@ def run_process(
                 from automl_vision.training.distributed import broadcast_stop
 
                 stop = broadcast_stop(stop, device)
+            if write_resume:
+                save_resume(
+                    output_dir / RESUME_FILE,  # type: ignore[operator]
+                    {
+                        "format": 1,
+                        "epoch": epoch,
+                        "stop": None if stop is None else stop.value,
+                        "model": runner.inner.state_dict(),
+                        "optimizer": parts.optimizer.state_dict(),
+                        "step": runner.step,
+                        "lr_history": list(runner.lr_history),
+                        "torch_rng": torch.get_rng_state(),
+                        "cuda_rng": (
+                            torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+                        ),
+                        "augment_rng": parts.train_transform.rng.bit_generator.state,
+                        "progress": progress.state(),
+                        "losses": list(losses),
+                        "seed": seed,
+                    },
+                )
             if stop is not None:
                 log.info("stopping after epoch %d: %s", epoch, stop)
                 break
     if rank != 0:
         return None
+    resumed_from = int(resume_state["epoch"]) if resume_state is not None else 0
     final = progress.history[-1][1] if progress.history else {}
     return TrainResult(
         final_metrics=final,
@@ -186,6 +235,7 @@ def run_process(
         train_losses=losses,
         lr_history=runner.lr_history,
         checkpoint=progress.best,
+        resumed_from_epoch=resumed_from,
     )
 
 
@@ -196,6 +246,7 @@ def train(
     report: ReportFn | None = None,
     output_dir: str | Path | None = None,
     device: DeviceSpec = "auto",
+    resume: bool = False,
 ) -> TrainResult:
     """Train ``config`` on ``data``; return the final and best metrics and the best checkpoint.
 
@@ -206,6 +257,10 @@ def train(
     ``output_dir``: where ``best.pt`` and ``metrics.jsonl`` go (nothing is written when None).
     ``device``: ``"auto"``, ``"cpu"``, ``"cuda:1"``, or a list of devices for data-parallel
     training (see ``device.resolve_devices``).
+    ``resume``: with ``output_dir/resume.pt`` present (written at the end of every epoch, see
+    ``resume.py``), continue after its epoch; ``report`` is not called again for the epochs it
+    covers. The config may differ in ``training_batch_size`` and ``gradient_accumulation_step``
+    (an out-of-memory retry). Without the file the run starts at epoch 1.
     """
     start = time.perf_counter()
     dataset = data if isinstance(data, ImageDataset) else load_dataset(data, task=config.task)
@@ -213,9 +268,16 @@ def train(
     devices = resolve_devices(device, distributed=config.distributed)
     seed = config.random_seed if config.random_seed is not None else secrets.randbits(31)
     out = Path(output_dir).expanduser() if output_dir is not None else None
+    resume_state = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.jsonl").unlink(missing_ok=True)
+        if resume and (out / RESUME_FILE).exists():
+            resume_state = load_resume(out / RESUME_FILE)
+            _truncate_metrics(out / "metrics.jsonl", int(resume_state["epoch"]))
+            seed = int(resume_state["seed"])
+        else:
+            (out / "metrics.jsonl").unlink(missing_ok=True)
+            (out / RESUME_FILE).unlink(missing_ok=True)
     splits = dataset.decode(storage_size(config))
     data_s = time.perf_counter() - start
     log.info(
@@ -235,10 +297,29 @@ def train(
         )
     else:
         result = run_process(
-            config, dataset, splits, device=devices[0], seed=seed, report=report, output_dir=out
+            config,
+            dataset,
+            splits,
+            device=devices[0],
+            seed=seed,
+            report=report,
+            output_dir=out,
+            resume_state=resume_state,
         )
     if result is None:
         raise RuntimeError("rank 0 returned no result")
     result.timings["data"] = data_s
     result.timings["total"] = time.perf_counter() - start
     return result
+
+
+def _truncate_metrics(path: Path, epoch: int) -> None:
+    """Drop the lines of epochs after ``epoch`` (written before a kill, trained again now)."""
+    if not path.exists():
+        return
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("epoch", 0) <= epoch
+    ]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")

@@ -1,0 +1,139 @@
+"""Kill a tiny sweep (``crash_sweep.py``) with SIGKILL at a named point, resume it, and check
+what survived. Used by ``test_kill.py`` and ``benchmarks/faults.py``."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).with_name("crash_sweep.py")
+
+#: every kill point the suite may try: (point, count) -> the count-th time it is reached
+KILL_POINTS = [
+    *(("epoch", n) for n in (1, 2, 3, 4, 5, 7)),
+    *(("checkpoint", n) for n in (1, 2, 3, 4, 6, 8)),
+    *(("report", n) for n in (1, 2, 3, 5, 6)),
+    *(("commit", n) for n in (1, 2, 3)),
+    *(("finish", n) for n in (1, 2, 3)),
+]
+
+
+def seeded_kill_points(seed: int = 0) -> list[tuple[str, int]]:
+    order = np.random.default_rng(seed).permutation(len(KILL_POINTS))
+    return [KILL_POINTS[i] for i in order]
+
+
+def run_sweep(data: Path, output: Path, fault: str | None = None) -> int:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("AUTOML_VISION_FAULT", None)
+    if fault:
+        env["AUTOML_VISION_FAULT"] = fault
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(data), str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode not in (0, -9):
+        raise AssertionError(f"sweep exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.returncode
+
+
+def integrity(output: Path) -> str:
+    db = sqlite3.connect(output / "sweep.db")
+    try:
+        return db.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        db.close()
+
+
+def results(output: Path) -> list[tuple]:
+    """Each trial's params, status, value and reports (the comparable outcome of a sweep)."""
+    from automl_vision.sweep.store import SweepStore
+
+    store = SweepStore(output / "sweep.db")
+    try:
+        return [
+            (
+                t.index,
+                sorted(t.params.items()),
+                t.status.value,
+                t.value,
+                [(r.step, sorted(r.metrics.items())) for r in t.reports],
+            )
+            for t in store.load_trials()
+        ]
+    finally:
+        store.close()
+
+
+@dataclass
+class KillOutcome:
+    point: str
+    reached: bool  # the process was killed (the point was reached before the sweep ended)
+    integrity: str
+    lost: int  # finished trials whose record changed or that ran again
+    redone_epochs: list[int]  # per interrupted trial: epochs trained again
+    resumed_from_last_epoch: bool
+    equal: bool  # the final results equal the uninterrupted sweep's
+
+
+def kill_and_resume(data: Path, output: Path, point: str, count: int, reference) -> KillOutcome:
+    from automl_vision.sweep.store import SweepStore
+    from automl_vision.training.resume import load_resume
+
+    code = run_sweep(data, output, f"{point}:{count}")
+    if code == 0:
+        return KillOutcome(f"{point}:{count}", False, integrity(output), 0, [], True, True)
+    after_kill = integrity(output)
+    store = SweepStore(output / "sweep.db")
+    before = {t.index: t for t in store.load_trials()}
+    attempts_before = {i: store.attempts(i) for i in before}
+    store.close()
+    finished = {i: t for i, t in before.items() if t.status.value != "QUEUED"}
+    saved = {}
+    for i, t in before.items():
+        resume = output / "trials" / t.trial_id / "resume.pt"
+        if t.status.value == "QUEUED" and resume.exists():
+            saved[i] = int(load_resume(resume)["epoch"])
+    run_sweep(data, output)
+    final = results(output)
+    store = SweepStore(output / "sweep.db")
+    counts = store.attempt_counts()
+    attempts = {i: store.attempts(i) for i in before}
+    store.close()
+    before_counts = {i: len(attempts_before[i]) for i in finished}
+    lost = sum(
+        1
+        for i, t in finished.items()
+        if counts.get(i) != before_counts[i]  # ran again
+        or final[i][2] != t.status.value
+        or final[i][3] != t.value
+    )
+    redone, from_last = [], True
+    for i, t in before.items():
+        if t.status.value != "QUEUED":
+            continue
+        last = attempts[i][-1]
+        started = int(last["started_from_epoch"])
+        if started != saved.get(i, 0):
+            from_last = False
+        reported = max((r.step for r in t.reports), default=0)
+        redone.append(max(0, reported - started))
+    return KillOutcome(
+        f"{point}:{count}",
+        True,
+        after_kill if after_kill != "ok" else integrity(output),
+        lost,
+        redone,
+        from_last,
+        final == reference,
+    )

@@ -1,0 +1,40 @@
+"""kill -9 a seeded sweep at named points, resume it, and check that nothing was lost.
+
+After every resume: the store passes ``PRAGMA integrity_check``, no finished trial was lost or
+run again, every interrupted trial continued from its last completed epoch (its resume
+checkpoint), and the final results equal those of an uninterrupted sweep with the same seed.
+The default run tries 2 kill points; the slow one all of ``KILL_POINTS`` (21).
+"""
+
+from __future__ import annotations
+
+import pytest
+from killing import kill_and_resume, results, run_sweep, seeded_kill_points
+
+
+@pytest.fixture(scope="module")
+def reference(digits_folder, tmp_path_factory):
+    output = tmp_path_factory.mktemp("reference")
+    assert run_sweep(digits_folder, output) == 0
+    return results(output)
+
+
+def _check(outcome) -> None:
+    assert outcome.integrity == "ok"
+    assert outcome.lost == 0
+    assert outcome.resumed_from_last_epoch
+    assert all(n <= 1 for n in outcome.redone_epochs)
+    assert outcome.equal
+
+
+@pytest.mark.parametrize("point", seeded_kill_points()[:2], ids=lambda p: f"{p[0]}:{p[1]}")
+def test_kill_and_resume(digits_folder, tmp_path, reference, point) -> None:
+    outcome = kill_and_resume(digits_folder, tmp_path, *point, reference)
+    assert outcome.reached
+    _check(outcome)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", seeded_kill_points()[2:], ids=lambda p: f"{p[0]}:{p[1]}")
+def test_kill_and_resume_everywhere(digits_folder, tmp_path, reference, point) -> None:
+    _check(kill_and_resume(digits_folder, tmp_path, *point, reference))
