@@ -54,7 +54,7 @@ from automl_vision.space import (
     randint,
     uniform,
 )
-from automl_vision.sweep.optimize import OptimizeResult, optimize
+from automl_vision.sweep.optimize import NoTrialValueError, OptimizeResult, optimize
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __version__ = "0.1.0"
@@ -111,6 +111,7 @@ __all__ = [
     "ImageClassificationSearchSpace",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
+    "NoTrialValueError",
     "OptimizeResult",
     "ParameterSpace",
     "PolicyConfigError",

@@ -9,8 +9,10 @@
     automl-vision demo-data [DIR]                write the demo datasets that configs/ use
     automl-vision spaces [NAME]                  preset search spaces
     automl-vision validate FILE                  check a search-space or sweep-job YAML
+    automl-vision cache info | clear             the decoded-image cache: size, or empty it
 
-Every user error exits with status 2 and one clear message on stderr, never a traceback.
+Exit status: 0 done; 2 a user error (one clear message on stderr, never a traceback);
+3 the sweep ran but no trial produced a value (the trials' errors on stderr); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import yaml
 from automl_vision.space import load_search_space, preset_names
 
 EXIT_USAGE = 2
+EXIT_NO_VALUE = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -134,8 +137,17 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         **kwargs,
     )
-    if not args.dry_run:
-        print(result.summary())
+    if args.dry_run:
+        return 0
+    from automl_vision.sweep.optimize import NoTrialValueError
+
+    try:
+        result.best_trial  # noqa: B018 -- raises when no trial produced a value
+    except NoTrialValueError as err:  # its message lists the trials' errors
+        print(result.summary(), file=sys.stderr)
+        print(f"automl-vision: error: {err}", file=sys.stderr)
+        return EXIT_NO_VALUE
+    print(result.summary())
     return 0
 
 
@@ -158,18 +170,48 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(result.trials)
     print()
     print(result.summary())
-    run_dir = Path(args.run_dir)
-    json_path = result.to_json(run_dir / "metrics.json")
-    plots = save_plots(
-        result.trials,
-        result.goal,
-        result.primary_metric,
-        run_dir / "plots",
-        best_trial(result.trials, result.goal),
-    )
+    out = Path(args.output_dir) if args.output_dir else Path(args.run_dir)
+    try:
+        json_path = result.to_json(out / "metrics.json")
+        plots = save_plots(
+            result.trials,
+            result.goal,
+            result.primary_metric,
+            out / "plots",
+            best_trial(result.trials, result.goal),
+        )
+    except OSError as err:  # a read-only copy, a read-only file system
+        raise UsageError(
+            f"cannot write the report into {out} ({err.strerror or err}); pass --output-dir DIR "
+            "to write it elsewhere"
+        ) from None
     print(f"\nmetrics: {json_path}")
     for path in plots:
         print(f"plot: {path}")
+    if args.html:
+        from automl_vision.dashboard.report import write_html_report
+
+        print(f"report: {write_html_report(args.run_dir, out / 'report.html')}")
+    return 0
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from automl_vision.dashboard.server import LOOPBACK, make_server
+
+    server = make_server(args.run_dirs, host=args.host, port=args.port)
+    if args.host not in LOOPBACK:
+        print(
+            f"automl-vision: warning: the dashboard listens on {args.host}, reachable from other "
+            "machines, and the page has no login",
+            file=sys.stderr,
+        )
+    print(f"dashboard: {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
@@ -256,6 +298,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from automl_vision.data.cache import cache_info, clear_cache, default_cache_dir
+
+    directory = Path(args.dir).expanduser() if args.dir else default_cache_dir()
+    if args.action == "clear":
+        freed, entries = clear_cache(directory)
+        print(f"{directory}: removed {entries} entries ({freed / 2**20:.1f} MiB)")
+        return 0
+    info = cache_info(directory)
+    limit = f", limit {info.limit / 2**20:.0f} MiB" if info.limit else ", no size limit"
+    print(f"{directory}: {info.entries} entries, {info.bytes / 2**20:.1f} MiB{limit}")
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 def _add_tune(sub: Any) -> None:
     p = sub.add_parser("tune", help="run a sweep", description="Tune an image classifier.")
@@ -278,7 +334,12 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--output-dir", help="where the sweep lives (default runs/<data>-<hash>)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    p.add_argument("--no-resume", dest="resume", action="store_false", help="refuse to continue")
+    p.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="refuse to continue a sweep already in --output-dir (default: resume it)",
+    )
     p.add_argument("--force", action="store_true", help="resume even if the sweep changed")
     p.add_argument("--no-default-trial", dest="default_trial", action="store_false")
     p.add_argument("--export-onnx", action="store_true", help="write best.onnx")
@@ -304,7 +365,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")
     p.add_argument("run_dir")
+    p.add_argument("--output-dir", help="where to write metrics.json and plots/ (default RUN_DIR)")
+    p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("dashboard", help="a live web page of one or more sweeps")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to be reachable (no login!)")
+    p.set_defaults(func=_cmd_dashboard)
 
     p = sub.add_parser("export", help="export a sweep's best model")
     p.add_argument("run_dir")
@@ -338,6 +407,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a search-space or sweep-job YAML file")
     p.add_argument("path")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("cache", help="the decoded-image cache: its size, or empty it")
+    p.add_argument("action", choices=["info", "clear"])
+    p.add_argument("--dir", help="the cache folder (default $AUTOML_VISION_CACHE or "
+                   "~/.cache/automl_vision)")  # fmt: skip
+    p.set_defaults(func=_cmd_cache)
     return parser
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +34,10 @@ from automl_vision.space import (
     load_search_space,
 )
 from automl_vision.space.defaults import azure_defaults
+from automl_vision.sweep.arguments import checked_number
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
 from automl_vision.sweep.defaults import default_suggestion
+from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.store import SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
@@ -66,6 +69,7 @@ class SweepPlan:
     previous_runs: list[Path] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
     sampling_name: str = ""
+    threads_per_trial: int = 1
 
     @property
     def multilabel(self) -> bool:
@@ -120,7 +124,10 @@ class SweepPlan:
             + "".join(f", {_criterion_text(c)}" for c in self.criteria)
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
-        lines.append(f"devices: {self.device}; trial slots: {_slots_text(self.slots)}")
+        lines.append(
+            f"devices: {self.device}; trial slots: {_slots_text(self.slots)}; "
+            f"{self.threads_per_trial} CPU thread(s) per trial"
+        )
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
             f"{self.max_trials * epochs} epochs (early termination only lowers this)"
@@ -203,6 +210,12 @@ def _device(device: str) -> tuple[str, int]:
     raise ValueError(f"device={device!r} is not allowed; use 'auto', 'cpu' or 'cuda'")
 
 
+def default_threads(concurrency: int) -> int:
+    """CPU threads per trial: the CPUs this process may use, shared by the concurrent trials."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // concurrency)
+
+
 def _slots(kind: str, gpus: int, concurrency: int) -> list[str]:
     """One CUDA_VISIBLE_DEVICES value per concurrent trial: GPUs split evenly, or shared."""
     if kind == "cpu":
@@ -267,7 +280,7 @@ def previous_trials(
             raise ValueError(
                 f"warm_start_from: {str(run_dir)!r} holds no sweep ({path} is missing)"
             )
-        store = SweepStore(path)
+        store = SweepStore.open_readonly(path)
         try:
             runs.append((Path(run_dir), store.load_trials(), store.meta()))
         finally:
@@ -346,18 +359,28 @@ def plan_sweep(
     training_options: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
     target_column_name: str = "label",
+    threads_per_trial: int | None = None,
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
 
     choices: list[str] = []
-    if max_concurrent_trials < 1:
-        raise ValueError(f"max_concurrent_trials must be >= 1, got {max_concurrent_trials}")
-    if max_trials is not None and max_trials < 1:
-        raise ValueError(f"max_trials must be >= 1, got {max_trials}")
-    for name, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
-        if value is not None and not value > 0:
-            raise ValueError(f"{name} must be > 0 seconds, got {value}")
+    max_concurrent_trials = checked_number("max_concurrent_trials", max_concurrent_trials, int,
+                                           minimum=1)  # fmt: skip
+    max_trials = checked_number("max_trials", max_trials, int, minimum=1)
+    timeout = checked_number("timeout", timeout, float, minimum=0, exclusive=True)
+    trial_timeout = checked_number("trial_timeout", trial_timeout, float, minimum=0, exclusive=True)
+    seed = checked_number("seed", seed, int, minimum=0)
+    target_value = checked_number("target_value", target_value, float)
+    no_improvement_trials = checked_number("no_improvement_trials", no_improvement_trials, int,
+                                           minimum=1)  # fmt: skip
+    min_improvement = checked_number("min_improvement", min_improvement, float, minimum=0)
+    max_consecutive_failures = checked_number(
+        "max_consecutive_failures", max_consecutive_failures, int, minimum=1
+    )
+    threads_per_trial = checked_number("threads_per_trial", threads_per_trial, int, minimum=1)
+    validation_size = checked_number("validation_size", validation_size, float, minimum=0,
+                                     exclusive=True, maximum=1)  # fmt: skip
     dataset = load_dataset(
         data,
         task=_task(task),
@@ -404,6 +427,7 @@ def plan_sweep(
         previous_runs=[Path(p) for p in (*warm_start_from, *reuse_from)],
         choices=choices,
         sampling_name=sampling_name,
+        threads_per_trial=threads_per_trial or default_threads(max_concurrent_trials),
     )
     plan.policy = _policy(policy, plan.max_epochs(), choices)
     criteria: list[Any] = [MaxConsecutiveFailures(max_consecutive_failures)]
@@ -415,4 +439,5 @@ def plan_sweep(
         criteria.append(NoImprovement(int(no_improvement_trials), float(min_improvement)))
     plan.criteria = criteria
     plan.output_dir = _output_dir(output_dir, data, plan.definition())
+    check_plan(dataset, plan.parameter_spaces)  # what every trial would hit, found now
     return plan

@@ -1,0 +1,267 @@
+"""HTML views of one or more sweeps; the single renderer behind the dashboard and ``report --html``.
+
+Every view is server-rendered: the trial table, learning curves (stopped trials end in a red
+cross, the best is thick), best so far over time, parallel coordinates, parameter importance,
+the plan, and a detail block per trial (curve, params, per-epoch metrics, log tail). The page
+references no external file: styles, SVG and the little refresh script are inline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from automl_vision.dashboard.snapshot import RunSnapshot, TrialView, log_tail
+from automl_vision.dashboard.svg import PALETTE, Series, bar_chart, line_chart, parallel_coordinates
+from automl_vision.sweep.plots import parameter_importance
+from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+
+__all__ = ["render_body", "render_page"]
+
+_STATUS_COLOR = {"COMPLETED": "#1f77b4", "STOPPED": "#ff7f0e", "FAILED": "#d62728", "RUNNING": "#2ca02c"}
+
+CSS = """
+body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:16px;color:#222;background:#f6f7f9}
+h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:14px 0 6px}h3{font-size:14px;margin:8px 0}
+.runs{display:flex;gap:16px;align-items:flex-start}.run{flex:1;min-width:0;background:#fff;
+border:1px solid #ddd;border-radius:6px;padding:10px}.charts{display:flex;flex-wrap:wrap;gap:8px}
+svg.chart{max-width:100%;height:auto;border:1px solid #eee}.ct{font-size:13px;font-weight:600}
+.tk{font-size:10px;fill:#444}.ax{stroke:#888;stroke-width:1}
+table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px solid #e4e4e4;
+padding:3px 6px;text-align:left;vertical-align:top}th{background:#fafafa}
+.st{font-weight:600}.COMPLETED{color:#1f77b4}.STOPPED{color:#e36c00}.FAILED{color:#d62728}
+.RUNNING{color:#2ca02c}.QUEUED{color:#777}pre{background:#f3f3f3;padding:6px;font-size:11px;
+overflow:auto;max-height:220px}details>summary{cursor:pointer;color:#0645ad}.muted{color:#777}
+.kv td:first-child{color:#555;white-space:nowrap}
+"""
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _goal(run: RunSnapshot) -> PrimaryMetricGoal:
+    return PrimaryMetricGoal(run.goal)
+
+
+def _as_trials(run: RunSnapshot) -> list[Trial]:
+    out = []
+    for t in run.trials:
+        try:
+            status = TrialStatus(t.status)
+        except ValueError:
+            status = TrialStatus.QUEUED
+        out.append(Trial(index=t.index, params=t.params, status=status, value=t.value, trial_id=t.trial_id))
+    return out
+
+
+def _stop_text(t: TrialView) -> str:
+    reason = t.stop_reason or ""
+    if t.status == "STOPPED" and t.decisions:
+        last = t.decisions[-1]
+        if last and last not in reason:
+            reason = f"{reason} ({last})" if reason else last
+    return reason
+
+
+def _varying(run: RunSnapshot) -> list[str]:
+    names = sorted({k for t in run.trials for k in t.params})
+    if len(run.trials) > 1:
+        names = [n for n in names if len({repr(t.params.get(n)) for t in run.trials}) > 1]
+    return names
+
+
+def _table(run: RunSnapshot, rid: str) -> str:
+    params = _varying(run)
+    best = run.best()
+    head = "".join(
+        f"<th>{escape(h)}</th>"
+        for h in ["trial", "status", run.primary_metric, "epochs", "stop reason", "node/GPU", *params]
+    )
+    rows = []
+    for t in run.trials:
+        star = " ★" if best is not None and t.trial_id == best.trial_id else ""
+        cells = [
+            f'<td><a href="#{rid}-{escape(t.trial_id)}" onclick="openTrial(\'{rid}-{escape(t.trial_id)}\')">'
+            f"{escape(t.trial_id)}</a>{star}</td>",
+            f'<td class="st {escape(t.status)}">{escape(t.status)}</td>',
+            f"<td>{_fmt(t.value)}</td>",
+            f"<td>{t.epochs}</td>",
+            f"<td>{escape(_stop_text(t))}</td>",
+            f"<td>{escape(t.node) or '-'}</td>",
+            *(f"<td>{escape(_fmt(t.params.get(p)))}</td>" for p in params),
+        ]
+        rows.append(f'<tr class="trial" data-status="{escape(t.status)}">{"".join(cells)}</tr>')
+    return f'<table class="trials"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def _curve_series(t: TrialView, color: str, bold: bool = False) -> Series:
+    points = [(float(s), v) for s, v in zip(t.steps, t.values, strict=True) if v is not None]
+    return Series(
+        label=f"{t.trial_id} {t.status}", points=points, color=color,
+        marker_last=t.status == "STOPPED", bold=bold,
+    )
+
+
+def _learning_curves(run: RunSnapshot) -> str:
+    best = run.best()
+    series = [
+        _curve_series(t, _STATUS_COLOR.get(t.status, PALETTE[-1]), best is not None and t.trial_id == best.trial_id)
+        for t in run.trials
+        if t.steps
+    ]
+    return line_chart("Learning curves (x: stopped)", series, "epoch", run.primary_metric)
+
+
+def _best_so_far(run: RunSnapshot) -> str:
+    done = sorted(
+        (t for t in run.trials if t.value is not None and t.finished_at is not None),
+        key=lambda t: t.finished_at or 0.0,
+    )
+    if not done:
+        return line_chart("Best so far", [], "minutes", run.primary_metric)
+    start = min(t.started_at or t.finished_at or 0.0 for t in run.trials)
+    pick = max if run.goal == "maximize" else min
+    span = max((t.finished_at or start) - start for t in done)
+    unit, scale = ("minutes", 60.0) if span > 120 else ("seconds", 1.0)
+    best: float | None = None
+    points, dots = [], []
+    for t in done:
+        minute = ((t.finished_at or start) - start) / scale
+        best = t.value if best is None else pick(best, t.value)  # type: ignore[type-var]
+        points.append((minute, float(best)))  # type: ignore[arg-type]
+        dots.append((minute, float(t.value)))  # type: ignore[arg-type]
+    series = [Series("best so far", points, PALETTE[0], bold=True, step=True, dots=[]),
+              Series("trial value", [], "#999", dots=dots)]
+    return line_chart("Best so far over time", series, f"{unit} since start", run.primary_metric)
+
+
+def _parallel(run: RunSnapshot) -> str:
+    params = _varying(run)
+    done = [t for t in run.trials if t.value is not None]
+    lines = [
+        (t.trial_id, [t.params.get(p) for p in params] + [t.value], _STATUS_COLOR.get(t.status, "#777"))
+        for t in done
+    ]
+    return parallel_coordinates("Parallel coordinates", [*params, run.primary_metric], lines)
+
+
+def _importance(run: RunSnapshot) -> str:
+    scores = parameter_importance(_as_trials(run), _goal(run))
+    return bar_chart("Parameter importance (eta²)", list(scores.items()))
+
+
+def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
+    rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(_fmt(v))}</td></tr>" for k, v in pairs)
+    return f'<table class="kv">{rows}</table>'
+
+
+def _plan(run: RunSnapshot) -> str:
+    definition = run.meta.get("definition", {}) or {}
+    settings = run.meta.get("settings", {}) or {}
+    pairs: list[tuple[str, Any]] = [
+        ("primary metric", f"{run.primary_metric} ({run.goal})"),
+        *((k, v) for k, v in settings.items() if k != "class_names"),
+    ]
+    for key in ("sampling", "sampler", "policy", "early_termination", "schedule", "limits"):
+        if key in definition:
+            pairs.append((key, json.dumps(definition[key], sort_keys=True, default=str)))
+    space = definition.get("search_space") or definition.get("space")
+    events = "".join(
+        f"<tr><td>{time.strftime('%H:%M:%S', time.localtime(t))}</td><td>{escape(str(k))}</td>"
+        f"<td>{escape(str(m))}</td></tr>"
+        for t, k, m in run.events
+    )
+    other = {k: v for k, v in definition.items() if k not in ("search_space", "space")}
+    return (
+        f"<h3>Plan</h3>{_kv(pairs)}"
+        + (f"<details><summary>search space</summary><pre>{escape(json.dumps(space, indent=1, sort_keys=True, default=str))}</pre></details>" if space else "")
+        + f"<details><summary>full definition</summary><pre>{escape(json.dumps(other, indent=1, sort_keys=True, default=str))}</pre></details>"
+        + (f'<h3>Events</h3><table class="events">{events}</table>' if events else "")
+    )
+
+
+def _detail(run: RunSnapshot, t: TrialView, rid: str) -> str:
+    curve = line_chart(f"{t.trial_id}", [_curve_series(t, _STATUS_COLOR.get(t.status, "#777"))], "epoch", run.primary_metric)
+    names = sorted({k for m in t.metrics for k in m})
+    head = "".join(f"<th>{escape(n)}</th>" for n in ["epoch", *names, "policy"])
+    body = "".join(
+        f"<tr><td>{s}</td>{''.join(f'<td>{_fmt(m.get(n))}</td>' for n in names)}<td>{escape(d)}</td></tr>"
+        for s, m, d in zip(t.steps, t.metrics, t.decisions, strict=True)
+    )
+    per_class = {k: v for k, v in (t.metrics[-1] if t.metrics else {}).items() if "class" in k or "/" in k}
+    per_class.update(t.artifacts.get("per_class", {}) if isinstance(t.artifacts.get("per_class"), dict) else {})
+    tail = log_tail(run.run_dir, t)
+    info = [("status", t.status), ("value", t.value), ("attempt", t.attempt), ("stop reason", _stop_text(t) or None)]
+    return (
+        f'<details class="detail" id="{rid}-{escape(t.trial_id)}"><summary>{escape(t.trial_id)} · '
+        f'<span class="{escape(t.status)}">{escape(t.status)}</span> · {_fmt(t.value)}</summary>'
+        f'<div class="charts">{curve}<div>{_kv(info)}<h3>Params</h3>{_kv(sorted(t.params.items()))}</div></div>'
+        f'<h3>Per-epoch metrics</h3><table class="metrics"><tr>{head}</tr>{body}</table>'
+        + (f"<h3>Per-class metrics</h3>{_kv(sorted(per_class.items()))}" if per_class else "")
+        + f"<h3>Artifacts</h3>{_kv(sorted((k, v) for k, v in t.artifacts.items() if k != 'per_class'))}"
+        + f"<h3>Log tail</h3><pre>{escape(tail) if tail else '(no log)'}</pre></details>"
+    )
+
+
+def _counts(run: RunSnapshot) -> str:
+    counts: dict[str, int] = {}
+    for t in run.trials:
+        counts[t.status] = counts.get(t.status, 0) + 1
+    best = run.best()
+    text = ", ".join(f'<span class="{s}">{n} {s.lower()}</span>' for s, n in sorted(counts.items()))
+    best_text = f" · best {escape(best.trial_id)} = {_fmt(best.value)}" if best else ""
+    return f'<p class="summary">{text or "no trials yet"}{best_text}</p>'
+
+
+def render_run(run: RunSnapshot, rid: str) -> str:
+    return (
+        f'<section class="run" id="{rid}"><h2>{escape(str(run.run_dir))}</h2>{_counts(run)}'
+        f"{_table(run, rid)}"
+        f'<div class="charts">{_learning_curves(run)}{_best_so_far(run)}{_parallel(run)}{_importance(run)}</div>'
+        f"{_plan(run)}<h3>Trials</h3>"
+        + "".join(_detail(run, t, rid) for t in run.trials)
+        + "</section>"
+    )
+
+
+def render_body(runs: Sequence[RunSnapshot]) -> str:
+    """The part of the page that refreshes: one column per run directory, side by side."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    return f'<p class="muted">updated {stamp}</p><div class="runs">' + "".join(
+        render_run(run, f"r{i}") for i, run in enumerate(runs)
+    ) + "</div>"
+
+
+_SCRIPT = """
+function openTrial(id){var d=document.getElementById(id);if(d){d.open=true;}}
+function refresh(){var open=[];document.querySelectorAll('details[open]').forEach(
+function(d){if(d.id)open.push(d.id);});fetch('api/body').then(function(r){return r.text();}).then(
+function(h){var b=document.getElementById('body');b.innerHTML=h;open.forEach(openTrial);}).catch(
+function(){});}
+if(location.hash)openTrial(location.hash.slice(1));
+setInterval(refresh, REFRESH_MS);
+"""
+
+
+def render_page(runs: Sequence[RunSnapshot], title: str, refresh_seconds: float | None = None) -> str:
+    """A complete, self-contained HTML page. With ``refresh_seconds`` the page polls the
+    dashboard's ``api/body`` endpoint and redraws itself; without it the page is static."""
+    script = (
+        "<script>" + _SCRIPT.replace("REFRESH_MS", str(int(refresh_seconds * 1000))) + "</script>"
+        if refresh_seconds
+        else "<script>function openTrial(id){var d=document.getElementById(id);if(d){d.open=true;}}"
+        "if(location.hash)openTrial(location.hash.slice(1));</script>"
+    )
+    return (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<h1>{escape(title)}</h1><div id=\"body\">{render_body(runs)}</div>{script}</body></html>"
+    )
