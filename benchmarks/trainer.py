@@ -1,7 +1,8 @@
 """Training throughput of ``train()`` against a bare PyTorch loop, in one process.
 
 Same model, batch size, optimizer (SGD, Nesterov momentum, weight decay) and device. The bare
-loop's data is already in memory as normalized crops (one gather per batch, nothing else);
+loop's data is already in memory as normalized channels-last crops (one gather per batch,
+nothing else; model and inputs channels-last, the fastest plain loop on CPU and CUDA);
 ``train()`` reads uint8 batches from the decoded array and augments them on the device (random
 resized crop, flip, colour jitter, normalization), so its images/s includes that work. Both
 train the same number of epochs; ``train()``'s training time is the sum of its epochs
@@ -69,8 +70,9 @@ def bare_loop(
     """(images per second, images per CPU-second) of the plainest loop over in-memory tensors."""
     torch.manual_seed(0)
     model = timm.create_model(model_name, num_classes=CLASSES).to(device).train()
+    model.to(memory_format=torch.channels_last)  # the faster layout on CPU and CUDA alike
     opt = make_optimizer("sgd", model, learning_rate=0.01, weight_decay=1e-4)
-    x, y = x.to(device), y.to(device)
+    x, y = x.to(device).contiguous(memory_format=torch.channels_last), y.to(device)
     g = torch.Generator().manual_seed(0)
     start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(EPOCHS):

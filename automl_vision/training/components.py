@@ -79,7 +79,7 @@ def build_components(
     mean = tuple(float(v) for v in data_cfg["mean"])
     std = tuple(float(v) for v in data_cfg["std"])
     model.to(device)
-    if device.type == "cuda" and config.channels_last:
+    if config.channels_last:
         model.to(memory_format=torch.channels_last)
 
     order = BatchOrder(

@@ -68,7 +68,9 @@ class TrainingConfig(BaseModel):
     - ``crop_scale``, ``crop_ratio``: random-resized-crop area fraction and aspect ranges.
     - ``color_jitter``: brightness/contrast/saturation jitter strength (0: off).
     - ``horizontal_flip``: flip probability.
-    - ``amp``, ``channels_last``: bf16 autocast and channels-last memory on CUDA (ignored on CPU).
+    - ``amp``: bf16 autocast on CUDA (ignored on CPU).
+    - ``channels_last``: channels-last memory format for the model and its inputs, on CPU and
+      CUDA alike (faster for convolutional models on both).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -56,7 +56,7 @@ class EpochRunner:
         self.step = 0  # optimizer steps so far
         self.lr_history: list[float] = []
         self.amp = config.amp and supports_bf16(device)
-        self.channels_last = config.channels_last and device.type == "cuda"
+        self.channels_last = config.channels_last
         self.base_lrs = [g["lr"] for g in parts.optimizer.param_groups]
 
     def _autocast(self) -> contextlib.AbstractContextManager:
