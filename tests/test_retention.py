@@ -86,6 +86,7 @@ def _sweep(data: Path, out: Path, metric: str, trials: int):
 
 @pytest.mark.parametrize("metric", ["accuracy", "log_loss"])  # maximize, minimize
 def test_sweep_and_resume_keep_exactly_the_top_k(digits_folder, tmp_path, metric) -> None:
+    from automl_vision.sweep.result import artifact_path
     from automl_vision.sweep.retention import ranked_with_checkpoints
 
     out = tmp_path / "sweep"
@@ -93,15 +94,17 @@ def test_sweep_and_resume_keep_exactly_the_top_k(digits_folder, tmp_path, metric
         result = _sweep(digits_folder, out, metric, total)
         files = sorted(out.glob("trials/*/best.pt"))
         assert len(files) == 2
-        best = ranked_with_checkpoints(_all(result), result.goal)
+        best = ranked_with_checkpoints(_all(result), result.goal, out)
         finished = sorted(
             (t for t in _all(result) if t.value is not None),
             key=lambda t: t.value,
             reverse=result.goal is PrimaryMetricGoal.MAXIMIZE,
         )
-        assert {Path(t.artifacts["checkpoint"]) for t in finished[:2]} == set(files)
+        assert {artifact_path(t, "checkpoint", out) for t in finished[:2]} == set(files)
         assert [t.trial_id for t in best] == [t.trial_id for t in finished[:2]]
-        assert (out / "best.pt").resolve() == Path(finished[0].artifacts["checkpoint"]).resolve()
+        assert (out / "best.pt").resolve() == artifact_path(
+            finished[0], "checkpoint", out
+        ).resolve()
 
 
 def _all(result) -> list[Trial]:
