@@ -62,8 +62,10 @@ def test_tensorboard_scalars_and_hparams_read_back(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="mlflow not installed")
 @pytest.mark.parametrize("goal", ["maximize", "minimize"])
-def test_mlflow_parent_and_child_runs_read_back(tmp_path, goal):
+def test_mlflow_parent_and_child_runs_read_back(tmp_path, goal, monkeypatch):
     from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
 
     observers = make_observers([LogTarget.MLFLOW], tmp_path, "accuracy", PrimaryMetricGoal(goal))
     result = _sweep(observers, goal)

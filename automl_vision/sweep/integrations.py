@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,9 @@ class MLflowObserver(SweepObserver):
     ) -> None:
         from mlflow.tracking import MlflowClient
 
+        if tracking_uri.startswith("file:"):
+            # the local mlruns/ directory needs no database packages; MLflow 3 asks for opt-in
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         self.client = MlflowClient(tracking_uri=tracking_uri)
         found = self.client.get_experiment_by_name(experiment)
         self.experiment_id = found.experiment_id if found else self.client.create_experiment(experiment)
