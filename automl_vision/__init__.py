@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from automl_vision.policies import (
+    ASHAPolicy,
     BanditPolicy,
     Decision,
     EarlyTerminationPolicy,
@@ -54,7 +55,7 @@ from automl_vision.space import (
     randint,
     uniform,
 )
-from automl_vision.sweep.optimize import OptimizeResult, optimize
+from automl_vision.sweep.optimize import NoTrialValueError, OptimizeResult, optimize
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __version__ = "0.1.0"
@@ -79,6 +80,9 @@ _LAZY: dict[str, str] = {
     "StopReason": "automl_vision.training",
     "CorruptImageWarning": "automl_vision.data",
     "METRICS": "automl_vision.metric_catalog",
+    "load_model": "automl_vision.predict",
+    "Predictor": "automl_vision.predict",
+    "Prediction": "automl_vision.predict",
     "PRIMARY_METRIC": "automl_vision.metric_catalog",
 }
 
@@ -98,6 +102,10 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AZURE_MODELS",
+    "ASHAPolicy",
+    "Prediction",
+    "Predictor",
+    "load_model",
     "BanditPolicy",
     "BayesianParameterSampling",
     "Decision",
@@ -111,6 +119,7 @@ __all__ = [
     "ImageClassificationSearchSpace",
     "MedianStoppingPolicy",
     "NoTerminationPolicy",
+    "NoTrialValueError",
     "OptimizeResult",
     "ParameterSpace",
     "PolicyConfigError",

@@ -5,12 +5,17 @@
     automl-vision status RUN_DIR                 trials so far (also while a sweep runs)
     automl-vision report RUN_DIR                 table, metrics JSON and plots
     automl-vision export RUN_DIR --onnx          the best model as ONNX
+    automl-vision predict RUN_DIR IMAGES...      predict with the best model (Azure's JSONL)
+    automl-vision weights fetch MODEL... [--to D] download pretrained weights (needs network)
+    automl-vision weights list                   pretrained weights on this machine
     automl-vision demo                           a short sweep on bundled real digit images
     automl-vision demo-data [DIR]                write the demo datasets that configs/ use
     automl-vision spaces [NAME]                  preset search spaces
     automl-vision validate FILE                  check a search-space or sweep-job YAML
+    automl-vision cache info | clear             the decoded-image cache: size, or empty it
 
-Every user error exits with status 2 and one clear message on stderr, never a traceback.
+Exit status: 0 done; 2 a user error (one clear message on stderr, never a traceback);
+3 the sweep ran but no trial produced a value (the trials' errors on stderr); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import yaml
 from automl_vision.space import load_search_space, preset_names
 
 EXIT_USAGE = 2
+EXIT_NO_VALUE = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -89,6 +95,8 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         kwargs["target_value"] = limits.target_value
         kwargs["no_improvement_trials"] = limits.no_improvement_trials
         kwargs["min_improvement"] = limits.min_improvement
+        if job.pretrained is not None:
+            kwargs["training_options"] = {"pretrained": job.pretrained}
         if job.training_parameters and job.search_space is None:
             kwargs["search_space"] = [job.training_parameters]  # every trial the same config
     flags = {
@@ -108,8 +116,12 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "no_improvement_trials": args.no_improvement_trials,
         "warm_start_from": args.warm_start_from,
         "log_to": args.log_to,
+        "keep_checkpoints": args.keep_checkpoints,
     }
     kwargs.update({k: v for k, v in flags.items() if v is not None})
+    if args.pretrained is not None:
+        options = kwargs.get("training_options", {})
+        kwargs["training_options"] = {**options, "pretrained": args.pretrained}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     data = args.data or data
     if data is None:
@@ -135,16 +147,27 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         **kwargs,
     )
-    if not args.dry_run:
-        print(result.summary())
+    if args.dry_run:
+        return 0
+    from automl_vision.sweep.optimize import NoTrialValueError
+
+    try:
+        result.best_trial  # noqa: B018 -- raises when no trial produced a value
+    except NoTrialValueError as err:  # its message lists the trials' errors
+        print(result.summary(), file=sys.stderr)
+        print(f"automl-vision: error: {err}", file=sys.stderr)
+        return EXIT_NO_VALUE
+    print(result.summary())
     return 0
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from automl_vision.sweep.result import TuneResult
+    from automl_vision.sweep.retention import disk_usage
 
     result = TuneResult.load(args.run_dir)
     print(result.summary())
+    print(f"disk used: {disk_usage(args.run_dir) / 2**20:.1f} MiB in {args.run_dir}")
     print()
     print(result.trials)
     return 0
@@ -159,22 +182,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     print(result.trials)
     print()
     print(result.summary())
-    run_dir = Path(args.run_dir)
-    json_path = result.to_json(run_dir / "metrics.json")
-    plots = save_plots(
-        result.trials,
-        result.goal,
-        result.primary_metric,
-        run_dir / "plots",
-        best_trial(result.trials, result.goal),
-    )
+    out = Path(args.output_dir) if args.output_dir else Path(args.run_dir)
+    try:
+        json_path = result.to_json(out / "metrics.json")
+        plots = save_plots(
+            result.trials,
+            result.goal,
+            result.primary_metric,
+            out / "plots",
+            best_trial(result.trials, result.goal),
+        )
+    except OSError as err:  # a read-only copy, a read-only file system
+        raise UsageError(
+            f"cannot write the report into {out} ({err.strerror or err}); pass --output-dir DIR "
+            "to write it elsewhere"
+        ) from None
     print(f"\nmetrics: {json_path}")
     for path in plots:
         print(f"plot: {path}")
     if args.html:
         from automl_vision.dashboard.report import write_html_report
 
-        print(f"report: {write_html_report(run_dir)}")
+        print(f"report: {write_html_report(args.run_dir, out / 'report.html')}")
     return 0
 
 
@@ -212,6 +241,54 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(args.run_dir) / "best.onnx"
     path = export_onnx(checkpoint, out, enable_onnx_normalization=args.normalization)
     print(f"exported {result.best_trial.trial_id} ({checkpoint}) to {path}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from automl_vision.predict import expand_inputs, load_model, write_jsonl
+
+    predictor = load_model(args.run_dir, device=args.device, onnx=args.onnx)
+    inputs = expand_inputs(args.images)
+    if not inputs:
+        raise UsageError(f"predict: no images in {' '.join(args.images)}")
+    predictions = predictor.predict(inputs)
+    out = Path(args.output) if args.output else None
+    text = write_jsonl(predictions, out)
+    failed = sum(p.error is not None for p in predictions)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"{len(predictions) - failed} predictions written to {out}", file=sys.stderr)
+    if failed:
+        print(f"automl-vision: {failed} image(s) could not be read (see 'error')", file=sys.stderr)
+    return 0
+
+
+def _cmd_weights(args: argparse.Namespace) -> int:
+    to = Path(args.to) if getattr(args, "to", None) else None
+    if args.action == "fetch":
+        if not args.models:
+            raise UsageError("weights fetch: name at least one model")
+        from automl_vision.hub import hub_unreachable
+
+        why = hub_unreachable(10)  # before importing torch and timm: fail in seconds
+        if why is not None:
+            raise OSError(
+                f"cannot download weights for {', '.join(map(repr, args.models))} from the "
+                f"Hugging Face hub: {why}. Fetch them on a machine with network (--to DIR) and "
+                "copy DIR here (then pretrained=DIR)"
+            )
+    from automl_vision.training import weights
+
+    if args.action == "fetch":
+        for path in weights.fetch_weights(args.models, to):
+            print(path)
+        return 0
+    found = weights.cached_weights(to)
+    if not found:
+        print(f"no pretrained weights cached (Hugging Face cache: {weights.hub_cache_dir()})")
+    for w in found:
+        print(f"{w.name}\t{w.size_bytes / 2**20:.1f} MiB\t{w.path}")
     return 0
 
 
@@ -281,6 +358,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from automl_vision.data.cache import cache_info, clear_cache, default_cache_dir
+
+    directory = Path(args.dir).expanduser() if args.dir else default_cache_dir()
+    if args.action == "clear":
+        freed, entries = clear_cache(directory)
+        print(f"{directory}: removed {entries} entries ({freed / 2**20:.1f} MiB)")
+        return 0
+    info = cache_info(directory)
+    limit = f", limit {info.limit / 2**20:.0f} MiB" if info.limit else ", no size limit"
+    print(f"{directory}: {info.entries} entries, {info.bytes / 2**20:.1f} MiB{limit}")
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 def _add_tune(sub: Any) -> None:
     p = sub.add_parser("tune", help="run a sweep", description="Tune an image classifier.")
@@ -303,11 +394,21 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--output-dir", help="where the sweep lives (default runs/<data>-<hash>)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    p.add_argument("--no-resume", dest="resume", action="store_false", help="refuse to continue")
+    p.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="refuse to continue a sweep already in --output-dir (default: resume it)",
+    )
     p.add_argument("--force", action="store_true", help="resume even if the sweep changed")
     p.add_argument("--no-default-trial", dest="default_trial", action="store_false")
     p.add_argument("--export-onnx", action="store_true", help="write best.onnx")
     p.add_argument("--log-to", help="tensorboard,mlflow (optional packages)")
+    p.add_argument("--keep-checkpoints", type=int, help="best k trials keep best.pt (3)")
+    p.add_argument(
+        "--pretrained",
+        help="auto (default: ImageNet weights when on this machine) | true | false | PATH",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
     p.add_argument("-q", "--quiet", action="store_true", help="no live progress line")
     p.set_defaults(func=_cmd_tune)
@@ -330,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")
     p.add_argument("run_dir")
+    p.add_argument("--output-dir", help="where to write metrics.json and plots/ (default RUN_DIR)")
     p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     p.set_defaults(func=_cmd_report)
 
@@ -351,6 +453,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_export)
 
+    p = sub.add_parser("predict", help="predict images with a sweep's best model")
+    p.add_argument("run_dir", help="sweep or training run directory, or a best.pt file")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    p.add_argument("--output", help="JSONL file (default: stdout)")
+    p.add_argument("--onnx", action="store_true", help="run the ONNX model (onnxruntime)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("weights", help="fetch or list pretrained (ImageNet) weights")
+    p.add_argument("action", choices=["fetch", "list"])
+    p.add_argument("models", nargs="*", help="model names (fetch)")
+    p.add_argument("--to", help="also copy the weights into this folder (pretrained=DIR)")
+    p.set_defaults(func=_cmd_weights)
+
     p = sub.add_parser("demo", help="a short sweep on real digit images, made offline")
     p.add_argument("--output-dir", default="runs/demo")
     p.add_argument("--trials", type=int, default=12)
@@ -371,6 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a search-space or sweep-job YAML file")
     p.add_argument("path")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("cache", help="the decoded-image cache: its size, or empty it")
+    p.add_argument("action", choices=["info", "clear"])
+    p.add_argument("--dir", help="the cache folder (default $AUTOML_VISION_CACHE or "
+                   "~/.cache/automl_vision)")  # fmt: skip
+    p.set_defaults(func=_cmd_cache)
     return parser
 
 

@@ -28,6 +28,21 @@ def decoded_image_cache(tmp_path_factory):
         os.environ["AUTOML_VISION_CACHE"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_weights_cache(tmp_path_factory):
+    """pretrained="auto" is the default: tests see an empty Hugging Face cache and no weights
+    folder, whatever this machine holds (subprocesses inherit the variables)."""
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_CACHE", "AUTOML_VISION_WEIGHTS_DIR")}
+    os.environ["HF_HUB_CACHE"] = str(tmp_path_factory.mktemp("hf-hub-empty"))
+    os.environ.pop("AUTOML_VISION_WEIGHTS_DIR", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def digits_folder(tmp_path_factory) -> Path:
     """30 real digit scans per class (scikit-learn's bundled digits) as 16 px PNG folders."""

@@ -1,14 +1,15 @@
-"""HyperbandPolicy: ASHA rungs and promotion with eta = 3, Hyperband bracket assignment."""
+"""HyperbandPolicy / ASHAPolicy: rungs and promotion with eta = 3, Hyperband brackets ("auto" =
+every bracket) and their assignment."""
 
 from __future__ import annotations
 
 import math
-import zlib
 
 import pytest
 
-from automl_vision.policies import HyperbandPolicy, PrimaryMetricGoal
+from automl_vision.policies import ASHAPolicy, HyperbandPolicy, PrimaryMetricGoal, policy_from_dict
 from automl_vision.policies.asha import (
+    auto_brackets,
     bracket_sequence,
     bracket_weights,
     promotion_count,
@@ -21,13 +22,13 @@ MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
 @pytest.mark.parametrize(
     ("policy", "max_reports", "rungs"),
     [
-        (HyperbandPolicy(), 30, [1, 3, 9, 27]),
-        (HyperbandPolicy(1, 27), 30, [1, 3, 9]),  # max_resource itself is not a rung
-        (HyperbandPolicy(1, 28), 30, [1, 3, 9, 27]),
-        (HyperbandPolicy(1, 20, 3), 20, [1, 3, 9]),
-        (HyperbandPolicy(2, None, 2), 20, [2, 4, 8, 16]),
-        (HyperbandPolicy(3, 100, 4), 100, [3, 12, 48]),
-        (HyperbandPolicy(5, 5), 10, []),  # min_resource == max_resource: nothing to stop
+        (ASHAPolicy(), 30, [1, 3, 9, 27]),
+        (ASHAPolicy(1, 27), 30, [1, 3, 9]),  # max_resource itself is not a rung
+        (ASHAPolicy(1, 28), 30, [1, 3, 9, 27]),
+        (ASHAPolicy(1, 20, 3), 20, [1, 3, 9]),
+        (ASHAPolicy(2, None, 2), 20, [2, 4, 8, 16]),
+        (ASHAPolicy(3, 100, 4), 100, [3, 12, 48]),
+        (ASHAPolicy(5, 5), 10, []),  # min_resource == max_resource: nothing to stop
         (HyperbandPolicy(1, 27, 3, 3), 30, [1, 3, 9]),  # union over brackets
     ],
 )
@@ -45,7 +46,7 @@ def test_rungs_per_bracket() -> None:
     with pytest.raises(ValueError, match="bracket must be in"):
         policy.rungs(3)
     with pytest.raises(ValueError, match="max_reports"):
-        HyperbandPolicy().rungs(0)
+        ASHAPolicy().rungs(0)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ CONTINUES = [True, False, True, False, False, True, False, True, True]
 
 @pytest.mark.parametrize("goal", [MAX, MIN])
 def test_asha_promotion_at_rung_one(goal) -> None:
-    policy = HyperbandPolicy(1, 27, 3)
+    policy = ASHAPolicy(1, 27, 3)
     history: dict[str, list[float]] = {}
     got = []
     for i, value in enumerate(ARRIVALS):
@@ -88,7 +89,7 @@ def test_asha_rung_three_compares_values_at_report_three(goal) -> None:
     def g(values):
         return values if goal is MAX else [1.0 - v for v in values]
 
-    policy = HyperbandPolicy(1, 27, 3)
+    policy = ASHAPolicy(1, 27, 3)
     history = {
         # a is at report 9 now; at report 3 it had 0.60 (its later 0.99 must not be used)
         "a": g([0.5, 0.55, 0.60, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99]),
@@ -112,12 +113,12 @@ def test_asha_rung_three_compares_values_at_report_three(goal) -> None:
 @pytest.mark.parametrize("goal", [MAX, MIN])
 def test_ties_at_a_rung_continue(goal) -> None:
     history = {"a": [0.5], "b": [0.5], "t": [0.5]}
-    assert not HyperbandPolicy().should_stop("t", history, goal)
+    assert not ASHAPolicy().should_stop("t", history, goal)
 
 
 @pytest.mark.parametrize("goal", [MAX, MIN])
 def test_nan_at_a_rung_stops_and_ranks_last(goal) -> None:
-    policy = HyperbandPolicy()
+    policy = ASHAPolicy()
     assert policy.should_stop("t", {"a": [0.5], "t": [math.nan]}, goal)
     assert not policy.should_stop("t", {"t": [0.5, math.nan]}, goal)  # report 2 is no rung
     # a NaN at the rung is never better: t is the best of 2
@@ -125,14 +126,14 @@ def test_nan_at_a_rung_stops_and_ranks_last(goal) -> None:
 
 
 def test_max_resource_is_not_a_rung() -> None:
-    policy = HyperbandPolicy(1, 9)
+    policy = ASHAPolicy(1, 9)
     history = {"a": [0.9] * 9, "t": [0.1] * 9}
     assert not policy.should_stop("t", history, MAX)
-    assert HyperbandPolicy(1, 10).should_stop("t", history, MAX)
+    assert ASHAPolicy(1, 10).should_stop("t", history, MAX)
 
 
 def test_trials_shorter_than_a_rung_are_never_judged_there() -> None:
-    policy = HyperbandPolicy(3, None, 3)
+    policy = ASHAPolicy(3, None, 3)
     history = {"a": [0.9] * 5, "t": [0.1, 0.1]}
     assert not policy.should_stop("t", history, MAX)
     assert policy.should_stop("t", {**history, "t": [0.1] * 3}, MAX)
@@ -157,33 +158,125 @@ def test_bracket_weights_and_sequence(brackets, eta, weights, sequence) -> None:
         assert got == sequence
 
 
-def test_bracket_of_a_trial() -> None:
+def test_bracket_of_a_trial_does_not_read_the_id() -> None:
     policy = HyperbandPolicy(1, 27, 3, 3)
-    expected = (0, 1, 0, 2, 0, 1, 0, 0, 1, 2, 0, 1, 0, 0, 2, 1, 0)
-    assert [policy.bracket_of(f"trial_{i:04d}") for i in range(34)] == list(expected * 2)
-    assert policy.bracket_of("7") == expected[7]
-    assert policy.bracket_of("run-3") == expected[3]
-    crc = zlib.crc32(b"alpha") % len(expected)
-    assert policy.bracket_of("alpha") == expected[crc]
-    assert HyperbandPolicy().bracket_of("anything") == 0
-    assert policy.bracket_of(3) == expected[3]  # type: ignore[arg-type]  # non-str ids work too
+    # no digits are parsed out of ids: an id's bracket is a function of the whole id
+    assert policy.bracket_of("trial_0007") == policy.bracket_of("trial_0007")
+    spellings = [policy.bracket_of(name) for name in ("7", "run-7", "trial_0007", "x7")]
+    assert len(set(spellings)) > 1 or spellings == [spellings[0]] * 4  # any is fine, but stable
+    assert ASHAPolicy().bracket_of("anything") == 0
+    assert policy.bracket_of(3) == policy.bracket_of("3")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("prefix", ["trial_", "run-", "", "sweep/a:"])
+def test_brackets_get_trials_in_proportion_to_their_weights(prefix) -> None:
+    policy = HyperbandPolicy(1, 27, 3, 3)  # weights 9, 5, 3 of 17
+    counts = [0, 0, 0]
+    for i in range(3400):
+        counts[policy.bracket_of(f"{prefix}{i}")] += 1
+    for got, weight in zip(counts, bracket_weights(3, 3), strict=True):
+        assert abs(got / 3400 - weight / 17) < 0.03
+
+
+def _ids_in(policy: HyperbandPolicy, bracket: int, count: int) -> list[str]:
+    out = [f"t{i}" for i in range(1000) if policy.bracket_of(f"t{i}") == bracket]
+    return out[:count]
 
 
 def test_brackets_have_their_own_rungs_and_peers() -> None:
-    policy = HyperbandPolicy(1, 27, 3, 3)  # trial_0000/0002 in bracket 0, trial_0001 in 1
-    history = {"trial_0000": [0.9] * 3, "trial_0002": [0.8] * 3, "trial_0001": [0.1]}
-    # bracket 1 starts at 3: report 1 is not a rung for trial_0001
-    assert not policy.should_stop("trial_0001", history, MAX)
+    policy = HyperbandPolicy(1, 27, 3, 3)
+    a, c = _ids_in(policy, 0, 2)
+    (b,) = _ids_in(policy, 1, 1)
+    d, e = _ids_in(policy, 2, 2)
+    history = {a: [0.9] * 3, c: [0.8] * 3, b: [0.1]}
+    # bracket 1 starts at 3: report 1 is not a rung for b
+    assert not policy.should_stop(b, history, MAX)
     # at report 3 it is alone in bracket 1, so it continues although it is the worst overall
-    history["trial_0001"] = [0.1] * 3
-    assert not policy.should_stop("trial_0001", history, MAX)
-    assert "bracket 1" in policy.decide("trial_0001", history, MAX).reason
-    # trial_0002 is compared with trial_0000 only: 1 of 2 better, k = 1 -> stops
-    assert policy.should_stop("trial_0002", history, MAX)
-    # trial_0003 is in bracket 2 (first rung 9): not judged at 1 or 3
-    history["trial_0003"] = [0.0] * 3
-    assert not policy.should_stop("trial_0003", history, MAX)
-    history["trial_0009"] = [0.5] * 9  # also bracket 2
-    history["trial_0003"] = [0.0] * 9
-    assert policy.should_stop("trial_0003", history, MIN) is False
-    assert policy.should_stop("trial_0003", history, MAX)
+    history[b] = [0.1] * 3
+    assert not policy.should_stop(b, history, MAX)
+    assert "bracket 1" in policy.decide(b, history, MAX).reason
+    # c is compared with a only: 1 of 2 better, k = 1 -> stops
+    assert policy.should_stop(c, history, MAX)
+    # d is in bracket 2 (first rung 9): not judged at 1 or 3
+    history[d] = [0.0] * 3
+    assert not policy.should_stop(d, history, MAX)
+    history[e] = [0.5] * 9  # also bracket 2
+    history[d] = [0.0] * 9
+    assert policy.should_stop(d, history, MIN) is False
+    assert policy.should_stop(d, history, MAX)
+
+
+# -- "auto" brackets -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("policy", "count", "starts", "rungs"),
+    [
+        # floor(log_eta(max / min)) + 1 brackets; bracket b starts at min * eta**b
+        (HyperbandPolicy(1, 27), 4, [1, 3, 9, 27], [[1, 3, 9], [3, 9], [9], []]),
+        (HyperbandPolicy(1, 26), 3, [1, 3, 9], [[1, 3, 9], [3, 9], [9]]),
+        (HyperbandPolicy(1, 20), 3, [1, 3, 9], [[1, 3, 9], [3, 9], [9]]),
+        (HyperbandPolicy(1, 50), 4, [1, 3, 9, 27], [[1, 3, 9, 27], [3, 9, 27], [9, 27], [27]]),
+        (HyperbandPolicy(2, 15), 2, [2, 6], [[2, 6], [6]]),
+        (HyperbandPolicy(1, 16, 2), 5, [1, 2, 4, 8, 16], [[1, 2, 4, 8], [2, 4, 8], [4, 8], [8], []]),
+        (HyperbandPolicy(5, 5), 1, [5], [[]]),
+        (HyperbandPolicy(1, 2), 1, [1], [[1]]),
+        (HyperbandPolicy(1, 27, 3, 1), 1, [1], [[1, 3, 9]]),
+        (ASHAPolicy(1, 27), 1, [1], [[1, 3, 9]]),
+        (HyperbandPolicy(1, 27, 3, 2), 2, [1, 3], [[1, 3, 9], [3, 9]]),
+    ],
+)  # fmt: skip
+def test_bracket_layout(policy, count, starts, rungs) -> None:
+    assert policy.bracket_count == count
+    assert [policy.bracket_min_resource(b) for b in range(count)] == starts
+    assert [policy.rungs(b) for b in range(count)] == rungs
+    assert policy.evaluation_points(100) == sorted({r for rs in rungs for r in rs})
+
+
+def test_auto_is_the_default_and_exact() -> None:
+    assert HyperbandPolicy().brackets == "auto"
+    assert HyperbandPolicy(1, 27) == HyperbandPolicy(1, 27, 3, 4)
+    assert HyperbandPolicy(1, 27, brackets="AUTO") == HyperbandPolicy(1, 27)
+    assert [auto_brackets(1, m, 3) for m in (1, 2, 3, 8, 9, 26, 27, 80, 81)] == [
+        1, 1, 2, 2, 3, 3, 4, 4, 5,
+    ]  # fmt: skip
+    # without max_resource no bracket count exists: one bracket until the sweep fills it in
+    assert HyperbandPolicy().bracket_count == 1
+    filled = HyperbandPolicy(2).with_max_resource(54)
+    assert filled == HyperbandPolicy(2, 54, 3, 4) and filled.brackets == "auto"
+    assert HyperbandPolicy(1, 9).with_max_resource(50) == HyperbandPolicy(1, 9)
+    assert ASHAPolicy(2).with_max_resource(54) == ASHAPolicy(2, 54)
+
+
+def test_asha_is_hyperband_with_one_bracket() -> None:
+    assert ASHAPolicy(1, 20) == HyperbandPolicy(1, 20, 3, 1)
+    assert hash(ASHAPolicy(1, 20)) == hash(HyperbandPolicy(1, 20, 3, 1))
+    assert isinstance(ASHAPolicy(), HyperbandPolicy)
+    assert ASHAPolicy(1, 20).to_dict() == {
+        "type": "asha", "min_resource": 1, "max_resource": 20, "reduction_factor": 3,
+    }  # fmt: skip
+    assert policy_from_dict({"type": "asha", "max_resource": 20}) == ASHAPolicy(1, 20)
+    assert policy_from_dict("hyperband") == HyperbandPolicy()
+    assert policy_from_dict({"type": "hyperband", "brackets": "auto"}).brackets == "auto"
+
+
+# the same arrivals in every bracket, both goals: each bracket ranks only its own trials, at
+# its own rungs (report counts), values at that report count
+@pytest.mark.parametrize("goal", [MAX, MIN])
+@pytest.mark.parametrize(
+    ("bracket", "rung", "not_rungs"), [(0, 1, [2]), (1, 3, [1, 2, 4]), (2, 9, [1, 3, 8])]
+)
+def test_rung_semantics_per_bracket(goal, bracket, rung, not_rungs) -> None:
+    policy = HyperbandPolicy(1, 27)  # 4 brackets
+    ids = _ids_in(policy, bracket, len(ARRIVALS))
+    others = _ids_in(policy, (bracket + 1) % 3, 5)
+
+    def g(v: float) -> float:
+        return v if goal is MAX else 1.0 - v
+
+    history: dict[str, list[float]] = {o: [g(0.99)] * rung for o in others}  # other bracket
+    got = []
+    for trial, value in zip(ids, ARRIVALS, strict=True):
+        for n in not_rungs:
+            assert not policy.should_stop(trial, {**history, trial: [g(0.0)] * n}, goal)
+        history[trial] = [g(0.0)] * (rung - 1) + [g(value)]
+        got.append(not policy.should_stop(trial, history, goal))
+    assert got == CONTINUES

@@ -31,7 +31,7 @@ from automl_vision.policies import (
                                      ("exclude_finished_jobs", False)]),
         (NoTerminationPolicy, []),
         (HyperbandPolicy, [("min_resource", 1), ("max_resource", None), ("reduction_factor", 3),
-                           ("brackets", 1)]),
+                           ("brackets", "auto")]),
     ],
 )  # fmt: skip
 def test_hyperdrive_signatures(cls, parameters) -> None:
@@ -88,7 +88,8 @@ def test_numpy_integers_and_integral_reals_are_accepted() -> None:
         (lambda: HyperbandPolicy(10, 5), "min_resource must be <= max_resource"),
         (lambda: HyperbandPolicy(reduction_factor=1), "reduction_factor must be an integer >= 2"),
         (lambda: HyperbandPolicy(reduction_factor=2.5), "reduction_factor must be an integer >= 2"),
-        (lambda: HyperbandPolicy(brackets=0), "brackets must be an integer >= 1"),
+        (lambda: HyperbandPolicy(brackets=0), "brackets must be 'auto' or an integer >= 1"),
+        (lambda: HyperbandPolicy(brackets="all"), "brackets must be 'auto' or an integer >= 1"),
         (lambda: HyperbandPolicy(1, 9, 3, 4), "brackets=4 is too many"),
     ],
 )  # fmt: skip
@@ -134,13 +135,15 @@ AZURE_YAML = [
         "type: hyperband\nmin_resource: 1\nmax_resource: 27\nreduction_factor: 3\nbrackets: 3\n",
         HyperbandPolicy(1, 27, 3, 3),
     ),
-    ("type: asha\nmax_resource: 20\n", HyperbandPolicy(1, 20)),
+    ("type: asha\nmax_resource: 20\n", HyperbandPolicy(1, 20, 3, 1)),
+    ("type: hyperband\nmax_resource: 20\n", HyperbandPolicy(1, 20, 3, 3)),
+    ("type: hyperband\nmax_resource: 20\nbrackets: auto\n", HyperbandPolicy(1, 20)),
     ("type: no_termination\n", NoTerminationPolicy()),
     ("type: none\n", NoTerminationPolicy()),
     ("type: MedianStopping\n", MedianStoppingPolicy()),
     ("type: BanditPolicy\nslack_factor: 0.2\n", BanditPolicy(slack_factor=0.2)),
     ("type: truncation-selection\ntruncation_percentage: 5\n", TruncationSelectionPolicy(5)),
-    ("type: ASHA\n", HyperbandPolicy()),
+    ("type: ASHA\n", HyperbandPolicy(brackets=1)),
     ("null\n", NoTerminationPolicy()),
 ]
 

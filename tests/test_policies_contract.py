@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import automl_vision.policies as policies_module
 from automl_vision.policies import (
+    ASHAPolicy,
     BanditPolicy,
     Decision,
     EarlyTerminationPolicy,
@@ -44,6 +45,7 @@ POLICIES = [
     TruncationSelectionPolicy(50, 1, 2),
     TruncationSelectionPolicy(99, 2, 0, True),
     HyperbandPolicy(),
+    ASHAPolicy(1, 9, 3),
     HyperbandPolicy(1, 9, 3),
     HyperbandPolicy(2, None, 2),
     HyperbandPolicy(1, 27, 3, 3),

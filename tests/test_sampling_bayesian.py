@@ -10,9 +10,11 @@ import pytest
 from sampling_loop import best_value, completed, run_loop
 
 from automl_vision.sampling import BayesianParameterSampling, RandomParameterSampling
+from automl_vision.sampling.fidelity import Observation, cap_observations, trial_observations
 from automl_vision.space import ImageClassificationSearchSpace, choice, randint, uniform
-from automl_vision.trial import Report, Trial, TrialStatus
+from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
+MAXIMIZE, MINIMIZE = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
 UNIT2 = {"x": uniform(0, 1), "y": uniform(0, 1)}
 
 
@@ -108,19 +110,80 @@ def test_failed_trials_are_ignored_by_the_model() -> None:
     assert sampler.ask([*history, with_value]) == sampler.ask([*history, without])
 
 
-def test_stopped_trials_count_with_their_last_value() -> None:
-    history = observed(10)
+def _curve_trial(index, params, values, status) -> Trial:
+    reports = [Report(i + 1, v) for i, v in enumerate(values)]
+    value = values[-1] if status is TrialStatus.COMPLETED else None
+    return Trial(index, params, 0, status, reports=reports, value=value)
+
+
+def _with_reports(history: list[Trial], epochs: int) -> list[Trial]:
+    """The random history as finished 9-epoch curves rising to each trial's value."""
+    return [
+        _curve_trial(t.index, t.params, [t.value * (k + 1) / epochs for k in range(epochs)],
+                     TrialStatus.COMPLETED)
+        for t in history
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fidelity", ["joint", "rung"])
+def test_a_trial_stopped_at_epoch_3_is_not_a_finished_trial_with_that_value(fidelity) -> None:
+    history = _with_reports(observed(10), 9)
     params = {"x": 0.31, "y": 0.69}
-    stopped = Trial(10, params, 0, TrialStatus.STOPPED, value=0.95)
-    done = completed(10, params, 0.95)
-    sampler = BayesianParameterSampling(UNIT2, seed=0)
-    assert sampler.ask([*history, stopped]) == sampler.ask([*history, done])
-    # and a stopped trial without a final value is ranked by its reports
-    reported = Trial(10, params, 0, TrialStatus.STOPPED, reports=[Report(1, 0.5), Report(2, 0.95)])
-    assert sampler.ask([*history, reported]) == sampler.ask([*history, done])
-    # it differs from not knowing the trial at all (the value is really used)
+    curve = [0.5, 0.7, 0.95]
+    stopped = _curve_trial(10, params, curve, TrialStatus.STOPPED)
+    finished_at_3 = _curve_trial(10, params, [*curve, *[0.95] * 6], TrialStatus.COMPLETED)
+    sampler = BayesianParameterSampling(UNIT2, seed=0, fidelity=fidelity)
+    assert sampler.ask([*history, stopped]) != sampler.ask([*history, finished_at_3])
+    # what the model is given: the stopped trial at the fidelity it reached, never u = 1
+    found = trial_observations(stopped, MAXIMIZE, 9, 0)
+    assert [(o.resource, o.value) for o in found] == [(3, 0.95), (1, 0.5)]
+    assert all(o.fidelity < 1 for o in found)
+    assert found[0].fidelity == pytest.approx(math.log(3) / math.log(9))
+    done = trial_observations(finished_at_3, MAXIMIZE, 9, 0)
+    assert (done[0].resource, done[0].fidelity, done[0].value) == (9, 1.0, 0.95)
+
+
+def test_stopped_trials_still_inform_the_model() -> None:
+    history = _with_reports(observed(10), 9)
+    params = {"x": 0.31, "y": 0.69}
+    stopped = _curve_trial(10, params, [0.5, 0.7, 0.95], TrialStatus.STOPPED)
     missing = Trial(10, params, 0, TrialStatus.FAILED)
-    assert sampler.ask([*history, missing]) != sampler.ask([*history, done])
+    sampler = BayesianParameterSampling(UNIT2, seed=0)
+    assert sampler.ask([*history, stopped]) != sampler.ask([*history, missing])
+    # a stopped trial without reports says nothing about its fidelity: it is not used
+    bare = Trial(10, params, 0, TrialStatus.STOPPED, value=0.95)
+    assert sampler.ask([*history, bare]) == sampler.ask([*history, missing])
+
+
+def test_stopped_at_the_last_report_is_full_fidelity() -> None:
+    trial = _curve_trial(0, {"x": 0.5, "y": 0.5}, [0.1, 0.2, 0.3], TrialStatus.STOPPED)
+    assert trial_observations(trial, MINIMIZE, 3, 0)[0] == Observation(3, 1.0, -0.3, 0)
+
+
+def test_observation_cap_keeps_each_trials_best_informed_point_first() -> None:
+    per_trial = [
+        [Observation(9, 1.0, 0.0, 0), Observation(3, 0.5, 0.0, 0), Observation(1, 0.0, 0.0, 0)],
+        [Observation(3, 0.5, 0.0, 1), Observation(1, 0.0, 0.0, 1)],
+        [Observation(1, 0.0, 0.0, 2)],
+    ]
+    assert cap_observations(per_trial, 3) == [(0, 0), (1, 0), (2, 0)]
+    assert cap_observations(per_trial, 4) == [(0, 0), (1, 0), (2, 0), (0, 1)]
+    assert len(cap_observations(per_trial, 100)) == 6
+
+
+@pytest.mark.parametrize("fidelity", ["joint", "rung"])
+def test_same_seed_same_proposal_with_partial_trials(fidelity) -> None:
+    history = _with_reports(observed(10), 9)
+    history.append(_curve_trial(10, {"x": 0.2, "y": 0.2}, [0.1, 0.1, 0.1], TrialStatus.STOPPED))
+    history.append(Trial(11, {"x": 0.9, "y": 0.9}, 0, TrialStatus.RUNNING))
+    a = BayesianParameterSampling(UNIT2, seed=3, fidelity=fidelity).ask(history)
+    b = BayesianParameterSampling(UNIT2, seed=3, fidelity=fidelity).ask(history)
+    assert a == b
+
+
+def test_bad_fidelity() -> None:
+    with pytest.raises(ValueError, match="fidelity='exact' is not allowed"):
+        BayesianParameterSampling(UNIT2, fidelity="exact")
 
 
 def test_minimizing_v_is_maximizing_minus_v() -> None:

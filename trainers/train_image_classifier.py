@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output_dir", help="where best.pt and metrics.jsonl go")
     run.add_argument("--cache_dir", help="decoded-image cache (default ~/.cache/automl_vision)")
     run.add_argument("--device", nargs="+", default=["auto"], help="auto, cpu, cuda:0, ...")
-    run.add_argument("--pretrained", help="a local checkpoint file, or 'timm' for timm's loader")
+    run.add_argument(
+        "--pretrained",
+        help="auto (default) | true | false | a checkpoint file or weights folder ('timm': true)",
+    )
     run.add_argument("--gradient_clipping", type=float, help="max gradient L2 norm")
     run.add_argument("--primary_metric", help="metric for the best epoch and early stopping")
     fields = parser.add_argument_group("search-space fields (Azure's defaults when left out)")

@@ -11,6 +11,11 @@ temporary file and renames it into place (atomic on one file system), so a reade
 complete file or none; a lock file (POSIX) keeps two processes from decoding the same entry
 twice. Images that cannot be decoded are recorded in the entry's sidecar JSON and reported by
 index.
+
+The cache has no size limit unless ``$AUTOML_VISION_CACHE_LIMIT_MB`` sets one: after an entry is
+written, the least recently used entries (by the time they were last opened) are removed until
+the cache fits, never the entry just written. ``cache_info`` and ``clear_cache`` (the CLI's
+``automl-vision cache info|clear``) show its size and empty it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +34,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["DecodedImages", "decode_images", "default_cache_dir", "fingerprint_images"]
+__all__ = [
+    "CacheInfo",
+    "DecodedImages",
+    "cache_info",
+    "cache_limit",
+    "clear_cache",
+    "decode_image",
+    "decode_images",
+    "default_cache_dir",
+    "fingerprint_images",
+]
 
 _BUFFER = 1 << 20
 
@@ -37,6 +53,79 @@ def default_cache_dir() -> Path:
     """``$AUTOML_VISION_CACHE``, else ``~/.cache/automl_vision``."""
     env = os.environ.get("AUTOML_VISION_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "automl_vision"
+
+
+def cache_limit() -> int | None:
+    """The cache's size limit in bytes (``$AUTOML_VISION_CACHE_LIMIT_MB``), None for none."""
+    text = os.environ.get("AUTOML_VISION_CACHE_LIMIT_MB", "").strip()
+    if not text:
+        return None
+    try:
+        megabytes = float(text)
+    except ValueError:
+        raise ValueError(
+            f"AUTOML_VISION_CACHE_LIMIT_MB={text!r} must be a number of megabytes"
+        ) from None
+    if not megabytes > 0:
+        raise ValueError(f"AUTOML_VISION_CACHE_LIMIT_MB={text!r} must be > 0")
+    return int(megabytes * 2**20)
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    entries: int
+    bytes: int
+    limit: int | None
+
+
+def _entry_files(entry: Path) -> list[Path]:
+    """An entry's array and its sidecar JSON."""
+    return [entry, entry.with_suffix(".json")]
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.glob("*.npy")) if cache_dir.is_dir() else []
+
+
+def _entry_bytes(entry: Path) -> int:
+    return sum(f.stat().st_size for f in _entry_files(entry) if f.is_file())
+
+
+def cache_info(cache_dir: Path) -> CacheInfo:
+    """How many entries the cache under ``cache_dir`` holds and their size."""
+    entries = _entries(cache_dir)
+    return CacheInfo(len(entries), sum(_entry_bytes(e) for e in entries), cache_limit())
+
+
+def _remove_entry(entry: Path) -> int:
+    size = _entry_bytes(entry)
+    for f in (*_entry_files(entry), entry.with_suffix(".lock")):
+        f.unlink(missing_ok=True)
+    return size
+
+
+def clear_cache(cache_dir: Path) -> tuple[int, int]:
+    """Remove every entry (and leftover temporary files); return (bytes freed, entries)."""
+    entries = _entries(cache_dir)
+    freed = sum(_remove_entry(e) for e in entries)
+    if cache_dir.is_dir():
+        for leftover in cache_dir.glob("*.tmp"):
+            leftover.unlink(missing_ok=True)
+    return freed, len(entries)
+
+
+def _evict(cache_dir: Path, keep: Path, limit: int | None) -> None:
+    """Remove least recently used entries (never ``keep``) until the cache fits ``limit``.
+
+    A reader that already memory-mapped a removed entry keeps its data (POSIX unlink)."""
+    if limit is None:
+        return
+    entries = [e for e in _entries(cache_dir) if e != keep]
+    total = _entry_bytes(keep) + sum(_entry_bytes(e) for e in entries)
+    for entry in sorted(entries, key=lambda e: e.stat().st_atime):
+        if total <= limit:
+            return
+        total -= _remove_entry(entry)
 
 
 def _threads(n: int) -> int:
@@ -69,8 +158,31 @@ def fingerprint_images(images: Sequence[Path] | np.ndarray) -> str:
 
 
 # -- decoding ---------------------------------------------------------------------------------
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """16-bit and 32-bit integer or float images scaled to 8 bits (``convert`` would clip).
+
+    ``I;16*`` (16-bit PNG/TIFF) maps 0..65535 to 0..255. ``I`` (32-bit integers) is read as
+    8-bit when its values fit in 0..255, as 16-bit when they fit in 0..65535, else scaled by its
+    maximum. ``F`` (floats) is read as 0..1 when its values fit there, as 0..255 when they fit
+    there, else scaled by its maximum. Negative values are clipped to 0.
+    """
+    mode = image.mode
+    if not (mode.startswith("I;16") or mode in ("I", "F")):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    peak = float(values.max()) if values.size else 0.0
+    if mode.startswith("I;16"):
+        full = 65535.0
+    elif mode == "I":
+        full = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
+    else:
+        full = 1.0 if peak <= 1.0 else 255.0 if peak <= 255 else peak
+    scaled = np.clip(np.rint(values * (255.0 / full)), 0, 255).astype(np.uint8)
+    return Image.fromarray(scaled, mode="L")
+
+
 def _to_square(image: Image.Image, size: int) -> np.ndarray:
-    image = image.convert("RGB")
+    image = _to_8bit(image).convert("RGB")
     return np.asarray(ImageOps.fit(image, (size, size), Image.Resampling.BILINEAR))
 
 
@@ -85,6 +197,15 @@ def _decode_array(image: np.ndarray, size: int) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     return _to_square(Image.fromarray(image), size)
+
+
+def decode_image(image: Path | np.ndarray | Image.Image, size: int) -> np.ndarray:
+    """One image as the trainer stores it: centre square resized to ``size``², RGB uint8."""
+    if isinstance(image, Image.Image):
+        return _to_square(image, size)
+    if isinstance(image, np.ndarray):
+        return _decode_array(image, size)
+    return _decode_file(Path(image), size)
 
 
 def _decode_into(images: Sequence[Path] | np.ndarray, size: int, out: np.ndarray) -> dict[int, str]:
@@ -140,6 +261,10 @@ def decode_images(
     with _lock(cache_dir / f"{fingerprint}_{size}.lock"):
         if not final.is_file():
             _write_entry(images, size, shape, final, meta)
+            _evict(cache_dir, final, cache_limit())
+        else:
+            with contextlib.suppress(OSError):  # its last use (access time) for the LRU order
+                os.utime(final, ns=(time.time_ns(), final.stat().st_mtime_ns))
     failed = {int(k): v for k, v in json.loads(meta.read_text())["failed"].items()}
     array = np.load(final, mmap_mode="r")
     if array.shape != shape:

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,35 @@ class ImageDataset:
         ):
             if np.isin(indices, list(decoded.failed)).all():
                 raise ValueError(f"{self.images.origin}: no readable image left in the {part} set")
+        self._check_classes(set(decoded.failed))
+
+    def _check_classes(self, failed: set[int]) -> None:
+        """A class whose training images are all unreadable can never be learned: refuse it."""
+        targets = self._targets[self.train_indices]
+        for c, name in enumerate(self.class_names):
+            has = targets[:, c] > 0 if self.multilabel else targets == c
+            carriers = [int(i) for i in self.train_indices[has]]
+            if carriers and all(i in failed for i in carriers):
+                where = self.images.name(carriers[0])
+                folder = str(Path(where).parent) if not self.images.in_memory else where
+                raise ValueError(
+                    f"{self.images.origin}: class {name!r} has no readable training image "
+                    f"(all {len(carriers)} could not be decoded, e.g. {where}; folder {folder}); "
+                    "fix or remove those files"
+                )
+
+    def check_images(self) -> dict[int, str]:
+        """Find unreadable image files before any training (``PIL`` ``verify``, no decoding).
+
+        Raises when no image, or no training image of some class, is readable; warns about the
+        others and returns {index: reason}. In-memory arrays are always readable.
+        """
+        if self.images.in_memory:
+            return {}
+        failed = probe_files(self.images.images)  # type: ignore[arg-type]
+        if failed:
+            self._warn_failed(DecodedImages(np.empty((0, 1, 1, 3), np.uint8), failed, None))
+        return failed
 
     def __repr__(self) -> str:
         return (
@@ -166,6 +196,26 @@ class ImageDataset:
             f"classes={self.num_classes}, train={len(self.train_indices)}, "
             f"validation={len(self.validation_indices)})"
         )
+
+
+def _probe(path: Path) -> str:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        return f"{type(err).__name__}: {err}"
+    return ""
+
+
+def probe_files(paths: Sequence[Path]) -> dict[int, str]:
+    """{index: reason} of the image files that PIL cannot open and verify."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(8, max(1, len(paths)))) as pool:
+        reasons = list(pool.map(_probe, paths))
+    return {i: reason for i, reason in enumerate(reasons) if reason}
 
 
 def _encode(labels: tuple[tuple[str, ...], ...], index: dict[str, int], task: Task) -> np.ndarray:
@@ -179,8 +229,13 @@ def _encode(labels: tuple[tuple[str, ...], ...], index: dict[str, int], task: Ta
 
 def _infer_task(images: LabelledImages, task: Task | str | None) -> Task:
     if task is None:
-        return Task.MULTILABEL if images.multilabel else Task.MULTICLASS
+        inferred = Task.MULTILABEL if images.multilabel else Task.MULTICLASS
+        return _check_multiclass(images, inferred)
     task = Task.parse(task)
+    return _check_multiclass(images, task)
+
+
+def _check_multiclass(images: LabelledImages, task: Task) -> Task:
     if task is Task.MULTICLASS:
         for i, label in enumerate(images.labels):
             if len(label) != 1:
@@ -189,6 +244,19 @@ def _infer_task(images: LabelledImages, task: Task | str | None) -> Task:
                     f"{len(label)} labels {list(label)}; every image needs exactly one"
                 )
     return task
+
+
+def _refuse_validation_only_classes(train: LabelledImages, validation: LabelledImages) -> None:
+    """A label that only the validation data carries could never be learned: refuse it."""
+    known = {name for label in train.labels for name in label} | set(train.class_names)
+    for i, label in enumerate(validation.labels):
+        extra = [name for name in label if name not in known]
+        if extra:
+            raise ValueError(
+                f"{validation.origin}: class {extra[0]!r} appears only in the validation data "
+                f"(first at {validation.name(i)}); the training data {train.origin} has no image "
+                "of it, so no trial could learn it. Add training images of it or remove it"
+            )
 
 
 def load_dataset(
@@ -224,6 +292,8 @@ def load_dataset(
         train_idx = np.arange(len(train_part), dtype=np.int64)
         val_idx = np.arange(len(train_part), len(images), dtype=np.int64)
     resolved = _infer_task(images, task)
+    if validation is not None:
+        _refuse_validation_only_classes(train_part, val_part)
     names = {name for label in images.labels for name in label} | set(images.class_names)
     class_names = (
         images.class_names

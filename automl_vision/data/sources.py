@@ -19,7 +19,9 @@ Formats
 - MLTable: a folder with an ``MLTable`` file whose ``paths:`` list names JSONL files (``- file:
   ./train.jsonl``); only that part of the format is read.
 - CSV: ``path,label`` rows; ``path,label1 label2`` (space-separated) for multilabel. An optional
-  header row whose first cell is ``path``/``image``/``image_url``/``file`` is skipped.
+  header row whose first cell is ``path``/``image``/``image_url``/``file`` names the columns; the
+  labels are then the column named ``label`` (or ``labels``/``class``/``target``/...), or the one
+  given as ``target_column_name``; no such column is an error listing the columns.
 - arrays: ``images`` ``N×H×W×C`` (C = 1, 3 or 4) or ``N×H×W`` uint8 and labels: a sequence of
   class names or class indices (multiclass), a sequence of label sequences, or an ``N×K`` 0/1
   array (multilabel).
@@ -50,6 +52,8 @@ __all__ = [
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 _CSV_HEADERS = frozenset({"path", "image", "image_url", "image_path", "file", "filename"})
+#: header names accepted for the label column when ``label_column`` is left at ``"label"``
+_CSV_LABEL_HEADERS = ("label", "labels", "class", "class_name", "target", "category")
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,8 +215,13 @@ def _labels_of(value: Any, where: str) -> tuple[tuple[str, ...], bool]:
             raise ValueError(f"{where}: labels must be strings, got {value!r}")
         return tuple(dict.fromkeys(str(v) for v in value)), True
     if isinstance(value, (str, int)) and not isinstance(value, bool):
-        text = str(value)
-        return ((text,) if text else ()), False
+        text = str(value).strip()
+        if not text:
+            raise ValueError(
+                f"{where}: the label is empty; give a class name (or a list of labels, [] for "
+                "none, in a multilabel file)"
+            )
+        return (text,), False
     raise ValueError(f"{where}: a label must be a string or a list of strings, got {value!r}")
 
 
@@ -272,11 +281,27 @@ def read_mltable(folder: str | Path, label_column: str = "label") -> LabelledIma
 
 
 # -- CSV -------------------------------------------------------------------------------------
+def _csv_label_column(header: list[str], label_column: str, where: str) -> int:
+    """The index of the label column in a CSV header row, or one clear error."""
+    lowered = [cell.lower() for cell in header]
+    names = (label_column,) if label_column != "label" else _CSV_LABEL_HEADERS
+    for name in names:
+        if name.lower() in lowered:
+            return lowered.index(name.lower())
+    allowed = f"{label_column!r}" if label_column != "label" else ", ".join(map(repr, names))
+    raise ValueError(
+        f"{where}: no label column in the header (columns: {', '.join(map(repr, header))}); "
+        f"name it {allowed}, or pass target_column_name=<its name>"
+    )
+
+
 def read_csv(path: str | Path, label_column: str = "label") -> LabelledImages:
     """``path,label`` rows (``path,label1 label2`` for multilabel); paths relative to the file.
 
-    With a header row (first cell ``path``, ``image_url``, ...), the labels are read from the
-    column named ``label_column`` when there is one, else from the second column.
+    Without a header row the labels are the second column. With one (first cell ``path``,
+    ``image_url``, ...), they are the column named ``label_column``; left at ``"label"``, the
+    names ``label``, ``labels``, ``class``, ``class_name``, ``target`` and ``category`` are
+    accepted too. A header without such a column, or an empty label cell, is an error.
     """
     path = Path(path).expanduser()
     base = path.parent
@@ -288,15 +313,16 @@ def read_csv(path: str | Path, label_column: str = "label") -> LabelledImages:
         for number, row in enumerate(csv.reader(f), start=1):
             if not row or not any(cell.strip() for cell in row):
                 continue
-            if number == 1 and row[0].strip().lower() in _CSV_HEADERS:
-                header = [cell.strip() for cell in row]
-                column = header.index(label_column) if label_column in header else 1
-                continue
             where = f"{path}, line {number}"
+            if number == 1 and row[0].strip().lower() in _CSV_HEADERS:
+                column = _csv_label_column([cell.strip() for cell in row], label_column, where)
+                continue
             if len(row) <= column:
                 raise ValueError(f"{where}: missing the label column (expected 'path,label')")
             paths.append(_resolve(row[0].strip(), base, where))
             label = tuple(dict.fromkeys(row[column].split()))
+            if not label:
+                raise ValueError(f"{where}: the label cell is empty; give a class name")
             labels.append(label)
             multilabel |= len(label) > 1
     if not paths:

@@ -1,12 +1,13 @@
 """Early-termination policies: when to stop a trial. Pure functions of the metric history.
 
 ``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, ``NoTerminationPolicy``
-(HyperDrive's names and constructors) and ``HyperbandPolicy`` (ASHA with ``brackets=1``). Each one
+(HyperDrive's names and constructors), ``HyperbandPolicy`` (every bracket by default) and
+``ASHAPolicy`` (one bracket). Each one
 answers ``should_stop(trial_id, history, goal, finished=())`` and, with the numbers compared,
 ``decide(...) -> Decision(stop, reason)``. ``policy_from_dict`` reads the YAML/dict form.
 """
 
-from automl_vision.policies.asha import HyperbandPolicy
+from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.policies.config import POLICY_TYPES, policy_from_dict
@@ -18,6 +19,7 @@ from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
     "POLICY_TYPES",
+    "ASHAPolicy",
     "BanditPolicy",
     "Decision",
     "EarlyTerminationPolicy",

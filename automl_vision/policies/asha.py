@@ -1,10 +1,16 @@
-"""``HyperbandPolicy``: asynchronous successive halving (ASHA) in one or more brackets.
+"""``HyperbandPolicy`` and ``ASHAPolicy``: asynchronous successive halving in brackets.
 
-Report counts are the resource (epochs). Bracket ``b`` (``0 <= b < brackets``) starts at
+Report counts are the resource (epochs). Bracket ``b`` (``0 <= b < B``) starts at
 ``r_b = min_resource * reduction_factor**b`` and has rungs at ``r_b * reduction_factor**k``
 (k = 0, 1, ...) strictly below ``max_resource`` (a trial at ``max_resource`` has used its whole
 budget, so there is nothing left to save; with ``max_resource=None`` the rungs never end).
-``brackets=1`` is plain ASHA.
+
+Brackets: ``brackets="auto"`` (the default) runs every bracket Hyperband defines,
+``B = floor(log_eta(max_resource / min_resource)) + 1``, as SageMaker's and Optuna's Hyperband
+do; the last one starts at or below ``max_resource``. Without ``max_resource`` no bracket count
+is defined, so ``"auto"`` means one bracket until the sweep fills ``max_resource`` in from the
+trials' ``number_of_epochs`` (``with_max_resource``, which ``tune()`` calls). ``brackets=1`` is
+plain ASHA, also available as ``ASHAPolicy(min_resource, max_resource, reduction_factor)``.
 
 Promotion rule (ASHA's, without pausing trials, as in Li et al. 2020 / Optuna): when a trial's
 report count reaches a rung of its bracket, let ``m`` be the number of trials of that bracket
@@ -15,24 +21,26 @@ better; NaN ranks last). The first trial at a rung always continues, and so does
 No waiting: the decision uses the trials that reached the rung so far. Between rungs, trials
 continue.
 
-Bracket assignment (Hyperband's budget split, deterministic): bracket ``b`` gets weight
-``w_b = ceil(B * eta**(B-1-b) / (B - b))`` for ``B = brackets`` (most trials in the aggressive
-brackets, so that every bracket uses about the same number of epochs). The weights are laid out
-as one repeating sequence that interleaves the brackets (bracket ``b`` at positions
+Bracket assignment (Hyperband's budget split, deterministic, independent of how ids are
+written): bracket ``b`` gets weight ``w_b = ceil(B * eta**(B-1-b) / (B - b))`` (most trials in
+the aggressive brackets, so that every bracket uses about the same number of epochs). The
+weights are laid out as one sequence that interleaves the brackets (bracket ``b`` at positions
 ``(j + 1/2) / w_b``, j < w_b, merged in order, ties to the lower bracket; for B=2, eta=3 it is
-``0, 1, 0, 1, 0``). A trial whose id ends in digits (``trial_0007``) takes the sequence entry at
-that index modulo its length; any other id takes the entry at ``crc32(id)`` modulo the length.
+``0, 1, 0, 1, 0``). A trial takes the entry at ``H(id) mod len(sequence)``, where ``H`` is the
+first 8 bytes of the BLAKE2b digest of the id: the id is an opaque key (``trial_0007``, ``7`` and
+``run-x`` are treated alike, nothing is parsed out of it), so a bracket is a pure function of the
+trial, stable across resumes and replays, and the brackets receive trials in proportion to
+their weights.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
-import re
-import zlib
 from collections.abc import Collection, Mapping, Sequence
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
 
@@ -42,7 +50,9 @@ from automl_vision.policies.model import Count, PolicyModel, integer
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
+    "ASHAPolicy",
     "HyperbandPolicy",
+    "auto_brackets",
     "bracket_sequence",
     "bracket_weights",
     "promotion_count",
@@ -50,8 +60,35 @@ __all__ = [
 ]
 
 ReductionFactor = Annotated[int, BeforeValidator(lambda v: integer(v, 2))]
+AUTO = "auto"
 
-_TRAILING_DIGITS = re.compile(r"(\d+)$")
+
+def _brackets(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.strip().lower() == AUTO:
+            return AUTO
+        raise ValueError(f"must be 'auto' or an integer >= 1, got {value!r}")
+    try:
+        return integer(value, 1)
+    except ValueError:
+        raise ValueError(f"must be 'auto' or an integer >= 1, got {value!r}") from None
+
+
+Brackets = Annotated[int | Literal["auto"], BeforeValidator(_brackets)]
+
+
+def auto_brackets(min_resource: int, max_resource: int, reduction_factor: int) -> int:
+    """``floor(log_eta(max_resource / min_resource)) + 1``, in exact integer arithmetic."""
+    count, start = 1, min_resource * reduction_factor
+    while start <= max_resource:
+        count += 1
+        start *= reduction_factor
+    return count
+
+
+def _position(trial_id: str, length: int) -> int:
+    digest = hashlib.blake2b(str(trial_id).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % length
 
 
 def rung_schedule(
@@ -97,21 +134,22 @@ def _is_power(ratio: int, base: int) -> bool:
 
 
 class HyperbandPolicy(PolicyModel):
-    """Successive halving at rungs ``min_resource * eta**k``; ``brackets > 1`` is Hyperband."""
+    """Successive halving at rungs ``min_resource * eta**k`` in every bracket Hyperband
+    defines (``brackets="auto"``) or in ``brackets`` of them; ``brackets=1`` is ASHA."""
 
     type_name = "hyperband"
 
     min_resource: Count = 1
     max_resource: Count | None = None
     reduction_factor: ReductionFactor = 3
-    brackets: Count = 1
+    brackets: Brackets = AUTO
 
     def __init__(
         self,
         min_resource: int = 1,
         max_resource: int | None = None,
         reduction_factor: int = 3,
-        brackets: int = 1,
+        brackets: int | str = AUTO,
     ) -> None:
         super().__init__(
             min_resource=min_resource,
@@ -129,7 +167,7 @@ class HyperbandPolicy(PolicyModel):
                 f"min_resource must be <= max_resource, got min_resource={self.min_resource} "
                 f"> max_resource={self.max_resource}"
             )
-        last = self.bracket_min_resource(self.brackets - 1)
+        last = self.bracket_min_resource(self.bracket_count - 1)
         if last > self.max_resource:
             raise ValueError(
                 f"brackets={self.brackets} is too many: the last bracket would start at "
@@ -138,15 +176,58 @@ class HyperbandPolicy(PolicyModel):
             )
         return self
 
+    # -- value semantics -----------------------------------------------------------------------
+    def _key(self) -> tuple[int, int | None, int, int | str]:
+        return (self.min_resource, self.max_resource, self.reduction_factor, self._bracket_key())
+
+    def _bracket_key(self) -> int | str:
+        # "auto" without max_resource is not a number yet: it stays "auto" so that the sweep
+        # filling max_resource in later gives the same policy as writing it out
+        if self.brackets == AUTO and self.max_resource is None:
+            return AUTO
+        return self.bracket_count
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when they decide alike: ``HyperbandPolicy(1, 27)`` equals
+        ``HyperbandPolicy(1, 27, 3, 4)``, and ``ASHAPolicy(...)`` its ``brackets=1`` form."""
+        if not isinstance(other, HyperbandPolicy):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(("hyperband", *self._key()))
+
+    def with_max_resource(self, max_resource: int) -> HyperbandPolicy:
+        """This policy with ``max_resource`` filled in (the sweep's most epochs) when unset."""
+        if self.max_resource is not None:
+            return self
+        fields = {k: v for k, v in self.model_dump().items() if k in type(self).model_fields}
+        fields["max_resource"] = max(int(max_resource), self.min_resource)
+        return type(self)(**{k: v for k, v in fields.items() if k in self._init_fields()})
+
+    @classmethod
+    def _init_fields(cls) -> tuple[str, ...]:
+        return ("min_resource", "max_resource", "reduction_factor", "brackets")
+
     # -- schedule ------------------------------------------------------------------------------
+    @property
+    def bracket_count(self) -> int:
+        """How many brackets run: ``brackets``, or for ``"auto"`` every bracket Hyperband
+        defines between ``min_resource`` and ``max_resource`` (1 without ``max_resource``)."""
+        if self.brackets != AUTO:
+            return int(self.brackets)
+        if self.max_resource is None:
+            return 1
+        return auto_brackets(self.min_resource, self.max_resource, self.reduction_factor)
+
     def bracket_min_resource(self, bracket: int) -> int:
         """Where ``bracket``'s first rung is: ``min_resource * reduction_factor**bracket``."""
         return self.min_resource * self.reduction_factor**bracket
 
     def rungs(self, bracket: int = 0, max_reports: int | None = None) -> list[int]:
         """The rungs of ``bracket`` (report counts), up to ``max_reports`` when given."""
-        if not 0 <= bracket < self.brackets:
-            raise ValueError(f"bracket must be in [0, {self.brackets - 1}], got {bracket}")
+        if not 0 <= bracket < self.bracket_count:
+            raise ValueError(f"bracket must be in [0, {self.bracket_count - 1}], got {bracket}")
         limit = max_reports if max_reports is not None else self.max_resource
         if limit is None:
             raise ValueError("rungs(): give max_reports when max_resource is None")
@@ -154,17 +235,17 @@ class HyperbandPolicy(PolicyModel):
         return rung_schedule(start, self.reduction_factor, self.max_resource, limit)
 
     def evaluation_points(self, max_reports: int) -> list[int]:
-        return sorted({r for b in range(self.brackets) for r in self.rungs(b, max_reports)})
+        return sorted(
+            {r for b in range(self.bracket_count) for r in self.rungs(b, max_reports)}
+        )
 
     def bracket_of(self, trial_id: str) -> int:
         """The bracket of ``trial_id`` (see the module docstring); always 0 for ASHA."""
-        if self.brackets == 1:
+        count = self.bracket_count
+        if count == 1:
             return 0
-        sequence = bracket_sequence(self.brackets, self.reduction_factor)
-        name = str(trial_id)
-        match = _TRAILING_DIGITS.search(name)
-        position = int(match.group(1)) if match else zlib.crc32(name.encode("utf-8"))
-        return sequence[position % len(sequence)]
+        sequence = bracket_sequence(count, self.reduction_factor)
+        return sequence[_position(trial_id, len(sequence))]
 
     def _is_rung(self, n: int, bracket: int) -> bool:
         start = self.bracket_min_resource(bracket)
@@ -182,7 +263,7 @@ class HyperbandPolicy(PolicyModel):
         finished: Collection[str],
     ) -> Decision:
         bracket = self.bracket_of(trial_id)
-        where = f" of bracket {bracket}" if self.brackets > 1 else ""
+        where = f" of bracket {bracket}" if self.bracket_count > 1 else ""
         if not self._is_rung(n, bracket):
             return Decision(False, f"report {n} is not a rung{where}")
         value = float(history[trial_id][n - 1])
@@ -207,4 +288,37 @@ class HyperbandPolicy(PolicyModel):
             )
         return Decision(
             False, f"rung {n}{where}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})"
+        )
+
+
+class ASHAPolicy(HyperbandPolicy):
+    """``HyperbandPolicy`` with one bracket: asynchronous successive halving (ASHA)."""
+
+    type_name = "asha"
+
+    brackets: Literal[1] = 1
+
+    def __init__(
+        self, min_resource: int = 1, max_resource: int | None = None, reduction_factor: int = 3
+    ) -> None:
+        PolicyModel.__init__(
+            self,
+            min_resource=min_resource,
+            max_resource=max_resource,
+            reduction_factor=reduction_factor,
+        )
+
+    @classmethod
+    def _init_fields(cls) -> tuple[str, ...]:
+        return ("min_resource", "max_resource", "reduction_factor")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.pop("brackets", None)
+        return data
+
+    def __repr__(self) -> str:
+        return (
+            f"ASHAPolicy(min_resource={self.min_resource}, max_resource={self.max_resource}, "
+            f"reduction_factor={self.reduction_factor})"
         )

@@ -9,8 +9,9 @@ early_termination:            # Azure CLI v2 sweep job shape
 ```
 
 Field names are the constructor arguments. ``type`` is matched ignoring case, ``_``/``-``/spaces
-and a ``Policy`` suffix (``MedianStopping``, ``BanditPolicy``). ``asha`` is ``hyperband`` with one
-bracket. ``policy_from_dict(policy.to_dict())`` gives back an equal policy.
+and a ``Policy`` suffix (``MedianStopping``, ``BanditPolicy``). ``asha`` is ``ASHAPolicy``,
+``hyperband`` with one bracket; ``hyperband``'s ``brackets`` is ``auto`` (every bracket) unless
+given. ``policy_from_dict(policy.to_dict())`` gives back an equal policy.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from automl_vision.policies.asha import HyperbandPolicy
+from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import EarlyTerminationPolicy
 from automl_vision.policies.median import MedianStoppingPolicy
@@ -35,11 +36,11 @@ POLICY_TYPES: dict[str, type[PolicyModel]] = {
     "median_stopping": MedianStoppingPolicy,
     "truncation_selection": TruncationSelectionPolicy,
     "hyperband": HyperbandPolicy,
-    "asha": HyperbandPolicy,
+    "asha": ASHAPolicy,
     "no_termination": NoTerminationPolicy,
 }
 _ALIASES = {"none": "no_termination"}
-_FIXED = {"asha": {"brackets": 1}}  # fields a type sets itself and does not accept
+_FIXED: dict[str, dict[str, Any]] = {"asha": {"brackets": 1}}  # fields a type sets itself
 
 
 def _squash(name: str) -> str:
@@ -121,4 +122,4 @@ def policy_from_dict(
             f"early_termination type {name!r} needs {', '.join(missing)}; "
             f"allowed keys: {', '.join(allowed)}"
         )
-    return POLICY_TYPES[name](**fields, **_FIXED.get(name, {}))
+    return POLICY_TYPES[name](**fields)

@@ -4,25 +4,33 @@ How a proposal is made (pure function of the seed, the history and the prior tri
 
 1. **Startup.** Until ``n_startup_trials`` trials exist (prior trials count), proposals are the
    points of the seeded, scrambled Sobol sequence (the same as ``rule="sobol"``).
-2. **Observations.** COMPLETED trials give their value; STOPPED trials give their value (the
-   last value they reported, i.e. an intermediate value, which is what an early-stopped
-   trial is known to reach); FAILED trials are ignored by the model (no penalty), but their
-   configuration is not proposed again. ``prior_trials`` (earlier sweeps) are observations
-   too. Values are turned into "higher is better" by the goal and standardized.
+2. **Observations, at their fidelity** (``automl_vision.sampling.fidelity``): a COMPLETED
+   trial gives its final value at the full budget and its reports at the levels 1, 3, 9, ...
+   below it; a STOPPED trial gives its reports at the levels it reached and its last report
+   at the report count it stopped at, **never** a finished trial's value. FAILED trials are
+   ignored by the model (no penalty), but their configuration is not proposed again.
+   ``prior_trials`` (earlier sweeps) are observations too. Values are turned into "higher is
+   better" by the goal and standardized. At most ``max_observations`` (default 150) enter
+   the model: each trial's best-informed observation first (see ``cap_observations``).
 3. **Model.** A GP in the unit cube of ``UnitEncoder`` (log scales via the distributions'
    CDF, one-hot categoricals, inactive conditional parameters held at a constant so they are
-   not dimensions for the trials that lack them), hyperparameters by MAP.
+   not dimensions for the trials that lack them), hyperparameters by MAP. ``fidelity``:
+   ``"joint"`` adds the column ``u = log(reports) / log(R)`` and the model is asked at
+   ``u = 1`` (the full budget) when proposing; ``"rung"`` models the values at the highest
+   level with at least ``max(6, dimensions + 2)`` observations (the full budget once enough
+   trials finished). Either way proposals are for the full budget, with any policy.
 4. **Pending trials.** QUEUED and RUNNING trials are added with the model's own prediction as
    their value ("kriging believer"), and the incumbent becomes the best of the observed and
    believed values: the uncertainty there collapses and nothing is left to improve on next to
    them, so concurrent proposals spread out instead of piling onto one point.
-5. **Acquisition.** log expected improvement over the best predicted value among the
-   observations, maximized over random and local candidates plus L-BFGS-B polishing. The
+5. **Acquisition.** log expected improvement over the best predicted full-budget value among
+   the observed configurations, maximized over random and local candidates plus L-BFGS-B polishing. The
    best candidate not already in the history is proposed; when the union of spaces is
    finite and small, every unseen configuration is scored instead, so discrete spaces never
    get a duplicate (and ``ask`` returns None once every configuration has been tried).
 
-GP + EI was chosen over TPE by measurement: see ``benchmarks/RESULTS.md``.
+GP + EI was chosen over TPE, and the fidelity model, by measurement: see
+``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -40,6 +48,13 @@ from automl_vision.sampling.base import Sampler, Suggestion
 from automl_vision.sampling.combinations import union_combinations
 from automl_vision.sampling.configs import config_key, locate, seen_keys, trial_config
 from automl_vision.sampling.encoding import UnitEncoder
+from automl_vision.sampling.fidelity import (
+    FidelityModel,
+    Observation,
+    cap_observations,
+    full_resource,
+    trial_observations,
+)
 from automl_vision.sampling.gp import GaussianProcess
 from automl_vision.sampling.random import RandomParameterSampling, unseen_suggestion
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
@@ -53,6 +68,8 @@ _DECODE_TRIES = 256
 _PENDING = (TrialStatus.QUEUED, TrialStatus.RUNNING)
 # Sobol trials before the model takes over (8 did as well as 4-10 on the benchmark)
 _STARTUP = 8
+# observations a GP is fitted to at most (its cost grows with their cube)
+_MAX_OBSERVATIONS = 150
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,30 @@ def _finite_value(trial: Trial, goal: PrimaryMetricGoal) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+class _AtFullFidelity:
+    """A joint model seen as a model of the configuration alone, at ``u = 1``."""
+
+    def __init__(self, model: GaussianProcess) -> None:
+        self.model = model
+
+    @staticmethod
+    def _rows(x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        return np.hstack([x, np.ones((len(x), 1))])
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.model.predict(self._rows(x))
+
+    def predict_with_gradient(
+        self, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        mean, var, d_mean, d_var = self.model.predict_with_gradient(self._rows(x))
+        return mean, var, d_mean[:, :-1], d_var[:, :-1]
+
+    def condition_on(self, x: np.ndarray, y: np.ndarray) -> _AtFullFidelity:
+        return _AtFullFidelity(self.model.condition_on(self._rows(x), y))
+
+
 def standardize(y: np.ndarray) -> np.ndarray:
     """Zero mean, unit variance (a constant vector becomes zeros)."""
     spread = float(y.std())
@@ -80,6 +121,8 @@ class BayesianParameterSampling(Sampler):
     ``prior_trials`` are trials of earlier sweeps (warm start). Those whose parameters no
     sub-space contains are skipped; ``skipped_prior_trials`` counts them.
     ``n_startup_trials`` (default 8, at least 2) quasi-random trials come first.
+    ``fidelity``: ``"joint"`` or ``"rung"`` (see the module docstring); ``max_observations``
+    caps the model's data.
     """
 
     def __init__(
@@ -89,8 +132,14 @@ class BayesianParameterSampling(Sampler):
         seed: int | None = None,
         prior_trials: Iterable[Trial] = (),
         n_startup_trials: int | None = None,
+        fidelity: FidelityModel | str = FidelityModel.JOINT,
+        max_observations: int = _MAX_OBSERVATIONS,
     ) -> None:
         super().__init__(parameter_space, seed=seed)
+        self.fidelity = FidelityModel.parse(fidelity, "fidelity")
+        if int(max_observations) < 2:
+            raise ValueError(f"max_observations must be >= 2, got {max_observations!r}")
+        self.max_observations = int(max_observations)
         if n_startup_trials is not None and int(n_startup_trials) < 1:
             raise ValueError(f"n_startup_trials must be >= 1, got {n_startup_trials!r}")
         self.n_startup_trials = max(int(n_startup_trials or _STARTUP), 2)
@@ -125,27 +174,32 @@ class BayesianParameterSampling(Sampler):
 
     def _observations(
         self, history: Sequence[Trial], goal: PrimaryMetricGoal
-    ) -> tuple[list[_Point], list[float], list[_Point]]:
-        points, values, pending = [], [], []
-        for point, trial in self.prior_trials:
-            value = _finite_value(trial, goal)
-            if value is not None:
+    ) -> tuple[list[_Point], list[list[Observation]], list[_Point]]:
+        """Each observed configuration with its observations (highest fidelity first), and
+        the pending configurations."""
+        full = full_resource([*(t for _, t in self.prior_trials), *history])
+        points: list[_Point] = []
+        observations: list[list[Observation]] = []
+        pending: list[_Point] = []
+        for order, (point, trial) in enumerate(self.prior_trials):
+            found = trial_observations(trial, goal, full, order - len(self.prior_trials))
+            if found:
                 points.append(point)
-                values.append(value)
-        for trial in history:
+                observations.append(found)
+        for order, trial in enumerate(history):
             if trial.status in _PENDING:
-                point = self._locate(trial)
-                if point is not None:
-                    pending.append(point)
+                located = self._locate(trial)
+                if located is not None:
+                    pending.append(located)
                 continue
-            value = _finite_value(trial, goal)
-            if value is None:
+            found = trial_observations(trial, goal, full, order)
+            if not found:
                 continue
-            point = self._locate(trial)
-            if point is not None:
-                points.append(point)
-                values.append(value)
-        return points, values, pending
+            located = self._locate(trial)
+            if located is not None:
+                points.append(located)
+                observations.append(found)
+        return points, observations, pending
 
     def _encode(self, points: Sequence[_Point]) -> np.ndarray:
         if not points:
@@ -162,7 +216,7 @@ class BayesianParameterSampling(Sampler):
     def suggest(
         self, history: Sequence[Trial], goal: PrimaryMetricGoal, rng: np.random.Generator
     ) -> Suggestion | None:
-        points, values, pending = self._observations(history, goal)
+        points, observations, pending = self._observations(history, goal)
         n_live = sum(t.status is not TrialStatus.FAILED for t in history)
         n_prior = sum(_finite_value(t, goal) is not None for _, t in self.prior_trials)
         if len(points) < 2 or n_live + n_prior < self.n_startup_trials:
@@ -170,25 +224,58 @@ class BayesianParameterSampling(Sampler):
         # the matrices are small: one BLAS thread is several times faster than many threads
         # competing with training workers, and the result does not depend on the thread count
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._propose(points, values, pending, history, goal, rng)
+            return self._propose(points, observations, pending, history, rng)
+
+    def _model(
+        self, points: Sequence[_Point], observations: Sequence[Sequence[Observation]]
+    ) -> tuple[Any, np.ndarray]:
+        """The fitted model (as a model of the configuration at the full budget) and the
+        encodings of the observed configurations."""
+        x_points = self._encode(points)
+        if self.fidelity is FidelityModel.RUNG:
+            return self._rung_model(x_points, observations)
+        kept = cap_observations(observations, self.max_observations)
+        x = np.array(
+            [np.append(x_points[i], observations[i][k].fidelity) for i, k in kept]
+        )
+        y = standardize(np.array([observations[i][k].value for i, k in kept]))
+        return _AtFullFidelity(GaussianProcess.fit(x, y)), x_points
+
+    def _rung_model(
+        self, x_points: np.ndarray, observations: Sequence[Sequence[Observation]]
+    ) -> tuple[Any, np.ndarray]:
+        """BOHB's choice: the highest report count with enough observations (the full
+        budget counts as one level), a GP on the values there."""
+        needed = max(6, self.encoder.width + 2)
+        by_level: dict[int, list[tuple[int, float]]] = {}
+        for i, found in enumerate(observations):
+            for obs in found:
+                level = -1 if obs.fidelity >= 1.0 else obs.resource  # -1: the full budget
+                by_level.setdefault(level, []).append((i, obs.value))
+        ranked = sorted(by_level, key=lambda lv: (lv != -1, -lv))  # full budget, then highest
+        chosen = next((lv for lv in ranked if len(by_level[lv]) >= needed), None)
+        if chosen is None:
+            chosen = max(by_level, key=lambda lv: (len(by_level[lv]), lv == -1, lv))
+        rows = by_level[chosen][-self.max_observations :]
+        x = x_points[[i for i, _ in rows]]
+        y = standardize(np.array([v for _, v in rows]))
+        return GaussianProcess.fit(x, y), x_points
 
     def _propose(
         self,
         points: Sequence[_Point],
-        values: Sequence[float],
+        observations: Sequence[Sequence[Observation]],
         pending: Sequence[_Point],
         history: Sequence[Trial],
-        goal: PrimaryMetricGoal,
         rng: np.random.Generator,
     ) -> Suggestion | None:
         seen = seen_keys(history)
         finite = self._finite_candidates()
         if finite is not None and all(config_key(s.params) in seen for s in finite[0]):
             return None  # every configuration of the finite space has been tried
-        x = self._encode(points)
-        y = standardize(goal.sign * np.asarray(values, dtype=float))
-        model = GaussianProcess.fit(x, y)
-        best = float(model.predict(x)[0].max())
+        model, x = self._model(points, observations)
+        predicted = model.predict(x)[0]
+        best = float(predicted.max())
         if pending:
             # believe the model at pending points: their value becomes known (to the model),
             # so there is nothing left to improve on at or right next to them
@@ -199,7 +286,7 @@ class BayesianParameterSampling(Sampler):
         acq = LogEI(model, best)
         if finite is not None:
             return self._best_unseen(acq, finite, seen)
-        top = np.argsort(-y, kind="stable")[:5]
+        top = np.argsort(-predicted, kind="stable")[:5]
         anchors = [(x[i], points[i].space_index) for i in top]
         for cand in maximize_log_ei(acq, self.encoder, anchors, rng)[:_DECODE_TRIES]:
             config = self.encoder.decode(cand.row, cand.space_index)
@@ -232,5 +319,6 @@ class BayesianParameterSampling(Sampler):
     def __repr__(self) -> str:
         return (
             f"BayesianParameterSampling(seed={self.seed}, "
-            f"n_startup_trials={self.n_startup_trials}, prior_trials={len(self.prior_trials)})"
+            f"n_startup_trials={self.n_startup_trials}, prior_trials={len(self.prior_trials)}, "
+            f"fidelity={self.fidelity.value!r})"
         )

@@ -71,6 +71,22 @@ def _build(
         raise DistributionError(f"{source!r}: {err}") from None
 
 
+#: YAML/JSON spellings of the constants, accepted inside a distribution's text
+_YAML_CONSTANTS = {"true": True, "false": False, "null": None, "none": None}
+
+
+class _YamlConstants(ast.NodeTransformer):
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id.lower() in _YAML_CONSTANTS:
+            return ast.copy_location(ast.Constant(_YAML_CONSTANTS[node.id.lower()]), node)
+        return node
+
+
+def _literal(node: ast.expr) -> Any:
+    """A literal argument; ``true``/``false``/``null`` (YAML, JSON) read as Python's."""
+    return ast.literal_eval(_YamlConstants().visit(node))
+
+
 def _parse_text(text: str) -> Distribution:
     try:
         node = ast.parse(text.strip(), mode="eval").body
@@ -83,8 +99,8 @@ def _parse_text(text: str) -> Distribution:
         )
     cls = _lookup(node.func.id, text)
     try:
-        args = [ast.literal_eval(a) for a in node.args]
-        kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None}
+        args = [_literal(a) for a in node.args]
+        kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg is not None}
     except (ValueError, SyntaxError, TypeError):
         raise DistributionError(
             f"cannot parse distribution {text!r}: arguments must be literal numbers, strings, "

@@ -185,6 +185,7 @@ class SweepConfig(_Strict):
     limits: Limits = Limits()
     sweep: SweepSettings = SweepSettings()
     training_parameters: dict[str, Any] = Field(default_factory=dict)
+    pretrained: Any = None  # from training_parameters.pretrained: "auto" | true | false | path
     search_space: list[ImageClassificationSearchSpace] | None = None
     ignored_keys: dict[str, str] = Field(default_factory=dict)
 
@@ -202,6 +203,22 @@ class SweepConfig(_Strict):
             return search_space_from_data(value)
         except SearchSpaceError as err:
             raise ValueError(str(err)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pretrained(cls, data: Any) -> Any:
+        params = data.get("training_parameters") if isinstance(data, dict) else None
+        if isinstance(params, dict) and "pretrained" in params:
+            from automl_vision.training.weights import parse_pretrained
+
+            params = dict(params)
+            value = params.pop("pretrained")
+            try:
+                parse_pretrained(value)
+            except ValueError as err:
+                raise ValueError(f"training_parameters.{err}") from None
+            data = {**data, "training_parameters": params, "pretrained": value}
+        return data
 
     @field_validator("training_parameters", mode="after")
     @classmethod

@@ -14,7 +14,7 @@ from automl_vision.sweep.executors import FunctionExecutor
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
-__all__ = ["OptimizeResult", "best_trial", "optimize"]
+__all__ = ["NoTrialValueError", "OptimizeResult", "best_trial", "optimize"]
 
 
 def best_trial(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> Trial | None:
@@ -30,6 +30,10 @@ def best_trial(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> Trial | None
     return best
 
 
+class NoTrialValueError(ValueError):
+    """A finished sweep in which no trial produced a value (the CLI exits with status 3)."""
+
+
 @dataclass
 class OptimizeResult:
     """What ``optimize`` found: the best trial and every trial, in the order they started."""
@@ -43,7 +47,7 @@ class OptimizeResult:
         best = best_trial(self.trials, self.goal)
         if best is None:
             errors = sorted({t.error.splitlines()[0] for t in self.trials if t.error})
-            raise ValueError(
+            raise NoTrialValueError(
                 f"no trial produced a value ({len(self.trials)} trials"
                 + (f"; errors: {'; '.join(errors)[:800]}" if errors else "")
                 + ")"

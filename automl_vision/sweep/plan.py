@@ -2,7 +2,7 @@
 
 The data (read and fingerprinted once), the task, the primary metric and its goal, the search
 space (a preset for the machine when none is given), the sampler (with Azure's defaults as trial
-0), the policy (ASHA when none is given), the devices and one slot per concurrent trial, the stop
+0), the policy (Hyperband when none is given), the devices and one slot per concurrent trial, the stop
 criteria and the output directory. Planning writes nothing; ``SweepPlan.describe`` is the text
 of ``--dry-run``.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +34,10 @@ from automl_vision.space import (
     load_search_space,
 )
 from automl_vision.space.defaults import azure_defaults
+from automl_vision.sweep.arguments import checked_number
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
 from automl_vision.sweep.defaults import default_suggestion
+from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.store import SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
@@ -66,6 +69,9 @@ class SweepPlan:
     previous_runs: list[Path] = field(default_factory=list)
     choices: list[str] = field(default_factory=list)
     sampling_name: str = ""
+    keep_checkpoints: int | None = 3  # the best k trials keep best.pt (None: all)
+    weights: list[Any] = field(default_factory=list)  # training.weights.WeightsLookup per model
+    threads_per_trial: int = 1
 
     @property
     def multilabel(self) -> bool:
@@ -112,7 +118,7 @@ class SweepPlan:
             lines.append(f"early termination: {_policy_dict(self.policy)}")
             lines.append(f"  evaluated at reports: {_points(self.policy, epochs)}")
             if isinstance(self.policy, HyperbandPolicy):
-                for b in range(self.policy.brackets):
+                for b in range(self.policy.bracket_count):
                     lines.append(f"  bracket {b} rungs: {self.policy.rungs(b, epochs)}")
         lines.append(
             f"limits: max_trials={self.max_trials}, max_concurrent_trials="
@@ -120,7 +126,14 @@ class SweepPlan:
             + "".join(f", {_criterion_text(c)}" for c in self.criteria)
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
-        lines.append(f"devices: {self.device}; trial slots: {_slots_text(self.slots)}")
+        lines.append(f"pretrained: {self.options.get('pretrained', 'auto')}")
+        for w in self.weights:
+            found = f"weights found ({w.path})" if w.found else "no weights"
+            lines.append(f"  {w.model}: {found}")
+        lines.append(
+            f"devices: {self.device}; trial slots: {_slots_text(self.slots)}; "
+            f"{self.threads_per_trial} CPU thread(s) per trial"
+        )
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
             f"{self.max_trials * epochs} epochs (early termination only lowers this)"
@@ -203,6 +216,12 @@ def _device(device: str) -> tuple[str, int]:
     raise ValueError(f"device={device!r} is not allowed; use 'auto', 'cpu' or 'cuda'")
 
 
+def default_threads(concurrency: int) -> int:
+    """CPU threads per trial: the CPUs this process may use, shared by the concurrent trials."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // concurrency)
+
+
 def _slots(kind: str, gpus: int, concurrency: int) -> list[str]:
     """One CUDA_VISIBLE_DEVICES value per concurrent trial: GPUs split evenly, or shared."""
     if kind == "cpu":
@@ -239,12 +258,14 @@ def _spaces(
 
 
 def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
-    """ASHA with rungs at about a ninth and a third of the epochs (benchmarks/RESULTS.md)."""
+    """Hyperband, every bracket, first rung at about a ninth of the epochs (the best measured
+    combination in benchmarks/RESULTS.md, multi-fidelity section)."""
     min_resource = max(1, round(max_epochs / 9))
     policy = HyperbandPolicy(min_resource=min_resource, max_resource=max(max_epochs, min_resource))
     choices.append(
-        f"early termination: ASHA HyperbandPolicy(min_resource={min_resource}, "
-        f"max_resource={max_epochs}, reduction_factor=3) (pass NoTerminationPolicy() for none)"
+        f"early termination: HyperbandPolicy(min_resource={min_resource}, "
+        f"max_resource={policy.max_resource}, reduction_factor=3, brackets='auto') = "
+        f"{policy.bracket_count} bracket(s) (pass NoTerminationPolicy() for none)"
     )
     return policy
 
@@ -252,9 +273,16 @@ def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
 def _policy(policy: Any, max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy | None:
     if policy is None:
         return _auto_policy(max_epochs, choices)
-    if isinstance(policy, EarlyTerminationPolicy):
-        return policy
-    return policy_from_dict(policy)
+    if not isinstance(policy, EarlyTerminationPolicy):
+        policy = policy_from_dict(policy)
+    if isinstance(policy, HyperbandPolicy) and policy.max_resource is None:
+        # Hyperband's brackets need the full budget: the trials' most epochs
+        policy = policy.with_max_resource(max_epochs)
+        choices.append(
+            f"early termination: max_resource={policy.max_resource} (the most epochs a trial "
+            f"runs), so {policy.bracket_count} bracket(s)"
+        )
+    return policy
 
 
 def previous_trials(
@@ -267,7 +295,7 @@ def previous_trials(
             raise ValueError(
                 f"warm_start_from: {str(run_dir)!r} holds no sweep ({path} is missing)"
             )
-        store = SweepStore(path)
+        store = SweepStore.open_readonly(path)
         try:
             runs.append((Path(run_dir), store.load_trials(), store.meta()))
         finally:
@@ -317,6 +345,24 @@ def _output_dir(output_dir: str | Path | None, data: Any, definition: Mapping[st
     return Path("runs") / f"{stem or 'data'}-{digest[:8]}"
 
 
+def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[Any]:
+    """Every model's pretrained weights, looked up now: an error for ``pretrained=True`` and a
+    missing model, one warning for ``"auto"`` naming the models that start from scratch."""
+    import warnings
+
+    from automl_vision.training.weights import MissingWeightsWarning, plan_weights
+
+    models: list[str] = []
+    for space in spaces:
+        spec = space.parameters.get("model_name", azure_defaults()["model_name"])
+        options = spec.support.options if isinstance(spec, Distribution) else [spec]
+        models += [str(m) for m in options]
+    lookups, warning = plan_weights(models, pretrained)
+    if warning is not None:
+        warnings.warn(warning, MissingWeightsWarning, stacklevel=3)
+    return lookups
+
+
 def plan_sweep(
     data: Any,
     *,
@@ -346,18 +392,29 @@ def plan_sweep(
     training_options: Mapping[str, Any] | None = None,
     cache_dir: str | Path | None = None,
     target_column_name: str = "label",
+    keep_checkpoints: int | None = 3,
+    threads_per_trial: int | None = None,
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
 
     choices: list[str] = []
-    if max_concurrent_trials < 1:
-        raise ValueError(f"max_concurrent_trials must be >= 1, got {max_concurrent_trials}")
-    if max_trials is not None and max_trials < 1:
-        raise ValueError(f"max_trials must be >= 1, got {max_trials}")
-    for name, value in (("timeout", timeout), ("trial_timeout", trial_timeout)):
-        if value is not None and not value > 0:
-            raise ValueError(f"{name} must be > 0 seconds, got {value}")
+    max_concurrent_trials = checked_number("max_concurrent_trials", max_concurrent_trials, int,
+                                           minimum=1)  # fmt: skip
+    max_trials = checked_number("max_trials", max_trials, int, minimum=1)
+    timeout = checked_number("timeout", timeout, float, minimum=0, exclusive=True)
+    trial_timeout = checked_number("trial_timeout", trial_timeout, float, minimum=0, exclusive=True)
+    seed = checked_number("seed", seed, int, minimum=0)
+    target_value = checked_number("target_value", target_value, float)
+    no_improvement_trials = checked_number("no_improvement_trials", no_improvement_trials, int,
+                                           minimum=1)  # fmt: skip
+    min_improvement = checked_number("min_improvement", min_improvement, float, minimum=0)
+    max_consecutive_failures = checked_number(
+        "max_consecutive_failures", max_consecutive_failures, int, minimum=1
+    )
+    threads_per_trial = checked_number("threads_per_trial", threads_per_trial, int, minimum=1)
+    validation_size = checked_number("validation_size", validation_size, float, minimum=0,
+                                     exclusive=True, maximum=1)  # fmt: skip
     dataset = load_dataset(
         data,
         task=_task(task),
@@ -404,8 +461,15 @@ def plan_sweep(
         previous_runs=[Path(p) for p in (*warm_start_from, *reuse_from)],
         choices=choices,
         sampling_name=sampling_name,
+        threads_per_trial=threads_per_trial or default_threads(max_concurrent_trials),
     )
+    if keep_checkpoints is not None and keep_checkpoints < 1:
+        raise ValueError(
+            f"keep_checkpoints must be >= 1 or None (keep all), got {keep_checkpoints}"
+        )
+    plan.keep_checkpoints = keep_checkpoints
     plan.policy = _policy(policy, plan.max_epochs(), choices)
+    plan.weights = _weights(plan.parameter_spaces, plan.options.get("pretrained", "auto"))
     criteria: list[Any] = [MaxConsecutiveFailures(max_consecutive_failures)]
     if timeout is not None:
         criteria.append(Timeout(float(timeout)))
@@ -415,4 +479,5 @@ def plan_sweep(
         criteria.append(NoImprovement(int(no_improvement_trials), float(min_improvement)))
     plan.criteria = criteria
     plan.output_dir = _output_dir(output_dir, data, plan.definition())
+    check_plan(dataset, plan.parameter_spaces)  # what every trial would hit, found now
     return plan

@@ -5,7 +5,10 @@
 - ``best_so_far.png``: each trial's value in start order and the best value so far.
 - ``parallel_coordinates.png``: one axis per parameter plus the metric, one line per trial.
 - ``parameter_importance.png``: how much of the variation of the metric each parameter explains
-  (correlation ratio eta² of the metric grouped by the parameter's value or quantile bin).
+  on its own (correlation ratio eta² of the metric grouped by the parameter's value or quantile
+  bin; one score per parameter, so they need not sum to 1), computed on comparable values
+  (``comparable_values``): the final values of the trials that ran their full budget, else every
+  trial's value at a common report count; the plot says which.
 
 matplotlib is used through ``Figure`` objects only (no pyplot state), with the Agg backend.
 """
@@ -21,7 +24,7 @@ import numpy as np
 
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
-__all__ = ["parameter_importance", "save_plots"]
+__all__ = ["comparable_values", "parameter_importance", "save_plots"]
 
 _COLORS = {
     TrialStatus.COMPLETED: "#1f77b4",
@@ -53,17 +56,46 @@ def _groups(values: list[Any], bins: int = 5) -> np.ndarray:
     return np.array([repr(v) if v is not None else "inactive" for v in values], dtype=object)
 
 
+def comparable_values(trials: Sequence[Trial]) -> tuple[list[tuple[Trial, float]], str]:
+    """(trial, value) pairs measured at the same budget, and a sentence saying which.
+
+    The final values of COMPLETED trials (they ran their full budget) when there are 3 or more;
+    else every trial's value at the largest report count that 3 or more trials reached (a
+    stopped trial's early value is never compared with a finished trial's final one).
+    """
+    completed = [t for t in _valued(trials) if t.status is TrialStatus.COMPLETED]
+    if len(completed) >= 3:
+        return (
+            [(t, float(t.value)) for t in completed],  # type: ignore[arg-type]
+            f"final values of the {len(completed)} trials that ran their full budget",
+        )
+    for count in sorted({len(t.reports) for t in trials}, reverse=True):
+        if count < 1:
+            break
+        pairs = [
+            (t, float(t.reports[count - 1].value))
+            for t in trials
+            if len(t.reports) >= count and math.isfinite(t.reports[count - 1].value)
+        ]
+        if len(pairs) >= 3:
+            return pairs, f"every trial's value at report {count} ({len(pairs)} trials)"
+    return [], "fewer than 3 comparable trials"
+
+
 def parameter_importance(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> dict[str, float]:
     """Correlation ratio (eta², 0..1) of the metric against each parameter, highest first.
 
     eta² = between-group variance / total variance, with trials grouped by the parameter's value
-    (categories) or by quantile bin (numbers); an inactive parameter is a group of its own.
-    Parameters that never vary are left out; fewer than 3 trials with values give ``{}``.
+    (categories) or by quantile bin (numbers); an inactive parameter is a group of its own. Each
+    parameter is scored on its own, so the scores need not sum to 1. The values are
+    ``comparable_values(trials)``. Parameters that never vary are left out; fewer than 3
+    comparable trials give ``{}``.
     """
-    done = _valued(trials)
-    if len(done) < 3:
+    pairs, _ = comparable_values(trials)
+    if len(pairs) < 3:
         return {}
-    y = np.array([goal.sign * t.value for t in done], dtype=float)  # type: ignore[operator]
+    done = [t for t, _ in pairs]
+    y = np.array([goal.sign * v for _, v in pairs], dtype=float)
     total = float(((y - y.mean()) ** 2).sum())
     if total == 0:
         return {}
@@ -214,11 +246,11 @@ def _importance(trials: Sequence[Trial], goal: PrimaryMetricGoal, metric: str, p
         names = list(scores)[::-1]
         ax.barh(names, [scores[n] for n in names], color="#1f77b4")
         ax.set_xlim(0, 1)
-        ax.set_xlabel(f"share of the variance of {metric} explained (eta²)")
+        ax.set_xlabel(f"eta² of {metric} (correlation ratio, per parameter; need not sum to 1)")
     else:
-        ax.text(0.5, 0.5, "needs 3+ trials with values and a varying parameter", ha="center")
+        ax.text(0.5, 0.5, "needs 3+ comparable trials and a varying parameter", ha="center")
         ax.set_yticks([])
-    ax.set_title("Parameter importance")
+    ax.set_title(f"Parameter importance\n{comparable_values(trials)[1]}", fontsize=10)
     fig.savefig(path)
 
 

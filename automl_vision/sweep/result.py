@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from typing import Any
 from automl_vision.sweep.optimize import OptimizeResult, best_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
-__all__ = ["TrialTable", "TuneResult", "trial_to_dict"]
+__all__ = ["TrialTable", "TuneResult", "artifact_path", "trial_to_dict", "with_absolute_artifacts"]
 
 
 def _fmt(value: Any) -> str:
@@ -51,6 +52,43 @@ class TrialTable(list):  # list[Trial]
         line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
         body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
         return "\n".join([line, "  ".join("-" * w for w in widths), *body])
+
+
+#: the artifacts that are files (stored relative to the sweep directory)
+ARTIFACT_FILES = ("checkpoint", "onnx")
+
+
+def artifact_path(trial: Trial, key: str, run_dir: str | Path | None) -> Path | None:
+    """The file ``trial.artifacts[key]``: a relative record is relative to the sweep directory
+    ``run_dir``; an absolute one (older sweeps, trials reused from another sweep) is kept."""
+    value = trial.artifacts.get(key)
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() or run_dir is None else Path(run_dir) / path
+
+
+def with_absolute_artifacts(trial: Trial, run_dir: str | Path) -> Trial:
+    """A copy of ``trial`` whose file artifacts are absolute (to reuse it in another sweep)."""
+    artifacts = dict(trial.artifacts)
+    for key in ARTIFACT_FILES:
+        path = artifact_path(trial, key, run_dir)
+        if path is not None:
+            artifacts[key] = str(path.absolute())
+    return dataclasses.replace(trial, artifacts=artifacts)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN/infinity replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return _finite(value.item())
+    return value
 
 
 def trial_to_dict(trial: Trial) -> dict[str, Any]:
@@ -110,20 +148,31 @@ class TuneResult(OptimizeResult):
 
     @property
     def best_checkpoint(self) -> Path | None:
-        path = self.best_trial.artifacts.get("checkpoint")
-        return Path(path) if path else None
+        return artifact_path(self.best_trial, "checkpoint", self.output_dir)
+
+    def predictor(self, **kwargs: Any) -> Any:
+        """The best trial's model as a ``Predictor`` (``automl_vision.predict.load_model``)."""
+        from automl_vision.predict import load_model
+
+        if self.best_checkpoint is None or not self.best_checkpoint.is_file():
+            raise ValueError("the best trial has no checkpoint to predict with")
+        return load_model(self.best_checkpoint, **kwargs)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> TuneResult:
         """Rebuild the result of a sweep (finished, killed or still running) from its store."""
-        from automl_vision.sweep.store import SweepStore
+        import sqlite3
+
+        from automl_vision.sweep.store import SweepStore, corrupt_store
 
         run_dir = Path(run_dir)
-        store = SweepStore.read_only(run_dir / SweepStore.FILENAME)
+        store = SweepStore.open_readonly(run_dir / SweepStore.FILENAME)
         try:
             meta = store.meta()
             trials = store.load_trials()
             ended = [message for _, kind, message in store.events() if kind == "sweep_finished"]
+        except (sqlite3.DatabaseError, json.JSONDecodeError, ValueError) as err:
+            raise corrupt_store(store.path, err) from None
         finally:
             store.close()
         for t in trials:  # an unfinished attempt is running (or was, if the sweep died)
@@ -157,7 +206,8 @@ class TuneResult(OptimizeResult):
         """Write the metrics JSON: every trial, every report, the sweep's settings."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2, default=str))
+        text = json.dumps(_finite(self.to_dict()), indent=2, default=str, allow_nan=False)
+        path.write_text(text)
         return path
 
     def summary(self) -> str:

@@ -10,6 +10,7 @@ was RUNNING when the sweep died, and a resumed sweep runs it again as a new atte
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sqlite3
 import time
@@ -18,12 +19,15 @@ from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from automl_vision.policies.base import Decision
 from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
 
-__all__ = ["EventKind", "SweepStore"]
+__all__ = ["CorruptStoreError", "EventKind", "SweepStore"]
+
+logger = logging.getLogger(__name__)
 
 
 class EventKind(str, Enum):
@@ -82,6 +86,52 @@ CREATE VIEW IF NOT EXISTS trial_status AS
 """
 
 
+class CorruptStoreError(ValueError):
+    """A ``sweep.db`` that SQLite cannot read as a sweep store."""
+
+
+def corrupt_store(path: Path, err: Exception) -> CorruptStoreError:
+    return CorruptStoreError(
+        f"{path} is not a readable sweep store (SQLite: {err}); it is corrupt, truncated or "
+        "not a sweep's sweep.db. Restore it from a copy, or start the sweep in a new output_dir"
+    )
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection that has already read the schema (see ``open_readonly``)."""
+    uri = "file:" + quote(str(path.absolute()))
+    last: sqlite3.Error | None = None
+    for flags in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(f"{uri}?{flags}", uri=True, check_same_thread=False)
+        except sqlite3.Error as err:
+            last = err
+            continue
+        try:
+            db.execute("SELECT key FROM meta LIMIT 1").fetchall()
+            db.execute("SELECT trial_index FROM attempts LIMIT 1").fetchall()
+        except sqlite3.OperationalError as err:  # cannot open (read-only folder), or no table
+            db.close()
+            last = err
+            if "no such table" in str(err):
+                break
+            continue
+        except sqlite3.DatabaseError as err:  # not a database, malformed
+            db.close()
+            raise corrupt_store(path, err) from None
+        wal = path.with_name(path.name + "-wal")
+        if "immutable" in flags and wal.is_file() and wal.stat().st_size:
+            logger.warning(
+                "%s: opened as immutable (its folder is read-only); the latest records in %s "
+                "are not seen",
+                path,
+                wal.name,
+            )
+        return db
+    assert last is not None
+    raise corrupt_store(path, last)
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=_default)
 
@@ -118,9 +168,25 @@ class SweepStore(SweepObserver):
     @classmethod
     def read_only(cls, path: str | Path) -> SweepStore:
         """Open an existing store without creating anything (for status/report)."""
-        if not Path(path).is_file():
+        return cls.open_readonly(path)
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> SweepStore:
+        """Open an existing store for reading only: nothing is created or written, so a
+        read-only copy works and a running sweep's writer is never blocked.
+
+        SQLite's ``mode=ro`` first (it sees a running sweep's latest commits through the WAL);
+        where that cannot open the file (a WAL store in a read-only folder without its
+        ``-shm`` file), ``immutable=1``. A file that is not a readable sweep store raises
+        ``CorruptStoreError``.
+        """
+        path = Path(path)
+        if not path.is_file():
             raise ValueError(f"no sweep store at {str(path)!r}")
-        return cls(path)
+        store = cls.__new__(cls)
+        store.path = path
+        store._db = _connect_readonly(path)
+        return store
 
     def close(self) -> None:
         self._db.close()

@@ -11,6 +11,7 @@ the gradient accumulation (the same effective batch), and the retry is recorded.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,13 @@ import numpy as np
 from automl_vision.sweep.executors import TrialResult
 from automl_vision.sweep.pool import TrialContext
 
-__all__ = ["TrainingJob", "oom_retry_params", "run_training_trial", "trial_seed"]
+__all__ = [
+    "TrainingJob",
+    "oom_retry_params",
+    "run_training_trial",
+    "sweep_relative",
+    "trial_seed",
+]
 
 log = logging.getLogger("automl_vision.sweep")
 
@@ -36,6 +43,10 @@ class TrainingJob:
     device: str = "auto"  # used when the trial's context names no device slot
     options: Mapping[str, Any] = field(default_factory=dict)  # TrainingConfig options
     export_onnx: bool = False
+    #: torch's intra-op CPU threads for every trial, whatever runs it (inline or a pool
+    #: worker): a seeded CPU trial's result depends on it (floating-point reduction order);
+    #: 0 leaves torch's setting alone
+    threads: int = 0
 
 
 def trial_seed(sweep_seed: int, trial_index: int) -> int:
@@ -56,6 +67,15 @@ def oom_retry_params(params: Mapping[str, Any], defaults_batch: int) -> dict[str
     }
 
 
+def sweep_relative(path: str | Path | None, workdir: str | Path) -> str | None:
+    """``path`` relative to the sweep directory (``workdir`` is ``<sweep>/trials/<id>``), so
+    that a sweep directory can be moved, copied or read from anywhere."""
+    if path is None:
+        return None
+    sweep_dir = Path(workdir).parent.parent
+    return Path(os.path.relpath(Path(path).absolute(), sweep_dir.absolute())).as_posix()
+
+
 def _device(context: TrialContext, job: TrainingJob) -> Any:
     if context.devices in ("", None):
         return job.device
@@ -69,6 +89,23 @@ def run_training_trial(
     report: Callable[[int, Mapping[str, float]], bool],
     context: TrialContext,
     *,
+    job: TrainingJob,
+) -> TrialResult:
+    import torch
+
+    threads_before = torch.get_num_threads()
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    try:
+        return _run_trial(params, report, context, job)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _run_trial(
+    params: Mapping[str, Any],
+    report: Callable[[int, Mapping[str, float]], bool],
+    context: TrialContext,
     job: TrainingJob,
 ) -> TrialResult:
     import torch
@@ -115,19 +152,21 @@ def run_training_trial(
         config, result = attempt(retry)
 
     artifacts: dict[str, Any] = {
-        "checkpoint": str(result.checkpoint_path) if result.checkpoint_path else None,
+        "checkpoint": sweep_relative(result.checkpoint_path, context.workdir),
         "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run,
         "seconds": result.timings.get("total"),
         "train_seconds": result.timings.get("train"),
         "random_seed": config.random_seed,
+        "threads": torch.get_num_threads(),
     }
     if result.stop_reason is not None:
         artifacts["trainer_stop"] = str(result.stop_reason)
     if notes:
         artifacts["notes"] = notes
     if job.export_onnx and result.checkpoint_path:
-        artifacts["onnx"] = str(
-            export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx")
+        artifacts["onnx"] = sweep_relative(
+            export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx"),
+            context.workdir,
         )
     return TrialResult(result.best_value, dict(result.best_metrics), artifacts)

@@ -9,7 +9,10 @@ plan and prints it.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -17,13 +20,15 @@ from typing import Any
 
 from automl_vision.policies import EarlyTerminationPolicy
 from automl_vision.sampling import Sampler
+from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
 from automl_vision.sweep.optimize import best_trial
 from automl_vision.sweep.plan import SweepPlan, plan_sweep, previous_trials
 from automl_vision.sweep.plots import save_plots
 from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
 from automl_vision.sweep.progress import ProgressDisplay
-from automl_vision.sweep.result import TuneResult
+from automl_vision.sweep.result import TuneResult, with_absolute_artifacts
+from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
 from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.store import EventKind, SweepStore
@@ -31,6 +36,9 @@ from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["SweepPlan", "plan_sweep", "run_plan", "tune"]
+
+#: the keyword options ``tune`` passes on to ``plan_sweep``
+_PLAN_OPTIONS = frozenset(inspect.signature(plan_sweep).parameters) - {"data"}
 
 
 # -- running it -------------------------------------------------------------------------------
@@ -44,12 +52,14 @@ def _reuse_lookup(
     """A COMPLETED trial with identical params on the same data (this sweep or earlier ones)."""
     fingerprint = plan.dataset.fingerprint
     earlier: dict[str, Trial] = {}
-    for _, trials, meta in previous_trials(plan.previous_runs):
+    for run_dir, trials, meta in previous_trials(plan.previous_runs):
         if meta.get("definition", {}).get("data_fingerprint") != fingerprint:
             continue
         for t in trials:
-            if t.status is TrialStatus.COMPLETED:
-                earlier.setdefault(_config_key(t.params, fingerprint), t)
+            if t.status is TrialStatus.COMPLETED:  # its files stay in its own sweep directory
+                earlier.setdefault(
+                    _config_key(t.params, fingerprint), with_absolute_artifacts(t, run_dir)
+                )
 
     def lookup(trial: Trial) -> Trial | None:
         key = _config_key(trial.params, fingerprint)
@@ -65,12 +75,26 @@ def _reuse_lookup(
     return lookup
 
 
+def _changes(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """(dotted path, old, new) of every leaf that differs between two JSON-like values."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                out.append((sub, old.get(key, "(absent)"), new.get(key, "(absent)")))
+            else:
+                out += _changes(old[key], new[key], sub)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [c for i, (a, b) in enumerate(zip(old, new, strict=True))
+                for c in _changes(a, b, f"{path}[{i}]")]  # fmt: skip
+    return [] if old == new else [(path, old, new)]
+
+
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    return [
-        f"  {key}: was {old.get(key)!r}, now {new.get(key)!r}"
-        for key in sorted(set(old) | set(new))
-        if old.get(key) != new.get(key)
-    ]
+    """One line per changed field, ``old -> new`` (nested fields by their dotted path)."""
+    return [f"  {path}: {a!r} -> {b!r}" for path, a, b in _changes(old, new, "")]
 
 
 def _open_store(
@@ -86,8 +110,9 @@ def _open_store(
         if not resume:
             store.close()
             raise ValueError(
-                f"{plan.output_dir} already holds a sweep ({len(trials)} trials); pass resume=True "
-                "(--resume) to continue it, or choose another output_dir"
+                f"{plan.output_dir} already holds a sweep ({len(trials)} trials); to continue it "
+                "pass resume=True (on the command line: leave out --no-resume), or choose "
+                "another output_dir"
             )
         differences = _diff(meta.get("definition", {}), definition)
         if differences and not force:
@@ -136,7 +161,11 @@ def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
 
         return FunctionExecutor(runner, capacity=1)
     return ProcessPoolExecutor(
-        target, slots=plan.slots, output_dir=plan.output_dir, trial_timeout=plan.trial_timeout
+        target,
+        slots=plan.slots,
+        output_dir=plan.output_dir,
+        trial_timeout=plan.trial_timeout,
+        threads_per_worker=plan.threads_per_trial,
     )
 
 
@@ -160,8 +189,12 @@ def run_plan(
         device="cuda" if plan.device.startswith("cuda") else "cpu",
         options=plan.options,
         export_onnx=False,
+        threads=plan.threads_per_trial,
     )
-    observers: list[SweepObserver] = [store]
+    observers: list[SweepObserver] = [
+        store,
+        CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
+    ]
     observers += make_observers(
         parse_log_to(log_to), plan.output_dir, plan.primary_metric, plan.goal
     )
@@ -210,13 +243,22 @@ def _write_outputs(plan: SweepPlan, result: TuneResult) -> None:
     best = best_trial(result.trials, plan.goal)
     save_plots(result.trials, plan.goal, plan.primary_metric, plan.output_dir / "plots", best)
     if best is not None and result.best_checkpoint is not None and result.best_checkpoint.is_file():
-        link = plan.output_dir / "best.pt"
-        link.unlink(missing_ok=True)
-        link.symlink_to(result.best_checkpoint.resolve())
+        _link_best(plan.output_dir / "best.pt", result.best_checkpoint)
         if plan.export_onnx:
             from automl_vision.training import export_onnx
 
             export_onnx(result.best_checkpoint, plan.output_dir / "best.onnx")
+
+
+def _link_best(link: Path, target: Path) -> None:
+    """``link`` -> ``target`` as a relative symlink (the directory stays movable), or a copy
+    where the file system has no symlinks."""
+    link.unlink(missing_ok=True)
+    relative = os.path.relpath(target.absolute(), link.parent.absolute())
+    try:
+        link.symlink_to(relative)
+    except OSError:
+        shutil.copyfile(target, link)
 
 
 def tune(
@@ -249,7 +291,7 @@ def tune(
     ``search_space``: an ``ImageClassificationSearchSpace``, a list of them, a preset name or a
     YAML path; None picks a preset for the machine (``default`` on a GPU, ``cpu_tiny`` on CPU).
     ``sampling``: ``random``, ``sobol``, ``grid``, ``bayesian`` or a ``Sampler``.
-    ``policy``: an early-termination policy or its dict form; None picks ASHA for the epochs.
+    ``policy``: an early-termination policy or its dict form; None picks Hyperband (every bracket) for the epochs.
     ``primary_metric``/``goal``: default ``accuracy`` (multiclass) or ``iou`` (multilabel), and
     that metric's goal. ``max_trials``: default 20 (the grid size for grid sampling).
     ``timeout``: seconds for the whole sweep. ``output_dir``: default ``runs/<data>-<hash>``
@@ -266,8 +308,13 @@ def tune(
     reused), ``include_default_trial`` (True: trial 0 uses Azure's defaults),
     ``export_onnx`` (write ``best.onnx``), ``training_options`` (``TrainingConfig`` options
     such as ``pretrained``), ``cache_dir`` (decoded-image cache), ``target_column_name`` (the
-    JSONL/MLTable key of the labels, ``label`` by default).
+    JSONL/MLTable key of the labels, ``label`` by default), ``threads_per_trial`` (torch's CPU
+    threads for each trial, inline or in the pool: default the CPUs divided by
+    ``max_concurrent_trials``; a seeded CPU trial's result depends on it, so set it to compare
+    sweeps run with a different concurrency), ``keep_checkpoints`` (3: only the best 3 trials
+    keep their ``best.pt``; None keeps all).
     """
+    check_keywords(options, _PLAN_OPTIONS, "tune")
     parse_log_to(log_to)  # a missing package is reported before anything is planned
     plan = plan_sweep(
         data,

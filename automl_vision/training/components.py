@@ -68,7 +68,11 @@ def build_components(
     train_split, val_split = splits
     kwargs = model_kwargs(config.timm_name, config.training_crop_size, config.validation_crop_size)
     model = build_model(
-        config.timm_name, dataset.num_classes, pretrained=config.pretrained, kwargs=kwargs
+        config.timm_name,
+        dataset.num_classes,
+        pretrained=config.pretrained,
+        kwargs=kwargs,
+        model_name=config.model_name,
     )
     frozen = freeze_stages(model, config.layers_to_freeze)
     data_cfg = resolve_data_config({}, model=model)

@@ -32,6 +32,7 @@ from automl_vision.data.task import Task
 from automl_vision.space.defaults import azure_defaults
 from automl_vision.space.fields import FIELDS
 from automl_vision.space.models import timm_model_name
+from automl_vision.training.weights import PretrainedMode, parse_pretrained
 
 __all__ = ["OPTIONS", "TrainingConfig"]
 
@@ -56,9 +57,10 @@ class TrainingConfig(BaseModel):
     Options beyond the search space:
 
     - ``task``: ``"multiclass"``/``"multilabel"`` to force the task; None infers it from the data.
-    - ``pretrained``: False (random init, the default), True (timm's weights loader, needs the
-      weights locally or a network), or a path to a local checkpoint file (loaded through timm,
-      the classifier replaced when the class count differs).
+    - ``pretrained``: ``"auto"`` (the default: ImageNet weights when they are on this machine,
+      else random init), True (the weights are required), False (random init), a checkpoint
+      file, or a folder of weights named after the models (see ``training/weights.py``; the
+      classifier is replaced when the class count differs).
     - ``gradient_clipping``: clip the gradients' global L2 norm to this value (None: off).
     - ``primary_metric``: the metric that picks the best epoch and drives early stopping (default:
       ``accuracy`` multiclass, ``iou`` multilabel; see ``metrics.METRICS``).
@@ -106,7 +108,7 @@ class TrainingConfig(BaseModel):
 
     # -- options -----------------------------------------------------------------------------
     task: Task | None = None
-    pretrained: bool | Path = False
+    pretrained: PretrainedMode | Path = PretrainedMode.AUTO
     gradient_clipping: float | None = None
     primary_metric: str | None = None
     multilabel_threshold: float = 0.5
@@ -156,15 +158,8 @@ class TrainingConfig(BaseModel):
 
     @field_validator("pretrained", mode="before")
     @classmethod
-    def _check_pretrained(cls, value: Any) -> bool | Path:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (str, Path)):
-            path = Path(value).expanduser()
-            if not path.is_file():
-                raise ValueError(f"pretrained={str(value)!r}: no such checkpoint file")
-            return path
-        raise ValueError(f"pretrained={value!r} must be true, false or a checkpoint path")
+    def _check_pretrained(cls, value: Any) -> PretrainedMode | Path:
+        return parse_pretrained(value)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> TrainingConfig:

@@ -40,6 +40,8 @@ from timm.models.resnet import ResNet
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
+from automl_vision.training.weights import PretrainedMode, find_weights, parse_pretrained
+
 __all__ = [
     "Stage",
     "build_model",
@@ -74,26 +76,55 @@ def build_model(
     timm_name: str,
     num_classes: int,
     *,
-    pretrained: bool | Path = False,
+    pretrained: PretrainedMode | Path | bool = PretrainedMode.OFF,
     kwargs: dict | None = None,
+    model_name: str | None = None,
 ) -> nn.Module:
-    """``timm.create_model`` with ``num_classes``; pretrained from timm's loader or a file."""
+    """``timm.create_model`` with ``num_classes``, from ImageNet weights as ``pretrained`` says.
+
+    Weights found on this machine (``weights.find_weights``) go through timm's own loader
+    (``pretrained=True`` with ``pretrained_cfg_overlay={"file": ...}``), which replaces the
+    classifier when the class count differs; a checkpoint file given as ``pretrained`` is
+    loaded by ``load_weights``.
+    """
     kwargs = dict(kwargs or {})
+    mode = parse_pretrained(pretrained)
+    weights: Path | None = None
+    if isinstance(mode, Path) and mode.is_dir():
+        lookup = find_weights(model_name or timm_name, mode)
+        if not lookup.found:
+            raise lookup.missing_error()
+        weights = lookup.path
+    elif mode in (PretrainedMode.AUTO, PretrainedMode.REQUIRED):
+        lookup = find_weights(model_name or timm_name)
+        if lookup.found:
+            weights = lookup.path
+        elif mode is PretrainedMode.REQUIRED:
+            raise lookup.missing_error()
+        else:
+            log.info("no pretrained weights for %s on this machine: random init", timm_name)
     try:
-        model = timm.create_model(
-            timm_name, pretrained=pretrained is True, num_classes=num_classes, **kwargs
-        )
+        if weights is not None:
+            log.info("fine-tuning %s from %s", timm_name, weights)
+            model = timm.create_model(
+                timm_name,
+                pretrained=True,
+                pretrained_cfg_overlay={"file": str(weights)},
+                num_classes=num_classes,
+                **kwargs,
+            )
+        else:
+            model = timm.create_model(timm_name, num_classes=num_classes, **kwargs)
     except TypeError as err:
         raise ValueError(f"model {timm_name!r} does not accept {sorted(kwargs)}: {err}") from err
     except (OSError, RuntimeError) as err:
-        if pretrained is True:
+        if weights is not None:
             raise ValueError(
-                f"cannot load timm's pretrained weights for {timm_name!r} ({err}); pass "
-                "pretrained=<path to a local checkpoint> or pretrained=False"
+                f"cannot load pretrained weights {weights} into {timm_name!r}: {err}"
             ) from err
         raise
-    if isinstance(pretrained, Path):
-        load_weights(model, pretrained)
+    if isinstance(mode, Path) and mode.is_file():
+        load_weights(model, mode)
     return model
 
 

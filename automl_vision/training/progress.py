@@ -23,7 +23,12 @@ from automl_vision.training.checkpoint import Checkpoint
 from automl_vision.training.config import TrainingConfig
 from automl_vision.training.early_stopping import EarlyStopping
 from automl_vision.training.loop import EpochStats
-from automl_vision.training.metrics import classification_metrics, primary_metric, tune_thresholds
+from automl_vision.training.metrics import (
+    classification_metrics,
+    cross_fitted_thresholds,
+    primary_metric,
+    tune_thresholds,
+)
 
 __all__ = ["Progress", "ReportFn", "StopReason"]
 
@@ -86,13 +91,15 @@ class Progress:
         lr: float,
     ) -> StopReason | None:
         """Record one evaluation; the reason to stop now, if any."""
-        thresholds = tune_thresholds(logits, targets) if self.task is Task.MULTILABEL else None
+        multilabel = self.task is Task.MULTILABEL
+        thresholds = tune_thresholds(logits, targets) if multilabel else None
         metrics = classification_metrics(
             logits,
             targets,
             self.task,
             threshold=self.config.multilabel_threshold,
-            class_thresholds=thresholds,
+            # the *_tuned metrics: thresholds cross-fitted on halves (honest), not `thresholds`
+            class_thresholds=cross_fitted_thresholds(logits, targets) if multilabel else None,
         )
         metrics["train_loss"] = stats.loss
         self.history.append((epoch, dict(metrics)))

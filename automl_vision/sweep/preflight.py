@@ -1,0 +1,128 @@
+"""Checks run once at planning time, before the first trial: errors that every trial would hit.
+
+- unreadable images (``ImageDataset.check_images``): none readable, or a class with no readable
+  training image, is an error; some unreadable ones are a warning;
+- ``layers_to_freeze`` above the number of stages of a model the space can pick (the model is
+  built on PyTorch's ``meta`` device: no memory, no weights);
+- a crop/resize size whose decoded images (``N × S × S × 3`` bytes, decoded once into the
+  memory-mapped cache) would not fit on the cache's disk (in memory without a cache), or whose
+  training batch of float32 inputs would not fit in the machine's memory.
+
+Each problem is one ``ValueError`` naming the search space's index and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from automl_vision.space import Distribution, ParameterSpace
+from automl_vision.space.defaults import azure_defaults
+
+__all__ = ["check_plan", "field_values", "free_disk_bytes", "memory_bytes"]
+
+
+def field_values(space: ParameterSpace, name: str) -> list[Any]:
+    """The extreme (or every, for a choice) values ``name`` can take in ``space``."""
+    spec = space.parameters.get(name, azure_defaults().get(name))
+    if isinstance(spec, Distribution):
+        support = spec.support
+        return list(support.options) if support.options else [support.low, support.high]
+    return [spec]
+
+
+def memory_bytes() -> int | None:
+    """The machine's physical memory in bytes, None where it is unknown."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _check_freeze(space: ParameterSpace, index: int, num_classes: int) -> None:
+    values = field_values(space, "layers_to_freeze")
+    most = max((int(v) for v in values if v is not None), default=0)
+    if most <= 0:
+        return
+    import torch
+
+    from automl_vision.space.models import timm_model_name
+    from automl_vision.training.models import build_model, model_stages
+
+    for model_name in field_values(space, "model_name"):
+        timm_name = timm_model_name(str(model_name))
+        with torch.device("meta"):
+            model = build_model(timm_name, num_classes)
+        try:
+            stages = model_stages(model)
+        except ValueError as err:
+            raise ValueError(f"search_space[{index}].layers_to_freeze: {err}") from None
+        if most > len(stages):
+            raise ValueError(
+                f"search_space[{index}].layers_to_freeze can be {most}, but {model_name!r} has "
+                f"only {len(stages)} stages ({', '.join(s.name for s in stages)}); "
+                f"layers_to_freeze must be at most {len(stages)} for it"
+            )
+
+
+def free_disk_bytes(folder: Path | None) -> int | None:
+    """Free bytes on the file system of ``folder`` (or its nearest existing parent)."""
+    if folder is None:
+        return None
+    path = Path(folder).expanduser().absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def _largest(space: ParameterSpace, name: str) -> int:
+    return max(int(v) for v in field_values(space, name) if v is not None)
+
+
+def _check_sizes(
+    space: ParameterSpace, index: int, images: int, memory: int | None, disk: int | None
+) -> None:
+    """The decoded images (``N × S × S × 3`` bytes, S the larger of the training crop and the
+    validation resize) must fit where they are kept (the cache's disk, else memory), and one
+    training batch of float32 inputs in memory."""
+    for name in ("training_crop_size", "validation_resize_size"):
+        size = _largest(space, name)
+        needed = images * size * size * 3
+        room, where = (disk, "free disk space for the decoded-image cache") if disk is not None \
+            else (memory, "memory")  # fmt: skip
+        if room is not None and needed > room:
+            raise ValueError(
+                f"search_space[{index}].{name} can be {size}: {images} images decoded at "
+                f"{size}x{size} need {needed / 2**30:.1f} GiB, more than the "
+                f"{room / 2**30:.1f} GiB of {where}; lower {name}"
+            )
+    size = _largest(space, "training_crop_size")
+    batch = _largest(space, "training_batch_size")
+    needed = batch * 3 * size * size * 4
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"search_space[{index}].training_crop_size can be {size}: one batch of {batch} such "
+            f"images needs {needed / 2**30:.1f} GiB, more than this machine's "
+            f"{memory / 2**30:.1f} GiB of memory; lower training_crop_size or training_batch_size"
+        )
+
+
+def check_plan(
+    dataset: Any,
+    spaces: list[ParameterSpace],
+    *,
+    available_memory: int | None = None,
+    available_disk: int | None = None,
+) -> None:
+    """Raise the first problem every trial would hit (see the module docstring)."""
+    dataset.check_images()
+    memory = memory_bytes() if available_memory is None else available_memory
+    disk = free_disk_bytes(dataset.cache_dir) if available_disk is None else available_disk
+    for index, space in enumerate(spaces):
+        _check_freeze(space, index, dataset.num_classes)
+        _check_sizes(space, index, len(dataset.images), memory, disk)
