@@ -117,6 +117,7 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "target_value": args.target_value,
         "no_improvement_trials": args.no_improvement_trials,
         "warm_start_from": args.warm_start_from,
+        "log_to": args.log_to,
         "keep_checkpoints": args.keep_checkpoints,
     }
     kwargs.update({k: v for k, v in flags.items() if v is not None})
@@ -434,6 +435,7 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="resume even if the sweep changed")
     p.add_argument("--no-default-trial", dest="default_trial", action="store_false")
     p.add_argument("--export-onnx", action="store_true", help="write best.onnx")
+    p.add_argument("--log-to", help="tensorboard,mlflow (optional packages)")
     p.add_argument("--keep-checkpoints", type=int, help="best k trials keep best.pt (3)")
     p.add_argument(
         "--pretrained",

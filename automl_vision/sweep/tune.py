@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from automl_vision.sweep.progress import ProgressDisplay
 from automl_vision.sweep.result import TuneResult, with_absolute_artifacts
 from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
+from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.store import EventKind, SweepStore
 from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
@@ -170,7 +171,12 @@ def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
 
 
 def run_plan(
-    plan: SweepPlan, *, resume: bool = True, force: bool = False, progress: bool = True
+    plan: SweepPlan,
+    *,
+    resume: bool = True,
+    force: bool = False,
+    progress: bool = True,
+    log_to: Sequence[str] | str | None = None,
 ) -> TuneResult:
     """Run a planned sweep to its end and write its results into ``plan.output_dir``."""
     plan.output_dir.mkdir(parents=True, exist_ok=True)
@@ -195,6 +201,9 @@ def _run_locked(plan: SweepPlan, *, resume: bool, force: bool, progress: bool) -
         store,
         CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
     ]
+    observers += make_observers(
+        parse_log_to(log_to), plan.output_dir, plan.primary_metric, plan.goal
+    )
     if progress:
         observers.append(
             ProgressDisplay(
@@ -277,6 +286,7 @@ def tune(
     dry_run: bool = False,
     force: bool = False,
     progress: bool = True,
+    log_to: Sequence[str] | str | None = None,
     **options: Any,
 ) -> TuneResult | SweepPlan:
     """Tune an image classifier on ``data``; return the sweep's ``TuneResult``.
@@ -294,7 +304,8 @@ def tune(
     (the same call resumes the same sweep). ``resume``: continue a sweep already in
     ``output_dir`` (its completed trials are kept, unfinished ones re-run). ``dry_run``: print
     the plan and return it without training or writing anything. ``force``: resume even if the
-    sweep's definition changed.
+    sweep's definition changed. ``log_to``: ``["tensorboard", "mlflow"]`` mirrors the sweep
+    into ``RUN_DIR/tensorboard`` / an MLflow store in ``RUN_DIR/mlruns`` (packages optional).
 
     More options (keywords): ``trial_timeout`` (s), ``validation_data``, ``validation_size``,
     ``target_value``, ``no_improvement_trials``, ``min_improvement``,
@@ -310,6 +321,7 @@ def tune(
     keep their ``best.pt``; None keeps all).
     """
     check_keywords(options, _PLAN_OPTIONS, "tune")
+    parse_log_to(log_to)  # a missing package is reported before anything is planned
     plan = plan_sweep(
         data,
         task=task,
@@ -331,5 +343,5 @@ def tune(
     if dry_run:
         print(plan.describe(), file=sys.stdout)
         return plan
-    result = run_plan(plan, resume=resume, force=force, progress=progress)
+    result = run_plan(plan, resume=resume, force=force, progress=progress, log_to=log_to)
     return result
