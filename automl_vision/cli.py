@@ -99,6 +99,8 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         kwargs["min_improvement"] = limits.min_improvement
         if job.pretrained is not None:
             kwargs["training_options"] = {"pretrained": job.pretrained}
+        if job.log_to:
+            kwargs["log_to"] = list(job.log_to)
         if job.training_parameters and job.search_space is None:
             kwargs["search_space"] = [job.training_parameters]  # every trial the same config
     flags = {

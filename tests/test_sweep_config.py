@@ -166,3 +166,21 @@ def test_error_names_the_file(tmp_path) -> None:
     path.write_text("limits: [")
     with pytest.raises(ValueError, match="not valid YAML"):
         load_sweep_config(path)
+
+
+def test_log_to_is_a_job_key_that_reaches_tune(tmp_path) -> None:
+    """``log_to`` in the YAML job is checked like the keyword and handed to ``tune``."""
+    from automl_vision.cli import _tune_kwargs, build_parser
+
+    (tmp_path / "data").mkdir()
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "task: image_classification\n"
+        "training_data: {path: data, type: uri_folder}\n"
+        "log_to: [tensorboard]\n"
+    )
+    assert load_sweep_config(job).log_to == ["tensorboard"]
+    _, kwargs = _tune_kwargs(build_parser().parse_args(["tune", "-c", str(job)]))
+    assert kwargs["log_to"] == ["tensorboard"]
+    with pytest.raises(ValueError, match="log_to"):
+        sweep_config_from_data({"log_to": ["wandb"]})

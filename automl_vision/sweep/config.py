@@ -186,6 +186,7 @@ class SweepConfig(_Strict):
     sweep: SweepSettings = SweepSettings()
     training_parameters: dict[str, Any] = Field(default_factory=dict)
     pretrained: Any = None  # from training_parameters.pretrained: "auto" | true | false | path
+    log_to: list[str] | None = None  # "tensorboard", "mlflow" (see sweep/integrations.py)
     search_space: list[ImageClassificationSearchSpace] | None = None
     ignored_keys: dict[str, str] = Field(default_factory=dict)
 
@@ -193,6 +194,15 @@ class SweepConfig(_Strict):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("log_to", mode="before")
+    @classmethod
+    def _log_to(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        from automl_vision.sweep.integrations import parse_log_to
+
+        return [target.value for target in parse_log_to(value)]
 
     @field_validator("search_space", mode="before")
     @classmethod
