@@ -83,3 +83,22 @@ def test_mlflow_parent_and_child_runs_read_back(tmp_path, goal, monkeypatch):
         assert float(child.data.params["x"]) == pytest.approx(trial.params["x"])
         history = client.get_metric_history(child.info.run_id, "accuracy")
         assert [m.step for m in history] == [r.step for r in trial.reports]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None, reason="tensorboard not installed")
+def test_tune_log_to_writes_tensorboard_events(digits_folder, tmp_path):
+    """``tune(log_to=...)`` reaches the running sweep (not only the observers' own factory)."""
+    from automl_vision import NoTerminationPolicy, tune
+    from helpers_sweep import tiny_space
+
+    result = tune(
+        digits_folder,
+        search_space=tiny_space(number_of_epochs=1),
+        max_trials=1,
+        policy=NoTerminationPolicy(),
+        output_dir=tmp_path / "run",
+        progress=False,
+        log_to=["tensorboard"],
+    )
+    folders = sorted(p.name for p in (tmp_path / "run" / "tensorboard").iterdir())
+    assert folders == [t.trial_id for t in result.trials]

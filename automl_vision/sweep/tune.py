@@ -22,6 +22,7 @@ from automl_vision.policies import EarlyTerminationPolicy
 from automl_vision.sampling import Sampler
 from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
+from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.lock import SweepLock
 from automl_vision.sweep.optimize import best_trial
 from automl_vision.sweep.plan import SweepPlan, plan_sweep, previous_trials
@@ -31,7 +32,6 @@ from automl_vision.sweep.progress import ProgressDisplay
 from automl_vision.sweep.result import TuneResult, with_absolute_artifacts
 from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
-from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.store import EventKind, SweepStore
 from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
@@ -181,10 +181,17 @@ def run_plan(
     """Run a planned sweep to its end and write its results into ``plan.output_dir``."""
     plan.output_dir.mkdir(parents=True, exist_ok=True)
     with SweepLock(plan.output_dir):  # one writer per sweep directory
-        return _run_locked(plan, resume=resume, force=force, progress=progress)
+        return _run_locked(plan, resume=resume, force=force, progress=progress, log_to=log_to)
 
 
-def _run_locked(plan: SweepPlan, *, resume: bool, force: bool, progress: bool) -> TuneResult:
+def _run_locked(
+    plan: SweepPlan,
+    *,
+    resume: bool,
+    force: bool,
+    progress: bool,
+    log_to: Sequence[str] | str | None,
+) -> TuneResult:
     store, history, notes = _open_store(plan, resume, force)
     for line in notes:
         print(f"automl_vision: {line}", file=sys.stderr)
