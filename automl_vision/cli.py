@@ -14,8 +14,10 @@
     automl-vision validate FILE                  check a search-space or sweep-job YAML
     automl-vision cache info | clear             the decoded-image cache: size, or empty it
 
-Exit status: 0 done; 2 a user error (one clear message on stderr, never a traceback);
-3 the sweep ran but no trial produced a value (the trials' errors on stderr); 130 interrupted.
+Exit status: 0 done; 2 a user error or a storage problem (disk full, read-only folder, corrupt
+store: one clear message on stderr, never a traceback); 3 the sweep ran but no trial produced a
+value (the trials' errors on stderr); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM: the
+running trials paused after their epoch, and the same command resumes the sweep.
 """
 
 from __future__ import annotations
@@ -537,11 +539,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from automl_vision.sweep.signals import SweepInterrupted
+
     try:
         return int(args.func(args))
     except (ValueError, OSError) as err:  # invalid input is a ValueError; files: OSError
         print(f"automl-vision: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except SweepInterrupted as err:  # SIGINT/SIGTERM during a sweep: 130 / 143
+        print(f"\nautoml-vision: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print(
             "\nautoml-vision: interrupted; everything recorded so far is in the sweep's store: "

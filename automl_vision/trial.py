@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PrimaryMetricGoal", "Report", "Trial", "TrialStatus", "metric_history"]
+__all__ = ["PrimaryMetricGoal", "Report", "Trial", "TrialStatus", "Verdict", "metric_history"]
 
 
 class PrimaryMetricGoal(str, enum.Enum):
@@ -76,6 +76,31 @@ class TrialStatus(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Verdict(enum.IntEnum):
+    """The sweep's answer to a trial's report. Truthy answers end the trial's run now.
+
+    ``STOP`` is final (an early-termination decision, the sweep's end). ``PAUSE`` ends the run
+    but leaves the trial resumable: its resume checkpoint is kept unfinished and the trial goes
+    back to the queue (a Ctrl-C, a full disk, a paused rung); the next run continues it from
+    the epoch after the last one it reported. A plain ``bool`` is read as CONTINUE / STOP.
+    """
+
+    CONTINUE = 0
+    STOP = 1
+    PAUSE = 2
+
+    @classmethod
+    def of(cls, answer: object) -> Verdict:
+        """A trial-side reading of any answer (``bool``, ``int`` or ``Verdict``)."""
+        if isinstance(answer, Verdict):
+            return answer
+        return (
+            cls(int(answer))
+            if isinstance(answer, int) and 0 <= int(answer) <= 2
+            else (cls.STOP if answer else cls.CONTINUE)
+        )
 
 
 @dataclass(frozen=True)

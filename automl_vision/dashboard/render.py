@@ -21,7 +21,12 @@ from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["render_body", "render_page"]
 
-_STATUS_COLOR = {"COMPLETED": "#1f77b4", "STOPPED": "#ff7f0e", "FAILED": "#d62728", "RUNNING": "#2ca02c"}
+_STATUS_COLOR = {
+    "COMPLETED": "#1f77b4",
+    "STOPPED": "#ff7f0e",
+    "FAILED": "#d62728",
+    "RUNNING": "#2ca02c",
+}
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:16px;color:#222;background:#f6f7f9}
@@ -58,7 +63,9 @@ def _as_trials(run: RunSnapshot) -> list[Trial]:
             status = TrialStatus(t.status)
         except ValueError:
             status = TrialStatus.QUEUED
-        out.append(Trial(index=t.index, params=t.params, status=status, value=t.value, trial_id=t.trial_id))
+        out.append(
+            Trial(index=t.index, params=t.params, status=status, value=t.value, trial_id=t.trial_id)
+        )
     return out
 
 
@@ -83,7 +90,15 @@ def _table(run: RunSnapshot, rid: str) -> str:
     best = run.best()
     head = "".join(
         f"<th>{escape(h)}</th>"
-        for h in ["trial", "status", run.primary_metric, "epochs", "stop reason", "node/GPU", *params]
+        for h in [
+            "trial",
+            "status",
+            run.primary_metric,
+            "epochs",
+            "stop reason",
+            "node/GPU",
+            *params,
+        ]
     )
     rows = []
     for t in run.trials:
@@ -105,15 +120,22 @@ def _table(run: RunSnapshot, rid: str) -> str:
 def _curve_series(t: TrialView, color: str, bold: bool = False) -> Series:
     points = [(float(s), v) for s, v in zip(t.steps, t.values, strict=True) if v is not None]
     return Series(
-        label=f"{t.trial_id} {t.status}", points=points, color=color,
-        marker_last=t.status == "STOPPED", bold=bold,
+        label=f"{t.trial_id} {t.status}",
+        points=points,
+        color=color,
+        marker_last=t.status == "STOPPED",
+        bold=bold,
     )
 
 
 def _learning_curves(run: RunSnapshot) -> str:
     best = run.best()
     series = [
-        _curve_series(t, _STATUS_COLOR.get(t.status, PALETTE[-1]), best is not None and t.trial_id == best.trial_id)
+        _curve_series(
+            t,
+            _STATUS_COLOR.get(t.status, PALETTE[-1]),
+            best is not None and t.trial_id == best.trial_id,
+        )
         for t in run.trials
         if t.steps
     ]
@@ -138,8 +160,10 @@ def _best_so_far(run: RunSnapshot) -> str:
         best = t.value if best is None else pick(best, t.value)  # type: ignore[type-var]
         points.append((minute, float(best)))  # type: ignore[arg-type]
         dots.append((minute, float(t.value)))  # type: ignore[arg-type]
-    series = [Series("best so far", points, PALETTE[0], bold=True, step=True, dots=[]),
-              Series("trial value", [], "#999", dots=dots)]
+    series = [
+        Series("best so far", points, PALETTE[0], bold=True, step=True, dots=[]),
+        Series("trial value", [], "#999", dots=dots),
+    ]
     return line_chart("Best so far over time", series, f"{unit} since start", run.primary_metric)
 
 
@@ -147,7 +171,11 @@ def _parallel(run: RunSnapshot) -> str:
     params = _varying(run)
     done = [t for t in run.trials if t.value is not None]
     lines = [
-        (t.trial_id, [t.params.get(p) for p in params] + [t.value], _STATUS_COLOR.get(t.status, "#777"))
+        (
+            t.trial_id,
+            [t.params.get(p) for p in params] + [t.value],
+            _STATUS_COLOR.get(t.status, "#777"),
+        )
         for t in done
     ]
     return parallel_coordinates("Parallel coordinates", [*params, run.primary_metric], lines)
@@ -159,7 +187,9 @@ def _importance(run: RunSnapshot) -> str:
 
 
 def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
-    rows = "".join(f"<tr><td>{escape(str(k))}</td><td>{escape(_fmt(v))}</td></tr>" for k, v in pairs)
+    rows = "".join(
+        f"<tr><td>{escape(str(k))}</td><td>{escape(_fmt(v))}</td></tr>" for k, v in pairs
+    )
     return f'<table class="kv">{rows}</table>'
 
 
@@ -182,24 +212,42 @@ def _plan(run: RunSnapshot) -> str:
     other = {k: v for k, v in definition.items() if k not in ("search_space", "space")}
     return (
         f"<h3>Plan</h3>{_kv(pairs)}"
-        + (f"<details><summary>search space</summary><pre>{escape(json.dumps(space, indent=1, sort_keys=True, default=str))}</pre></details>" if space else "")
+        + (
+            f"<details><summary>search space</summary><pre>{escape(json.dumps(space, indent=1, sort_keys=True, default=str))}</pre></details>"
+            if space
+            else ""
+        )
         + f"<details><summary>full definition</summary><pre>{escape(json.dumps(other, indent=1, sort_keys=True, default=str))}</pre></details>"
         + (f'<h3>Events</h3><table class="events">{events}</table>' if events else "")
     )
 
 
 def _detail(run: RunSnapshot, t: TrialView, rid: str) -> str:
-    curve = line_chart(f"{t.trial_id}", [_curve_series(t, _STATUS_COLOR.get(t.status, "#777"))], "epoch", run.primary_metric)
+    curve = line_chart(
+        f"{t.trial_id}",
+        [_curve_series(t, _STATUS_COLOR.get(t.status, "#777"))],
+        "epoch",
+        run.primary_metric,
+    )
     names = sorted({k for m in t.metrics for k in m})
     head = "".join(f"<th>{escape(n)}</th>" for n in ["epoch", *names, "policy"])
     body = "".join(
         f"<tr><td>{s}</td>{''.join(f'<td>{_fmt(m.get(n))}</td>' for n in names)}<td>{escape(d)}</td></tr>"
         for s, m, d in zip(t.steps, t.metrics, t.decisions, strict=True)
     )
-    per_class = {k: v for k, v in (t.metrics[-1] if t.metrics else {}).items() if "class" in k or "/" in k}
-    per_class.update(t.artifacts.get("per_class", {}) if isinstance(t.artifacts.get("per_class"), dict) else {})
+    per_class = {
+        k: v for k, v in (t.metrics[-1] if t.metrics else {}).items() if "class" in k or "/" in k
+    }
+    per_class.update(
+        t.artifacts.get("per_class", {}) if isinstance(t.artifacts.get("per_class"), dict) else {}
+    )
     tail = log_tail(run.run_dir, t)
-    info = [("status", t.status), ("value", t.value), ("attempt", t.attempt), ("stop reason", _stop_text(t) or None)]
+    info = [
+        ("status", t.status),
+        ("value", t.value),
+        ("attempt", t.attempt),
+        ("stop reason", _stop_text(t) or None),
+    ]
     return (
         f'<details class="detail" id="{rid}-{escape(t.trial_id)}"><summary>{escape(t.trial_id)} · '
         f'<span class="{escape(t.status)}">{escape(t.status)}</span> · {_fmt(t.value)}</summary>'
@@ -235,9 +283,11 @@ def render_run(run: RunSnapshot, rid: str) -> str:
 def render_body(runs: Sequence[RunSnapshot]) -> str:
     """The part of the page that refreshes: one column per run directory, side by side."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    return f'<p class="muted">updated {stamp}</p><div class="runs">' + "".join(
-        render_run(run, f"r{i}") for i, run in enumerate(runs)
-    ) + "</div>"
+    return (
+        f'<p class="muted">updated {stamp}</p><div class="runs">'
+        + "".join(render_run(run, f"r{i}") for i, run in enumerate(runs))
+        + "</div>"
+    )
 
 
 _SCRIPT = """
@@ -251,7 +301,9 @@ setInterval(refresh, REFRESH_MS);
 """
 
 
-def render_page(runs: Sequence[RunSnapshot], title: str, refresh_seconds: float | None = None) -> str:
+def render_page(
+    runs: Sequence[RunSnapshot], title: str, refresh_seconds: float | None = None
+) -> str:
     """A complete, self-contained HTML page. With ``refresh_seconds`` the page polls the
     dashboard's ``api/body`` endpoint and redraws itself; without it the page is static."""
     script = (
@@ -261,7 +313,7 @@ def render_page(runs: Sequence[RunSnapshot], title: str, refresh_seconds: float 
         "if(location.hash)openTrial(location.hash.slice(1));</script>"
     )
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<h1>{escape(title)}</h1><div id=\"body\">{render_body(runs)}</div>{script}</body></html>"
+        f'<h1>{escape(title)}</h1><div id="body">{render_body(runs)}</div>{script}</body></html>'
     )

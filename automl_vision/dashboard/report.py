@@ -17,5 +17,7 @@ def write_html_report(run_dir: str | Path, output: str | Path | None = None) -> 
     fetched from anywhere, so the file opens offline and can be mailed as it is."""
     run = load_snapshot(run_dir)
     path = Path(output) if output is not None else Path(run_dir) / FILENAME
-    path.write_text(render_page([run], f"automl-vision report · {Path(run_dir).name}"), encoding="utf-8")
+    path.write_text(
+        render_page([run], f"automl-vision report · {Path(run_dir).name}"), encoding="utf-8"
+    )
     return path

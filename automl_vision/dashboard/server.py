@@ -59,14 +59,19 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             runs = [load_snapshot(d) for d in self.server.run_dirs]
             if path == "/":
-                title = "automl-vision · " + ", ".join(d.name or str(d) for d in self.server.run_dirs)
+                title = "automl-vision · " + ", ".join(
+                    d.name or str(d) for d in self.server.run_dirs
+                )
                 self._send(render_page(runs, title, self.server.refresh), "text/html")
             elif path == "/api/body":
                 self._send(render_body(runs), "text/html")
             elif path == "/api/state":
                 state = [
-                    {"run_dir": str(r.run_dir), "meta": r.meta,
-                     "trials": [asdict(t) for t in r.trials]}
+                    {
+                        "run_dir": str(r.run_dir),
+                        "meta": r.meta,
+                        "trials": [asdict(t) for t in r.trials],
+                    }
                     for r in runs
                 ]
                 self._send(json.dumps(state, default=str), "application/json")
@@ -78,7 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    run_dirs: Sequence[str | Path], host: str = "127.0.0.1", port: int = 8080,
+    run_dirs: Sequence[str | Path],
+    host: str = "127.0.0.1",
+    port: int = 8080,
     refresh: float = REFRESH_SECONDS,
 ) -> DashboardServer:
     """Check every run dir holds a sweep, then bind; ValueError / OSError with one clear message."""
@@ -88,4 +95,6 @@ def make_server(
     try:
         return DashboardServer((host, port), dirs, refresh)
     except OSError as err:
-        raise OSError(f"cannot listen on {host}:{port} ({err.strerror or err}); choose another --port") from err
+        raise OSError(
+            f"cannot listen on {host}:{port} ({err.strerror or err}); choose another --port"
+        ) from err

@@ -48,7 +48,11 @@ class TrialView:
 
     @property
     def node(self) -> str:
-        parts = [str(self.artifacts[k]) for k in ("node", "host", "device", "gpu") if self.artifacts.get(k)]
+        parts = [
+            str(self.artifacts[k])
+            for k in ("node", "host", "device", "gpu")
+            if self.artifacts.get(k)
+        ]
         return " ".join(parts)
 
 
@@ -68,7 +72,9 @@ class RunSnapshot:
         return str(self.meta.get("primary_metric", "value"))
 
     def best(self) -> TrialView | None:
-        valued = [t for t in self.trials if t.value is not None and t.status in ("COMPLETED", "STOPPED")]
+        valued = [
+            t for t in self.trials if t.value is not None and t.status in ("COMPLETED", "STOPPED")
+        ]
         if not valued:
             return None
         pick = max if self.goal == "maximize" else min
@@ -116,9 +122,17 @@ def load_snapshot(run_dir: str | Path) -> RunSnapshot:
         ).fetchall()
         trials = {
             r[0]: TrialView(
-                index=r[0], trial_id=r[1], params=json.loads(r[2]), attempt=r[3],
-                started_at=r[4], finished_at=r[5], status=r[6], value=_num(r[7]), error=r[8],
-                stop_reason=r[9], artifacts=json.loads(r[10]) if r[10] else {},
+                index=r[0],
+                trial_id=r[1],
+                params=json.loads(r[2]),
+                attempt=r[3],
+                started_at=r[4],
+                finished_at=r[5],
+                status=r[6],
+                value=_num(r[7]),
+                error=r[8],
+                stop_reason=r[9],
+                artifacts=json.loads(r[10]) if r[10] else {},
             )
             for r in rows
         }
@@ -133,7 +147,9 @@ def load_snapshot(run_dir: str | Path) -> RunSnapshot:
             trial.metrics.append(json.loads(metrics))
             trial.decisions.append(reason)
             trial.stopped_by_policy = trial.stopped_by_policy or bool(stop)
-        events = [tuple(e) for e in db.execute("SELECT time, kind, message FROM events ORDER BY seq")]
+        events = [
+            tuple(e) for e in db.execute("SELECT time, kind, message FROM events ORDER BY seq")
+        ]
         db.execute("COMMIT")
     finally:
         db.close()

@@ -49,7 +49,9 @@ def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -
     xs = [x for s in series for x, _ in s.points + s.dots]
     ys = [y for s in series for _, y in s.points + s.dots]
     if not xs:
-        return _frame(title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>')
+        return _frame(
+            title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
+        )
     x0, x1 = _bounds(xs)
     y0, y1 = _bounds(ys)
     left, right, top, bottom = PAD + 10, WIDTH - 12, 26, HEIGHT - PAD + 8
@@ -67,9 +69,15 @@ def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -
     for i in range(5):
         yv = y0 + (y1 - y0) * i / 4
         xv = x0 + (x1 - x0) * i / 4
-        parts.append(f'<text x="{left - 4}" y="{py(yv) + 4:.1f}" text-anchor="end" class="tk">{_fmt(yv)}</text>')
-        parts.append(f'<text x="{px(xv):.1f}" y="{bottom + 14}" text-anchor="middle" class="tk">{_fmt(xv)}</text>')
-    parts.append(f'<text x="{(left + right) / 2}" y="{HEIGHT - 4}" text-anchor="middle" class="tk">{escape(xlabel)}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{py(yv) + 4:.1f}" text-anchor="end" class="tk">{_fmt(yv)}</text>'
+        )
+        parts.append(
+            f'<text x="{px(xv):.1f}" y="{bottom + 14}" text-anchor="middle" class="tk">{_fmt(xv)}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + right) / 2}" y="{HEIGHT - 4}" text-anchor="middle" class="tk">{escape(xlabel)}</text>'
+    )
     parts.append(
         f'<text x="12" y="{(top + bottom) / 2}" text-anchor="middle" class="tk" '
         f'transform="rotate(-90 12 {(top + bottom) / 2})">{escape(ylabel)}</text>'
@@ -89,7 +97,9 @@ def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -
                 f"<title>{escape(s.label)}</title></polyline>"
             )
         for x, y in s.dots:
-            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)}</title></circle>')
+            parts.append(
+                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)}</title></circle>'
+            )
         if s.marker_last and s.points:
             x, y = px(s.points[-1][0]), py(s.points[-1][1])
             parts.append(
@@ -101,7 +111,9 @@ def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]]) -> str:
     if not bars:
-        return _frame(title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>')
+        return _frame(
+            title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
+        )
     height = max(HEIGHT, 40 + 22 * len(bars))
     left, right = 190, WIDTH - 50
     top = max(abs(v) for _, v in bars) or 1.0
@@ -109,7 +121,9 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]]) -> str:
     for i, (label, value) in enumerate(bars):
         y = 30 + 22 * i
         w = (right - left) * abs(value) / top
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" class="tk">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" class="tk">{escape(label)}</text>'
+        )
         parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="16" fill="{PALETTE[0]}"/>')
         parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}" class="tk">{_fmt(value)}</text>')
     return _frame(title, "".join(parts), height=height)
@@ -121,13 +135,19 @@ def parallel_coordinates(
     """One vertical axis per name; each line is (label, one value per axis, colour). Numbers are
     scaled to the axis's range, other values are placed by their sorted category."""
     if not axes or not lines:
-        return _frame(title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>')
+        return _frame(
+            title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
+        )
     width = max(WIDTH, 120 * len(axes))
     left, right, top, bottom = 50, width - 50, 34, HEIGHT - 34
     scales = []
     for i in range(len(axes)):
         col = [ln[1][i] for ln in lines]
-        nums = [float(v) for v in col if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))]
+        nums = [
+            float(v)
+            for v in col
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
+        ]
         if len(nums) == len([v for v in col if v is not None]) and nums:
             lo, hi = _bounds(nums)
             scales.append(("num", lo, hi, []))
@@ -151,11 +171,17 @@ def parallel_coordinates(
         x = left + i * step
         kind, lo, hi, cats = scales[i]
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" class="ax"/>')
-        parts.append(f'<text x="{x:.1f}" y="{bottom + 24}" text-anchor="middle" class="tk">{escape(name[:22])}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{bottom + 24}" text-anchor="middle" class="tk">{escape(name[:22])}</text>'
+        )
         top_label = _fmt(hi) if kind == "num" else (cats[-1] if cats else "")
         low_label = _fmt(lo) if kind == "num" else (cats[0] if cats else "")
-        parts.append(f'<text x="{x:.1f}" y="{top - 4}" text-anchor="middle" class="tk">{escape(str(top_label)[:16])}</text>')
-        parts.append(f'<text x="{x:.1f}" y="{bottom + 12}" text-anchor="middle" class="tk">{escape(str(low_label)[:16])}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{top - 4}" text-anchor="middle" class="tk">{escape(str(top_label)[:16])}</text>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{bottom + 12}" text-anchor="middle" class="tk">{escape(str(low_label)[:16])}</text>'
+        )
     for label, values, color in lines:
         coords = [(left + i * step, pos(i, v)) for i, v in enumerate(values)]
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords if y is not None)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from automl_vision.sweep.storage import storage_problem
 from automl_vision.trial import Trial, TrialStatus
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "TrialOutcome",
     "TrialResult",
     "describe_error",
+    "error_outcome",
 ]
 
 #: ``on_report(trial_id, step, metrics) -> stop`` — the scheduler's side of a report.
@@ -41,8 +43,9 @@ class TrialOutcome:
     """How a trial ended, as seen by the executor.
 
     ``status`` is COMPLETED (ran to its end), STOPPED (ended because a report was answered
-    with True) or FAILED (``error`` says why). ``value`` is the trial's final primary-metric
-    value when the executor knows it (an objective's return value), else None.
+    with True) or FAILED (``error`` says why); QUEUED means the trial could not go on for a
+    reason outside it (``error``: a full disk) and stays resumable. ``value`` is the trial's
+    final primary-metric value when the executor knows it (an objective's return value).
     """
 
     trial_id: str
@@ -51,6 +54,9 @@ class TrialOutcome:
     metrics: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
     artifacts: Mapping[str, Any] = field(default_factory=dict)
+    #: a FAILED trial whose process died (killed, out of host memory): a new attempt may
+    #: resume it from its last resume checkpoint
+    resumable: bool = False
 
 
 class Executor(abc.ABC):
@@ -199,7 +205,7 @@ class FunctionExecutor(Executor):
         except _StopRequested:
             return TrialOutcome(trial.trial_id, TrialStatus.STOPPED)
         except Exception as err:  # a crashing trial fails, not the sweep
-            return TrialOutcome(trial.trial_id, TrialStatus.FAILED, error=describe_error(err))
+            return error_outcome(trial.trial_id, err)
         if stopped:
             return _result(trial.trial_id, value, TrialStatus.STOPPED)
         return _result(trial.trial_id, value, TrialStatus.COMPLETED)
@@ -232,6 +238,15 @@ class FunctionExecutor(Executor):
                 self._threads.pop(outcome.trial_id).join()
                 outcomes.append(outcome)
         return outcomes
+
+
+def error_outcome(trial_id: str, err: BaseException) -> TrialOutcome:
+    """The outcome of a trial function that raised: FAILED, except when the storage failed
+    (disk full, read-only): then QUEUED, which pauses the sweep without blaming the trial."""
+    problem = storage_problem(err)
+    if problem is not None:
+        return TrialOutcome(trial_id, TrialStatus.QUEUED, error=problem)
+    return TrialOutcome(trial_id, TrialStatus.FAILED, error=describe_error(err))
 
 
 def describe_error(err: BaseException) -> str:

@@ -33,7 +33,10 @@ class LogTarget(ChoiceEnum):
     MLFLOW = "mlflow"
 
 
-_PACKAGES = {LogTarget.TENSORBOARD: ("tensorboard", "tensorboard"), LogTarget.MLFLOW: ("mlflow", "mlflow-skinny")}
+_PACKAGES = {
+    LogTarget.TENSORBOARD: ("tensorboard", "tensorboard"),
+    LogTarget.MLFLOW: ("mlflow", "mlflow-skinny"),
+}
 
 
 def parse_log_to(values: Iterable[str | LogTarget] | str | None) -> list[LogTarget]:
@@ -113,7 +116,11 @@ class MLflowObserver(SweepObserver):
     """A parent MLflow run per sweep and a child run per trial (through ``MlflowClient``)."""
 
     def __init__(
-        self, tracking_uri: str, experiment: str, sweep_name: str, primary_metric: str,
+        self,
+        tracking_uri: str,
+        experiment: str,
+        sweep_name: str,
+        primary_metric: str,
         goal: PrimaryMetricGoal,
     ) -> None:
         from mlflow.tracking import MlflowClient
@@ -123,7 +130,9 @@ class MLflowObserver(SweepObserver):
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         self.client = MlflowClient(tracking_uri=tracking_uri)
         found = self.client.get_experiment_by_name(experiment)
-        self.experiment_id = found.experiment_id if found else self.client.create_experiment(experiment)
+        self.experiment_id = (
+            found.experiment_id if found else self.client.create_experiment(experiment)
+        )
         self.parent = self.client.create_run(self.experiment_id, run_name=sweep_name).info.run_id
         self.primary_metric = primary_metric
         self.goal = goal
@@ -131,7 +140,8 @@ class MLflowObserver(SweepObserver):
 
     def trial_started(self, trial: Trial) -> None:
         run = self.client.create_run(
-            self.experiment_id, run_name=trial.trial_id,
+            self.experiment_id,
+            run_name=trial.trial_id,
             tags={"mlflow.parentRunId": self.parent, "trial_index": str(trial.index)},
         )
         self._runs[trial.trial_id] = run.info.run_id
@@ -171,7 +181,10 @@ class MLflowObserver(SweepObserver):
 
 
 def make_observers(
-    targets: Sequence[LogTarget], output_dir: Path, primary_metric: str, goal: PrimaryMetricGoal,
+    targets: Sequence[LogTarget],
+    output_dir: Path,
+    primary_metric: str,
+    goal: PrimaryMetricGoal,
     mlflow_tracking_uri: str | None = None,
 ) -> list[SweepObserver]:
     observers: list[SweepObserver] = []
@@ -180,5 +193,7 @@ def make_observers(
             observers.append(TensorBoardObserver(output_dir / "tensorboard", primary_metric))
         else:
             uri = mlflow_tracking_uri or (output_dir / "mlruns").resolve().as_uri()
-            observers.append(MLflowObserver(uri, "automl-vision", output_dir.name, primary_metric, goal))
+            observers.append(
+                MLflowObserver(uri, "automl-vision", output_dir.name, primary_metric, goal)
+            )
     return observers

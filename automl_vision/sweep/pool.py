@@ -11,9 +11,13 @@ its time limit fails its trial, and the worker is replaced; the sweep goes on.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -22,10 +26,19 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from automl_vision.sweep.executors import Executor, TrialOutcome, TrialResult, _result
-from automl_vision.trial import Trial, TrialStatus
+from automl_vision.sweep.executors import (
+    Executor,
+    TrialOutcome,
+    TrialResult,
+    _result,
+    error_outcome,
+)
+from automl_vision.trial import Trial, TrialStatus, Verdict
 
 __all__ = ["ProcessPoolExecutor", "TrialContext"]
+
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+_WATCHDOG_S = 1.0  # how often a worker checks that the sweep's process is still its parent
 
 
 @dataclass(frozen=True)
@@ -60,8 +73,32 @@ def _redirect_output(path: Path) -> None:
     os.close(fd)
 
 
-def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the sweep's process ends, also by ``kill -9``: the kernel's
+    parent-death signal where there is one (Linux), and a watchdog thread everywhere (it also
+    covers the moment before the signal was armed)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_WATCHDOG_S)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _worker_main(
+    conn: Connection, devices: str, target: TrialTarget, threads: int, parent: int
+) -> None:
     """Worker loop: receive a trial, run it, send its reports and outcome."""
+    _die_with_parent(parent)
+    # Ctrl-C in a terminal reaches the whole process group and a service manager may send
+    # SIGTERM to all of it: the sweep's process decides how trials end (it pauses them at their
+    # next report), so the workers ignore both
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.environ["CUDA_VISIBLE_DEVICES"] = devices
     # CPU workers share the machine's cores: oversubscribed BLAS/OpenMP threads make small
     # tensor ops many times slower, so each worker gets its share (set before torch loads)
@@ -79,11 +116,11 @@ def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: i
         _redirect_output(Path(workdir) / "log.txt")
         stopped = False
 
-        def report(step: int, metrics: Mapping[str, float], trial_id: str = trial_id) -> bool:
+        def report(step: int, metrics: Mapping[str, float], trial_id: str = trial_id) -> Verdict:
             nonlocal stopped
             conn.send(("report", trial_id, int(step), {k: float(v) for k, v in metrics.items()}))
-            answer = bool(conn.recv())
-            stopped = stopped or answer
+            answer = Verdict.of(conn.recv())
+            stopped = stopped or bool(answer)
             return answer
 
         context = TrialContext(trial_id, index, workdir, devices)
@@ -97,8 +134,8 @@ def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: i
             conn.send(("done", trial_id, status.value, payload, None))
         except BaseException as err:  # everything a trial raises fails the trial, not the pool
             traceback.print_exc()
-            text = "".join(traceback.format_exception_only(type(err), err)).strip()
-            conn.send(("done", trial_id, TrialStatus.FAILED.value, None, text))
+            outcome = error_outcome(trial_id, err)  # QUEUED when the storage failed
+            conn.send(("done", trial_id, outcome.status.value, None, outcome.error))
             if isinstance(err, KeyboardInterrupt):
                 return
 
@@ -148,7 +185,7 @@ class ProcessPoolExecutor(Executor):
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, slot, self.target, self.threads),
+            args=(child, slot, self.target, self.threads, os.getpid()),
             daemon=True,
             name=f"trial-worker[{slot}]",
         )
@@ -176,24 +213,24 @@ class ProcessPoolExecutor(Executor):
         self._hard_stop.add(trial_id)
 
     def _replace(self, worker: _Worker) -> None:
-        if worker.process.is_alive():
-            worker.process.terminate()
-            worker.process.join(5)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join()
+        if worker.process.is_alive():  # its trial is lost anyway: no grace period
+            worker.process.kill()
+            worker.process.join()
         worker.conn.close()
         fresh = self._spawn(worker.slot)
         worker.process, worker.conn = fresh.process, fresh.conn
         worker.trial = None
 
-    def _fail(self, worker: _Worker, error: str) -> TrialOutcome:
+    def _fail(self, worker: _Worker, error: str, resumable: bool = False) -> TrialOutcome:
         trial = worker.trial
         assert trial is not None
         log = _tail(worker.workdir / "log.txt") if worker.workdir else ""
         self._replace(worker)
         return TrialOutcome(
-            trial.trial_id, TrialStatus.FAILED, error=error + (f"\n{log}" if log else "")
+            trial.trial_id,
+            TrialStatus.FAILED,
+            error=error + (f"\n{log}" if log else ""),
+            resumable=resumable,
         )
 
     def _timeouts(self) -> list[TrialOutcome]:
@@ -229,7 +266,9 @@ class ProcessPoolExecutor(Executor):
                     worker.process.join(2)  # reap it, so that the exit code is known
                     code = worker.process.exitcode
                     outcomes.append(
-                        self._fail(worker, f"the trial's process died (exit code {code})")
+                        self._fail(
+                            worker, f"the trial's process died (exit code {code})", resumable=True
+                        )
                     )
             outcomes += self._timeouts()
         return outcomes
@@ -239,13 +278,17 @@ class ProcessPoolExecutor(Executor):
         assert trial is not None
         if message[0] == "report":
             _, trial_id, step, metrics = message
-            stop = trial_id in self._hard_stop or self.report(trial_id, step, metrics)
-            worker.conn.send(stop)
+            answer = (
+                Verdict.STOP
+                if trial_id in self._hard_stop
+                else Verdict.of(self.report(trial_id, step, metrics))
+            )
+            worker.conn.send(int(answer))
             return None
         _, trial_id, status, payload, error = message
         worker.trial = None
-        if error is not None:
-            return TrialOutcome(trial_id, TrialStatus.FAILED, error=error)
+        if error is not None:  # FAILED, or QUEUED for a storage problem
+            return TrialOutcome(trial_id, TrialStatus(status), error=error)
         if payload[0] == "result":
             value = TrialResult(payload[1], payload[2], payload[3])
         else:
@@ -253,7 +296,13 @@ class ProcessPoolExecutor(Executor):
         return _result(trial_id, value, TrialStatus(status))
 
     def close(self) -> None:
+        """End every worker. A worker still running a trial (the sweep is being aborted: a
+        second Ctrl-C, an error in the sweep's process) is killed at once; its trial stays
+        unfinished in the store and resumes from its last resume checkpoint."""
         for worker in self._workers:
+            if worker.trial is not None and worker.process.is_alive():
+                worker.process.kill()
+                continue
             with contextlib.suppress(OSError):
                 worker.conn.send(("exit",))
         deadline = time.monotonic() + 5

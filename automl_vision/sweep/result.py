@@ -175,8 +175,9 @@ class TuneResult(OptimizeResult):
             raise corrupt_store(store.path, err) from None
         finally:
             store.close()
-        for t in trials:  # an unfinished attempt is running (or was, if the sweep died)
-            if t.status is TrialStatus.QUEUED and t.started_at is not None:
+        for t in trials:  # an unfinished attempt is running (or was, if the sweep died);
+            # one that ended unfinished (paused, interrupted) is QUEUED: it resumes next run
+            if t.status is TrialStatus.QUEUED and t.started_at is not None and not t.finished_at:
                 t.status = TrialStatus.RUNNING
         return cls.from_trials(
             trials,

@@ -18,7 +18,14 @@ from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
 from automl_vision.sweep.executors import Executor, TrialOutcome
-from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus, metric_history
+from automl_vision.trial import (
+    PrimaryMetricGoal,
+    Report,
+    Trial,
+    TrialStatus,
+    Verdict,
+    metric_history,
+)
 
 __all__ = ["Scheduler", "SweepObserver", "SweepOutcome"]
 
@@ -35,6 +42,9 @@ class SweepObserver:
     def trial_finished(self, trial: Trial) -> None:
         """``trial`` is COMPLETED, STOPPED or FAILED."""
 
+    def trial_paused(self, trial: Trial, reason: str) -> None:
+        """``trial``'s attempt ended unfinished for ``reason``; it is QUEUED again (resumable)."""
+
     def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
         """The sweep ended for ``reason``."""
 
@@ -43,11 +53,19 @@ class SweepObserver:
 class SweepOutcome:
     trials: list[Trial]
     end_reason: str
+    #: why the sweep was interrupted (a signal, a storage problem); None when it ran to its end
+    interrupted: str | None = None
+    #: the storage problem that interrupted it (disk full, read-only), if that was the cause
+    storage_problem: str | None = None
 
 
 class Scheduler:
     """Runs a sweep to its end. ``trials`` may hold an earlier history (resume): QUEUED ones
     are started first, the others only inform the sampler and the policy."""
+
+    #: how often a trial's process may die before the trial fails (each death: a new attempt
+    #: that resumes from the trial's last resume checkpoint)
+    MAX_PROCESS_DEATHS = 1
 
     def __init__(
         self,
@@ -82,20 +100,39 @@ class Scheduler:
         # arrive (rebuilding it on every report would cost O(reports) each time)
         self._history: dict[str, list[float]] = metric_history(self.trials)
         self._ending: str | None = None
+        self._interrupted: str | None = None
+        self._storage_problem: str | None = None
+        self._pausing: set[str] = set()  # running trials answered PAUSE, to go back to the queue
+        self._queue: list[Trial] = []  # trials to start before asking the sampler
+        self._deaths: dict[str, int] = {}  # trial id -> how often its process died
         self._started_at = 0.0
+
+    def interrupt(self, reason: str) -> None:
+        """End the sweep soon and leave it resumable (Ctrl-C, SIGTERM, a full disk).
+
+        No trial is started any more; each running trial is paused at its next report (the
+        report is recorded and judged first: a stop decision stays a stop), goes back to the
+        queue, and a resumed sweep continues it after that report. Safe to call from a signal
+        handler on the scheduler's thread: it only sets state."""
+        if self._interrupted is None:
+            self._interrupted = reason
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
         self.executor.bind(self._on_report)
         self._started_at = self.executor.now()
         exhausted = False
-        queued = [t for t in self.trials if t.status is TrialStatus.QUEUED]
+        self._queue = [t for t in self.trials if t.status is TrialStatus.QUEUED]
         try:
             while True:
                 self._check_criteria()
-                while self._ending is None and self.executor.running < self.executor.capacity:
-                    if queued:
-                        self._launch(queued.pop(0))
+                while (
+                    self._ending is None
+                    and self._interrupted is None
+                    and self.executor.running < self.executor.capacity
+                ):
+                    if self._queue:
+                        self._launch(self._queue.pop(0))
                         continue
                     if len(self.trials) >= self.max_trials or exhausted:
                         break
@@ -118,10 +155,10 @@ class Scheduler:
                     self._finish(outcome)
         finally:
             self.executor.close()
-        reason = self._ending or self._natural_end(exhausted)
+        reason = self._interrupted or self._ending or self._natural_end(exhausted)
         for observer in self.observers:
             observer.sweep_finished(self.trials, reason)
-        return SweepOutcome(self.trials, reason)
+        return SweepOutcome(self.trials, reason, self._interrupted, self._storage_problem)
 
     def _inactive(self, params: Mapping[str, Any], space_index: int) -> frozenset[str]:
         """The fields of the trial's sub-space that its params leave inactive (for the record)."""
@@ -137,7 +174,7 @@ class Scheduler:
         return f"max_trials reached ({self.max_trials})"
 
     def _check_criteria(self) -> None:
-        if self._ending is not None:
+        if self._ending is not None or self._interrupted is not None:
             return
         elapsed = self.executor.now() - self._started_at
         for criterion in self.criteria:
@@ -182,16 +219,16 @@ class Scheduler:
         for observer in self.observers:
             observer.trial_finished(trial)
 
-    def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> bool:
+    def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
         trial = self._by_id[trial_id]
         if trial.status is not TrialStatus.RUNNING:
-            return True
+            return Verdict.STOP
         if self.primary_metric not in metrics:
             trial.error = (
                 f"report {step} has no primary metric {self.primary_metric!r} "
                 f"(reported: {', '.join(sorted(metrics)) or 'nothing'})"
             )
-            return True
+            return Verdict.STOP
         value = float(metrics[self.primary_metric])
         if trial.reports and int(step) <= trial.reports[-1].step:
             # a step already recorded (an attempt that restarted before its checkpoint):
@@ -215,25 +252,59 @@ class Scheduler:
             decision = self.policy.decide(trial_id, self._history, self.goal, finished)
         else:
             decision = Decision(False, "no early-termination policy")
+        if self._interrupted is not None and not decision.stop:
+            decision = Decision(
+                False, f"{decision.reason}; paused: {self._interrupted} (resumes after this report)"
+            )
         for observer in self.observers:
             observer.trial_reported(trial, report, decision)
         if decision.stop and trial.error is None:
             trial.stop_reason = decision.reason
-        if not decision.stop:
-            self._check_criteria()
-            return self._ending is not None
-        return True
+        if decision.stop:
+            return Verdict.STOP
+        self._check_criteria()
+        if self._interrupted is not None:
+            self._pausing.add(trial_id)
+            return Verdict.PAUSE
+        return Verdict.STOP if self._ending is not None else Verdict.CONTINUE
 
-    def _replayed(self, trial: Trial) -> bool:
+    def _replayed(self, trial: Trial) -> Verdict:
         if self._ending is not None or trial.stop_reason is not None:
-            return True
-        if self.policy is None or not math.isfinite(trial.reports[-1].value):
-            return not math.isfinite(trial.reports[-1].value)
-        finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-        return self.policy.decide(trial.trial_id, self._history, self.goal, finished).stop
+            return Verdict.STOP
+        if not math.isfinite(trial.reports[-1].value):
+            return Verdict.STOP
+        if self.policy is not None:
+            finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
+            if self.policy.decide(trial.trial_id, self._history, self.goal, finished).stop:
+                return Verdict.STOP
+        if self._interrupted is not None:
+            self._pausing.add(trial.trial_id)
+            return Verdict.PAUSE
+        return Verdict.CONTINUE
 
     def _finish(self, outcome: TrialOutcome) -> None:
         trial = self._by_id[outcome.trial_id]
+        if outcome.status is TrialStatus.QUEUED:
+            # the trial could not go on for a reason outside it (the disk is full): it is not
+            # its failure; the sweep pauses every trial and ends, resumable
+            problem = outcome.error or "the storage failed"
+            self._storage_problem = self._storage_problem or problem
+            self.interrupt(problem)
+            self._requeue(trial, problem)
+            return
+        if trial.trial_id in self._pausing and (
+            outcome.status is not TrialStatus.FAILED or outcome.resumable
+        ):
+            self._requeue(trial, self._interrupted or "paused")
+            return
+        if outcome.resumable and trial.error is None and self._interrupted is None:
+            deaths = self._deaths[trial.trial_id] = self._deaths.get(trial.trial_id, 0) + 1
+            if deaths <= self.MAX_PROCESS_DEATHS:
+                # its process died (killed, out of memory): a new attempt resumes it from its
+                # last resume checkpoint, at once; a second death fails it
+                self._requeue(trial, f"{outcome.error or 'its process died'}; resumed")
+                self._queue.insert(0, trial)
+                return
         trial.finished_at = self.executor.now()
         trial.artifacts.update(outcome.artifacts)
         if outcome.metrics:
@@ -259,3 +330,12 @@ class Scheduler:
             trial.value = outcome.value if outcome.value is not None else trial.values[-1]
         for observer in self.observers:
             observer.trial_finished(trial)
+
+    def _requeue(self, trial: Trial, reason: str) -> None:
+        """``trial``'s attempt ended unfinished: back to the queue, to resume after its last
+        report (its reports stay, so the policy's view is unchanged)."""
+        self._pausing.discard(trial.trial_id)
+        trial.status = TrialStatus.QUEUED
+        trial.stop_reason = trial.error = None
+        for observer in self.observers:
+            observer.trial_paused(trial, reason)

@@ -163,6 +163,26 @@ class SweepStore(SweepObserver):
         self._db.executescript(SCHEMA)
 
     @classmethod
+    def open_for_writing(cls, path: str | Path) -> SweepStore:
+        """Open an existing store to continue its sweep, after SQLite's ``integrity_check``:
+        a corrupt file raises ``CorruptStoreError`` naming it and is never written to (nor
+        replaced: its finished trials may still be recovered from it)."""
+        path = Path(path)
+        try:
+            db = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=rw", uri=True)
+            try:
+                verdict = [row[0] for row in db.execute("PRAGMA integrity_check").fetchall()]
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, sqlite3.OperationalError) and "readonly" in str(err):
+                raise
+            raise corrupt_store(path, err) from None
+        if verdict != ["ok"]:
+            raise corrupt_store(path, sqlite3.DatabaseError("; ".join(verdict[:3])))
+        return cls(path)
+
+    @classmethod
     def exists(cls, path: str | Path) -> bool:
         return Path(path).is_file()
 
@@ -286,6 +306,21 @@ class SweepStore(SweepObserver):
             ),
         )
 
+    def trial_paused(self, trial: Trial, reason: str) -> None:
+        """The attempt ended unfinished (interrupted, paused): status QUEUED, the reason kept;
+        the next run starts a new attempt that resumes after the recorded reports."""
+        self._db.execute(
+            "UPDATE attempts SET finished_at = ?, status = ?, stop_reason = ? "
+            "WHERE trial_index = ? AND attempt = ?",
+            (
+                time.time(),
+                TrialStatus.QUEUED.value,
+                reason,
+                trial.index,
+                self._attempt(trial.index),
+            ),
+        )
+
     def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
         self.log(EventKind.SWEEP_FINISHED, reason)
 
@@ -316,6 +351,9 @@ class SweepStore(SweepObserver):
             reason,
             art,
         ) in rows:
+            unfinished = not status or status == TrialStatus.QUEUED.value
+            if unfinished:  # an interrupted or paused attempt: why it ended is the attempt's
+                error = reason = None
             trial = Trial(
                 index=index,
                 params=json.loads(params),
@@ -331,7 +369,7 @@ class SweepStore(SweepObserver):
             )
             # every attempt's reports count: a re-run attempt resumes after them
             trial.reports = self.trial_reports(index)
-            if status:
+            if not unfinished:
                 trial.artifacts = json.loads(art) if art else {}
             trials.append(trial)
         return trials
@@ -368,6 +406,7 @@ class SweepStore(SweepObserver):
         ).fetchall()
         out = []
         for attempt, start, end, status, error, reason, first_step, art in rows:
+            unfinished = not status or status == TrialStatus.QUEUED.value
             artifacts = json.loads(art) if art else {}
             inner = artifacts.get("attempts") or [{}]
             out.append(
@@ -378,8 +417,10 @@ class SweepStore(SweepObserver):
                     "started_from_epoch": inner[0].get(
                         "started_from_epoch", max(0, (first_step or 1) - 1)
                     ),
-                    "status": status or "INTERRUPTED",
-                    "ended": error or reason or (status or "interrupted (the sweep stopped)"),
+                    "status": "INTERRUPTED" if unfinished else status,
+                    "ended": error
+                    or reason
+                    or ("interrupted (the sweep stopped)" if unfinished else status),
                     "retries": inner[1:] if len(inner) > 1 else [],
                 }
             )

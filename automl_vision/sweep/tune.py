@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ from automl_vision.sweep.progress import ProgressDisplay
 from automl_vision.sweep.result import TuneResult, with_absolute_artifacts
 from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
+from automl_vision.sweep.signals import SweepInterrupted, interruptible, resume_hint
+from automl_vision.sweep.storage import StorageError, check_writable, storage_problem
 from automl_vision.sweep.store import EventKind, SweepStore
 from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
@@ -105,7 +108,7 @@ def _open_store(
     path = plan.output_dir / SweepStore.FILENAME
     definition = json.loads(json.dumps(plan.definition(), default=str))
     if path.is_file():
-        store = SweepStore(path)
+        store = SweepStore.open_for_writing(path)  # checks its integrity: never written over
         meta = store.meta()
         trials = store.load_trials()
         if not resume:
@@ -125,7 +128,9 @@ def _open_store(
             )
         rerun = sum(t.status is TrialStatus.QUEUED for t in trials)
         done = sum(t.finished for t in trials)
-        store.log(EventKind.SWEEP_RESUMED, f"{done} finished trials kept, {rerun} unfinished re-queued")
+        store.log(
+            EventKind.SWEEP_RESUMED, f"{done} finished trials kept, {rerun} unfinished re-queued"
+        )
         notes = [f"resuming {plan.output_dir}: {done} finished trials kept, {rerun} re-run"]
         if differences:
             notes.append("resumed with changes (force):\n" + "\n".join(differences))
@@ -177,9 +182,17 @@ def run_plan(
     force: bool = False,
     progress: bool = True,
     log_to: Sequence[str] | str | None = None,
+    locked: bool = False,
 ) -> TuneResult:
-    """Run a planned sweep to its end and write its results into ``plan.output_dir``."""
-    plan.output_dir.mkdir(parents=True, exist_ok=True)
+    """Run a planned sweep to its end and write its results into ``plan.output_dir``.
+
+    ``locked``: the caller already holds the directory's ``SweepLock`` (``tune`` takes it
+    before planning when the output directory is known). Raises ``SweepInterrupted`` after a
+    SIGINT/SIGTERM and ``StorageError`` when the disk is full or read-only; in both cases every
+    finished trial is kept and the unfinished ones resume when the sweep is run again."""
+    if locked:
+        return _run_locked(plan, resume=resume, force=force, progress=progress, log_to=log_to)
+    check_writable(plan.output_dir)
     with SweepLock(plan.output_dir):  # one writer per sweep directory
         return _run_locked(plan, resume=resume, force=force, progress=progress, log_to=log_to)
 
@@ -236,7 +249,13 @@ def _run_locked(
     )
     scheduler_ref.append(scheduler)
     try:
-        outcome = scheduler.run()
+        with interruptible(scheduler.interrupt, plan.output_dir) as caught:
+            outcome = scheduler.run()
+    except (OSError, sqlite3.Error) as err:  # the sweep's own writes (the store, a log)
+        problem = storage_problem(err, plan.output_dir)
+        if problem is None:
+            raise
+        raise StorageError(_storage_message(problem, plan)) from None
     finally:
         store.close()
     result = TuneResult.from_trials(
@@ -247,8 +266,26 @@ def _run_locked(
         output_dir=plan.output_dir,
         settings=_settings_meta(plan)["settings"],
     )
+    if outcome.storage_problem is not None:
+        raise StorageError(_storage_message(outcome.storage_problem, plan))
     _write_outputs(plan, result)
+    if caught.signum is not None:
+        finished = sum(t.finished for t in outcome.trials)
+        paused = sum(t.status is TrialStatus.QUEUED for t in outcome.trials)
+        raise SweepInterrupted(
+            f"{caught.name}: the sweep stopped with {finished} finished trials kept and "
+            f"{paused} to resume from their last epoch; " + resume_hint(plan.output_dir),
+            caught.signum,
+        )
     return result
+
+
+def _storage_message(problem: str, plan: SweepPlan) -> str:
+    return (
+        f"the sweep in {plan.output_dir} stopped: {problem}. Every finished trial and every "
+        "recorded epoch is kept; free some space (or make the folder writable) and run the "
+        "same command again to resume"
+    )
 
 
 def _write_outputs(plan: SweepPlan, result: TuneResult) -> None:
@@ -329,6 +366,63 @@ def tune(
     """
     check_keywords(options, _PLAN_OPTIONS, "tune")
     parse_log_to(log_to)  # a missing package is reported before anything is planned
+    lock: SweepLock | None = None
+    if output_dir is not None and not dry_run:
+        # a second sweep on this directory is refused at once, before planning reads the data
+        directory = Path(os.path.abspath(Path(output_dir).expanduser()))
+        check_writable(directory)
+        lock = SweepLock(directory).acquire()
+    try:
+        return _plan_and_run(
+            data,
+            lock,
+            task=task,
+            search_space=search_space,
+            sampling=sampling,
+            policy=policy,
+            primary_metric=primary_metric,
+            goal=goal,
+            max_trials=max_trials,
+            max_concurrent_trials=max_concurrent_trials,
+            timeout=timeout,
+            output_dir=output_dir,
+            device=device,
+            resume=resume,
+            seed=seed,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+            log_to=log_to,
+            **options,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _plan_and_run(
+    data: Any,
+    lock: SweepLock | None,
+    *,
+    resume: bool,
+    dry_run: bool,
+    force: bool,
+    progress: bool,
+    log_to: Sequence[str] | str | None,
+    task: Any,
+    search_space: Any,
+    sampling: str | Sampler,
+    policy: EarlyTerminationPolicy | Mapping[str, Any] | None,
+    primary_metric: str | None,
+    goal: PrimaryMetricGoal | str | None,
+    max_trials: int | None,
+    max_concurrent_trials: int,
+    timeout: float | None,
+    output_dir: str | Path | None,
+    device: str,
+    seed: int,
+    **options: Any,
+) -> TuneResult | SweepPlan:
     plan = plan_sweep(
         data,
         task=task,
@@ -350,5 +444,6 @@ def tune(
     if dry_run:
         print(plan.describe(), file=sys.stdout)
         return plan
-    result = run_plan(plan, resume=resume, force=force, progress=progress, log_to=log_to)
-    return result
+    if lock is None or Path(os.path.abspath(plan.output_dir)) != lock.path.parent:
+        return run_plan(plan, resume=resume, force=force, progress=progress, log_to=log_to)
+    return run_plan(plan, resume=resume, force=force, progress=progress, log_to=log_to, locked=True)

@@ -22,7 +22,9 @@ key                  value
 
 from __future__ import annotations
 
+import io
 import os
+import pickle
 import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -77,10 +79,19 @@ class Checkpoint:
         data = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of weights
         data["task"] = self.task.value
         data["format"] = CHECKPOINT_FORMAT
+        buffer = io.BytesIO()
+        torch.save(data, buffer)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         try:
-            torch.save(data, tmp)
+            # written by Python, not torch's zip writer: a full disk is an OSError(ENOSPC)
+            # naming the file, which the sweep tells apart from a trial's failure
+            with tmp.open("wb") as f:
+                f.write(buffer.getbuffer())
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, path)
+        except OSError as err:  # name the file the user knows, not the temporary one
+            raise OSError(err.errno, err.strerror, str(path)) from err
         finally:
             tmp.unlink(missing_ok=True)
         return path
@@ -90,7 +101,13 @@ def load_checkpoint(path: str | Path | Checkpoint) -> Checkpoint:
     """Read a checkpoint written by ``train`` (or return a ``Checkpoint`` as is)."""
     if isinstance(path, Checkpoint):
         return path
-    data = torch.load(Path(path), map_location="cpu", weights_only=False)
+    try:
+        data = torch.load(Path(path), map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as err:  # truncated, not torch's
+        raise ValueError(
+            f"{path}: cannot read the checkpoint ({str(err).splitlines()[0]}); it is corrupt "
+            "or truncated"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not an automl_vision checkpoint (format {CHECKPOINT_FORMAT})")
     data = {k: v for k, v in data.items() if k != "format"}

@@ -29,6 +29,7 @@ from automl_vision.training.metrics import (
     primary_metric,
     tune_thresholds,
 )
+from automl_vision.trial import Verdict
 
 __all__ = ["Progress", "ReportFn", "StopReason"]
 
@@ -39,7 +40,8 @@ ReportFn = Callable[[int, dict[str, float]], object]
 
 class StopReason(str, enum.Enum):
     EARLY_STOPPING = "early_stopping"  # the primary metric stopped improving
-    REPORT = "report"  # report(...) answered True
+    REPORT = "report"  # report(...) answered True (Verdict.STOP): final
+    PAUSED = "paused"  # report(...) answered Verdict.PAUSE: resumable, train(resume=True) goes on
     DIVERGED = "diverged"  # the training loss is not finite
 
     def __str__(self) -> str:
@@ -111,12 +113,17 @@ class Progress:
         self._log(epoch, stats, lr, metrics)
         self._append_metrics(epoch, metrics)
         stop = None
-        if self.report is not None and self.report(epoch, dict(metrics)):
+        answer = Verdict.CONTINUE
+        if self.report is not None:
+            answer = Verdict.of(self.report(epoch, dict(metrics)))
+        if answer is Verdict.STOP:
             stop = StopReason.REPORT
         if self.config.early_stopping and self.stopper.update(epoch, value) and stop is None:
             stop = StopReason.EARLY_STOPPING
         if not math.isfinite(stats.loss) and stop is None:
             stop = StopReason.DIVERGED
+        if answer is Verdict.PAUSE and stop is None:  # the trainer's own stops stay final
+            stop = StopReason.PAUSED
         return stop
 
     def state(self) -> dict:

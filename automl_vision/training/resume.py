@@ -50,8 +50,10 @@ def save_resume(path: str | Path, state: dict[str, Any]) -> Path:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
-        fault_point("checkpoint")
+        fault_point("checkpoint", path)
         os.replace(tmp, path)
+    except OSError as err:  # name the file the user knows, not the temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from err
     finally:
         tmp.unlink(missing_ok=True)
     try:  # make the rename itself durable

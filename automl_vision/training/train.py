@@ -155,6 +155,8 @@ def run_process(
             losses = list(resume_state["losses"])
             epochs_run = int(resume_state["epoch"])
             stop = StopReason(resume_state["stop"]) if resume_state.get("stop") else None
+            if stop is StopReason.PAUSED:  # a paused run goes on; every other stop is final
+                stop = None
             first = epochs_run + 1 if stop is None else config.number_of_epochs + 1
             log.info("resuming after epoch %d", epochs_run)
         write_resume = output_dir is not None and rank == 0 and world == 1

@@ -30,21 +30,37 @@ def seeded_kill_points(seed: int = 0) -> list[tuple[str, int]]:
     return [KILL_POINTS[i] for i in order]
 
 
-def run_sweep(data: Path, output: Path, fault: str | None = None) -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def sweep_env(fault: str | None = None) -> dict[str, str]:
+    """The environment of a ``crash_sweep.py`` subprocess (``fault``: AUTOML_VISION_FAULT)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
     env.pop("AUTOML_VISION_FAULT", None)
     if fault:
         env["AUTOML_VISION_FAULT"] = fault
+    return env
+
+
+def sweep_command(data: Path, output: Path, *options: str) -> list[str]:
+    return [sys.executable, str(SCRIPT), str(data), str(output), *options]
+
+
+def run_sweep(
+    data: Path,
+    output: Path,
+    fault: str | None = None,
+    *options: str,
+    codes: tuple[int, ...] = (0, -9),
+) -> subprocess.CompletedProcess[str]:
+    """Run the tiny sweep to its end (or its fault); fail unless its exit code is in ``codes``."""
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), str(data), str(output)],
-        env=env,
+        sweep_command(data, output, *options),
+        env=sweep_env(fault),
         capture_output=True,
         text=True,
         timeout=300,
     )
-    if done.returncode not in (0, -9):
+    if done.returncode not in codes:
         raise AssertionError(f"sweep exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return done.returncode
+    return done
 
 
 def integrity(output: Path) -> str:
@@ -90,7 +106,7 @@ def kill_and_resume(data: Path, output: Path, point: str, count: int, reference)
     from automl_vision.sweep.store import SweepStore
     from automl_vision.training.resume import load_resume
 
-    code = run_sweep(data, output, f"{point}:{count}")
+    code = run_sweep(data, output, f"{point}:{count}").returncode
     if code == 0:
         return KillOutcome(f"{point}:{count}", False, integrity(output), 0, [], True, True)
     after_kill = integrity(output)
@@ -137,3 +153,46 @@ def kill_and_resume(data: Path, output: Path, point: str, count: int, reference)
         from_last,
         final == reference,
     )
+
+
+def reports_recorded(output: Path) -> int:
+    """How many reports the sweep in ``output`` has committed (0 before its store exists)."""
+    path = output / "sweep.db"
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:  # created but no table yet
+        return 0
+
+
+def start_sweep(data: Path, output: Path, *options: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        sweep_command(data, output, *options),
+        env=sweep_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_reports(
+    process: subprocess.Popen[str], output: Path, n: int, limit: float = 120
+) -> None:
+    """Block until the sweep has committed ``n`` reports (fail if it ends or takes too long)."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while reports_recorded(output) < n:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"the sweep ended early ({process.returncode}): {process.stderr.read()[-2000:]}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"no {n} reports within {limit} s")
+        time.sleep(0.05)
