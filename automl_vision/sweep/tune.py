@@ -111,6 +111,10 @@ def _open_store(
         store = SweepStore.open_for_writing(path)  # checks its integrity: never written over
         meta = store.meta()
         trials = store.load_trials()
+        if not trials and "definition" not in meta:  # created, never started: a new sweep
+            store.set_meta({"definition": definition, **_settings_meta(plan)})
+            store.log(EventKind.SWEEP_STARTED, f"{plan.max_trials} trials planned")
+            return store, [], []
         if not resume:
             store.close()
             raise ValueError(

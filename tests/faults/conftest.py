@@ -13,10 +13,3 @@ def reference(digits_folder, tmp_path_factory):
     run_sweep(digits_folder, output, codes=(0,))
     return results(output)
 
-
-@pytest.fixture(scope="session")
-def reference5(digits_folder, tmp_path_factory):
-    """The results of the tiny sweep with 5 epochs per trial, run without a fault."""
-    output = tmp_path_factory.mktemp("reference5")
-    run_sweep(digits_folder, output, None, "--epochs", "5", codes=(0,))
-    return results(output)

@@ -44,12 +44,12 @@ def _paused_trials_kept_their_epochs(output) -> list:
     ids=["sigint-inline", "sigterm-pool", "sigint-pool"],
 )
 def test_a_signal_pauses_the_sweep_and_the_same_command_finishes_it(
-    digits_folder, tmp_path, reference5, sent, code, concurrency
+    digits_folder, tmp_path, reference, sent, code, concurrency
 ) -> None:
     output = tmp_path / "run"
-    options = ("--epochs", "5", "--concurrency", str(concurrency))
+    options = ("--concurrency", str(concurrency))
     sweep = start_sweep(digits_folder, output, *options)
-    wait_for_reports(sweep, output, 2)
+    wait_for_reports(sweep, output, 1)
     sweep.send_signal(sent)
     _, err = sweep.communicate(timeout=120)
     assert sweep.returncode == code, err
@@ -65,16 +65,16 @@ def test_a_signal_pauses_the_sweep_and_the_same_command_finishes_it(
         steps = [step for step, _ in reports]
         assert steps == list(range(1, len(steps) + 1))
     if concurrency == 1:  # inline, the sweep is deterministic: equal to the uninterrupted one
-        assert final == reference5
+        assert final == reference
 
 
 @pytest.mark.slow
 def test_a_second_ctrl_c_exits_at_once_and_loses_nothing(
-    digits_folder, tmp_path, reference5
+    digits_folder, tmp_path, reference
 ) -> None:
     output = tmp_path / "run"
-    sweep = start_sweep(digits_folder, output, "--epochs", "5")
-    wait_for_reports(sweep, output, 2)
+    sweep = start_sweep(digits_folder, output)
+    wait_for_reports(sweep, output, 1)
     sweep.send_signal(signal.SIGINT)
     time.sleep(0.05)
     sweep.send_signal(signal.SIGINT)
@@ -82,5 +82,5 @@ def test_a_second_ctrl_c_exits_at_once_and_loses_nothing(
     assert sweep.returncode == 130, err
     assert "Traceback" not in err and "resume" in err
     assert integrity(output) == "ok"
-    run_sweep(digits_folder, output, None, "--epochs", "5", codes=(0,))
-    assert results(output) == reference5
+    run_sweep(digits_folder, output, codes=(0,))
+    assert results(output) == reference
