@@ -110,9 +110,10 @@ class Trial:
     finished_at: float | None = None
     trial_id: str = ""
     artifacts: dict[str, Any] = field(default_factory=dict)  # checkpoint, final metrics, notes
-    #: set when the sweep promotes the trial from a pause: its trial function continues a run
-    #: that a report stopped (the pause) instead of treating that stop as final
-    promoted: bool = False
+    #: set when the sweep starts the trial again to go on after its last report (promoted from
+    #: a pause, or re-queued after a kill): its trial function continues a run that a report
+    #: stopped (a pause) instead of treating that stop as final
+    resume_stopped: bool = False
 
     def __post_init__(self) -> None:
         if not self.trial_id:

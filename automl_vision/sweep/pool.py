@@ -36,8 +36,9 @@ class TrialContext:
     trial_index: int
     workdir: str
     devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
-    #: the trial was promoted from a pause: continue the run its report stopped
-    promoted: bool = False
+    #: the sweep means the trial to go on after its last report (it was promoted from a
+    #: pause): continue a run that a report stopped
+    resume_stopped: bool = False
 
 
 #: ``target(params, report, context) -> float | TrialResult``; must be importable (picklable).
@@ -76,7 +77,7 @@ def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: i
             return
         if message[0] == "exit":
             return
-        _, trial_id, index, params, workdir, promoted = message
+        _, trial_id, index, params, workdir, resume_stopped = message
         Path(workdir).mkdir(parents=True, exist_ok=True)
         _redirect_output(Path(workdir) / "log.txt")
         stopped = False
@@ -88,7 +89,7 @@ def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: i
             stopped = stopped or answer
             return answer
 
-        context = TrialContext(trial_id, index, workdir, devices, promoted)
+        context = TrialContext(trial_id, index, workdir, devices, resume_stopped)
         try:
             value = target(params, report, context)
             status = TrialStatus.STOPPED if stopped else TrialStatus.COMPLETED
@@ -176,7 +177,7 @@ class ProcessPoolExecutor(Executor):
                 trial.index,
                 dict(trial.params),
                 str(worker.workdir),
-                trial.promoted,
+                trial.resume_stopped,
             )
         )
 

@@ -112,7 +112,7 @@ class Scheduler:
         self.executor.bind(self._on_report)
         self._started_at = self.executor.now()
         exhausted = False
-        self._pause_interrupted()
+        self._review_requeued()
         queued = [t for t in self.trials if t.status is TrialStatus.QUEUED]
         try:
             while True:
@@ -178,15 +178,18 @@ class Scheduler:
             self._windows[trial.trial_id] = self.windows(trial)
         return self._windows[trial.trial_id]
 
-    def _pause_interrupted(self) -> None:
-        """A re-queued trial whose last report was answered with a pause (the sweep died
-        before recording it) is paused again rather than run on."""
+    def _review_requeued(self) -> None:
+        """A re-queued trial (the sweep died while it ran) whose last report was answered with
+        a pause is paused again rather than run on; one whose last report was answered 'go on'
+        goes on, even where its checkpoint holds an earlier pause (it died after a promotion)."""
         if self.policy is None:
             return
         for trial in self.trials:
             if trial.status is TrialStatus.QUEUED and trial.reports:
                 decision = self._decide(trial)
-                if decision.pause:
+                if not decision.stop:
+                    trial.resume_stopped = True
+                elif decision.pause:
                     trial.status = TrialStatus.PAUSED
                     trial.stop_reason = decision.reason
                     trial.value = trial.values[-1]
@@ -203,7 +206,7 @@ class Scheduler:
             return False
         trial = self._paused.pop(promotion.trial_id)
         trial.status = TrialStatus.RUNNING
-        trial.promoted = True
+        trial.resume_stopped = True
         trial.stop_reason = None
         trial.value = None
         trial.started_at = self.executor.now()
@@ -320,7 +323,7 @@ class Scheduler:
             return not math.isfinite(trial.reports[-1].value)
         decision = self._decide(trial)
         # a promoted trial that sends its paused report again goes on: it was promoted there
-        return decision.stop and not (decision.pause and trial.promoted)
+        return decision.stop and not (decision.pause and trial.resume_stopped)
 
     def _finish(self, outcome: TrialOutcome) -> None:
         trial = self._by_id[outcome.trial_id]

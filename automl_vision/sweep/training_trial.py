@@ -151,7 +151,7 @@ def _run_trial(
             output_dir=context.workdir,
             device=_device(context, job),
             resume=True,  # continue from the workdir's resume.pt when an earlier attempt died
-            resume_stopped=context.promoted,  # a paused trial goes on from its pause
+            resume_stopped=context.resume_stopped,  # a promoted trial goes on from its pause
         )
 
     notes: list[str] = []

@@ -158,7 +158,9 @@ def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
 
         def runner(trial: Trial, report: Any) -> Any:
             workdir = plan.output_dir / "trials" / trial.trial_id
-            context = TrialContext(trial.trial_id, trial.index, str(workdir), "", trial.promoted)
+            context = TrialContext(
+                trial.trial_id, trial.index, str(workdir), "", trial.resume_stopped
+            )
             return target(trial.params, report, context)
 
         return FunctionExecutor(runner, capacity=1)
