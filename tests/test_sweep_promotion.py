@@ -149,3 +149,33 @@ def test_schedule_aware_judging_gets_each_trials_window() -> None:
     assert reasons and all(not r.startswith("stopped at rung 1:") for r in reasons)
     assert any("decision moved from report 1 to report 3" in r for r in reasons)
     assert all(len(t.reports) >= 3 for t in outcome.trials)  # nobody judged in warm-up
+
+
+def test_a_black_box_objective_promoted_runs_again_and_its_replays_are_not_recorded() -> None:
+    from automl_vision import optimize, uniform
+
+    calls: list[tuple[float, int]] = []
+
+    def objective(params, report):
+        value = 0.0
+        for epoch in range(1, EPOCHS + 1):
+            value = (1 - (params["x"] - 0.3) ** 2) * (1 - 0.5 / epoch)
+            calls.append((params["x"], epoch))
+            if report(epoch, value):
+                break
+        return value
+
+    result = optimize(
+        objective,
+        {"x": uniform(0, 1)},
+        max_trials=9,
+        policy=ASHAPolicy(1, EPOCHS, 3, promotion=True),
+        seed=0,
+    )
+    assert any(len(t.reports) > 1 for t in result.trials)
+    for trial in result.trials:
+        assert [r.step for r in trial.reports] == list(range(1, len(trial.reports) + 1))
+    # a promoted objective starts over (it has no checkpoint): its earlier steps are replays
+    promoted = [t for t in result.trials if len(t.reports) > 1]
+    x = promoted[0].params["x"]
+    assert [e for v, e in calls if v == x][:3] == [1, 1, 2]
