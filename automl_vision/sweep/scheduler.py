@@ -192,7 +192,7 @@ class Scheduler:
                 elif decision.pause:
                     trial.status = TrialStatus.PAUSED
                     trial.stop_reason = decision.reason
-                    trial.value = trial.values[-1]
+                    trial.value = self.goal.best(trial.values)  # a trainer's value: its best
                     self._paused[trial.trial_id] = trial
                     for observer in self.observers:
                         observer.trial_paused(trial)
