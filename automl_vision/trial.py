@@ -68,6 +68,7 @@ class TrialStatus(str, enum.Enum):
     COMPLETED = "COMPLETED"
     STOPPED = "STOPPED"  # ended early by the early-termination policy
     FAILED = "FAILED"
+    PAUSED = "PAUSED"  # paused at a rung by a promotion policy; may continue when promoted
 
     @property
     def finished(self) -> bool:
@@ -117,8 +118,8 @@ class Trial:
     """One configuration of a sweep and what became of it.
 
     ``value`` is the trial's result: the objective's return value (or the final metric of a
-    training run) when COMPLETED, the last reported value when STOPPED, None when FAILED or
-    still running.
+    training run) when COMPLETED, the last reported value when STOPPED or PAUSED, None when
+    FAILED or still running.
     """
 
     index: int
@@ -134,6 +135,10 @@ class Trial:
     finished_at: float | None = None
     trial_id: str = ""
     artifacts: dict[str, Any] = field(default_factory=dict)  # checkpoint, final metrics, notes
+    #: set by the scheduler when it starts the trial again to go on after its last report
+    #: (promoted from a pause, or re-queued after a kill): a replayed pausing report of a
+    #: black-box objective is then not a pause again (a trainer resumes after it instead)
+    resume_stopped: bool = False
 
     def __post_init__(self) -> None:
         if not self.trial_id:

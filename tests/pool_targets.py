@@ -29,3 +29,21 @@ def misbehave(params, report, context):
     if kind == "hang":
         time.sleep(60)
     return 0.9
+
+
+def resumable(params, report, context):
+    """Reports ``params['rate'] * step`` for 9 steps, continuing after the last step it saved
+    in its workdir (as a trainer resumes from its checkpoint); notes the step of each start."""
+    from pathlib import Path
+
+    saved = Path(context.workdir) / "step"
+    start = int(saved.read_text()) if saved.exists() else 0
+    with (Path(context.workdir) / "starts").open("a") as fh:
+        fh.write(f"{start}\n")
+    value = 0.0
+    for step in range(start + 1, 10):
+        value = params["rate"] * step
+        saved.write_text(str(step))
+        if report(step, {"accuracy": value}):
+            break
+    return TrialResult(value, {"accuracy": value})

@@ -2,7 +2,7 @@
 
 Every policy: decides the same way twice; does not touch its inputs; ignores the order of the
 history mapping; gives the same decision when every value is negated and the goal flipped; never
-stops the current best trial; stops only at its evaluation points; ``should_stop`` is
+stops the current best trial (a pause is not a stop); stops only at its evaluation points; ``should_stop`` is
 ``decide(...).stop``; pickles and round-trips through ``to_dict``.
 """
 
@@ -49,6 +49,11 @@ POLICIES = [
     HyperbandPolicy(1, 9, 3),
     HyperbandPolicy(2, None, 2),
     HyperbandPolicy(1, 27, 3, 3),
+    BanditPolicy(slack_factor=0.2, schedule_aware=True),
+    MedianStoppingPolicy(1, 1, schedule_aware=True),
+    HyperbandPolicy(1, 27, schedule_aware=True),
+    ASHAPolicy(1, 9, 3, promotion=True),
+    HyperbandPolicy(1, 27, 3, 2, schedule_aware=True, promotion=True),
     NoTerminationPolicy(),
 ]
 IDS = [repr(p) for p in POLICIES]
@@ -125,7 +130,9 @@ def test_never_stops_the_current_best_trial(policy, history) -> None:
                 continue
             seen = [v for vs in history.values() for v in vs[:n] if not math.isnan(v)]
             if goal.best(seen) == latest:  # nobody reported better at or before report n
-                assert not policy.should_stop(trial, history, goal, finished_of(history))
+                decision = policy.decide(trial, history, goal, finished_of(history))
+                # a promotion policy pauses it at a rung: not an end, it is promoted first
+                assert not decision.stop or decision.pause
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=IDS)

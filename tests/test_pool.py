@@ -53,3 +53,29 @@ def test_crashes_deaths_and_timeouts_fail_only_their_trial(tmp_path) -> None:
     assert "exceeded its time limit of 4 s" in by_kind["hang"].error
     assert by_kind["ok"].status is TrialStatus.COMPLETED and by_kind["ok"].value == 0.9
     assert by_kind["ok2"].status is TrialStatus.COMPLETED
+
+
+def test_pool_workers_continue_promoted_trials_from_their_own_state(tmp_path) -> None:
+    from pool_targets import resumable
+
+    from automl_vision.policies import ASHAPolicy
+
+    configs = [{"rate": r} for r in (0.01, 0.05, 0.03, 0.1, 0.02, 0.08)]
+    executor = ProcessPoolExecutor(resumable, slots=["", ""], output_dir=tmp_path)
+    outcome = Scheduler(
+        FixedConfigurations(configs),
+        executor,
+        max_trials=6,
+        policy=ASHAPolicy(1, 9, 3, promotion=True),
+        primary_metric="accuracy",
+    ).run()
+    promoted = [t for t in outcome.trials if len(t.reports) > 1]
+    assert promoted
+    for trial in outcome.trials:
+        assert [r.step for r in trial.reports] == list(range(1, len(trial.reports) + 1))
+        starts = (tmp_path / "trials" / trial.trial_id / "starts").read_text().splitlines()
+        assert starts[0] == "0"  # a new trial
+        assert all(int(a) < int(b) for a, b in zip(starts, starts[1:], strict=False))  # go on
+        assert len(starts) == 1 + (trial in promoted) * len(
+            [r for r in (1, 3) if r < len(trial.reports)]
+        )

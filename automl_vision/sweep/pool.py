@@ -205,7 +205,13 @@ class ProcessPoolExecutor(Executor):
         worker.started = time.monotonic()
         worker.workdir = self.output_dir / "trials" / trial.trial_id
         worker.conn.send(
-            ("run", trial.trial_id, trial.index, dict(trial.params), str(worker.workdir))
+            (
+                "run",
+                trial.trial_id,
+                trial.index,
+                dict(trial.params),
+                str(worker.workdir),
+            )
         )
 
     def stop(self, trial_id: str) -> None:

@@ -4,6 +4,15 @@ One class, one job. It knows nothing about training: an ``Executor`` runs the tr
 ``Sampler`` proposes them, an ``EarlyTerminationPolicy`` judges their reports, observers (the
 store, the progress display) are told what happens. Only the scheduler's thread touches its
 state; executors deliver reports to ``_on_report`` on that thread.
+
+Pause and promotion: a policy's decision may pause a trial (``Decision.pause``): it stops running
+and is kept PAUSED. Whenever a worker is free the scheduler first asks the policy to
+``promote`` one of the paused trials, which then continues from its checkpoint (its trial
+function resumes after the reports it made), and only then asks the sampler for a new trial.
+Trials still paused when the sweep ends are STOPPED at the report they reached.
+
+Schedule-aware judging: ``windows(trial)`` gives each trial's ``JudgingWindow`` (where its
+learning-rate schedule makes its curve mislead), handed to the policy with each decision.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl_vision.faults import fault_point
-from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
+from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
 from automl_vision.sweep.executors import Executor, TrialOutcome
@@ -42,8 +52,15 @@ class SweepObserver:
     def trial_finished(self, trial: Trial) -> None:
         """``trial`` is COMPLETED, STOPPED or FAILED."""
 
-    def trial_paused(self, trial: Trial, reason: str) -> None:
-        """``trial``'s attempt ended unfinished for ``reason``; it is QUEUED again (resumable)."""
+    def trial_requeued(self, trial: Trial, reason: str) -> None:
+        """``trial``'s attempt ended unfinished for ``reason`` (an interrupt, a full disk, a
+        dead worker); it is QUEUED again and resumes after its last report."""
+
+    def trial_paused(self, trial: Trial) -> None:
+        """``trial`` is PAUSED at its last report (it may be promoted later)."""
+
+    def trial_promoted(self, trial: Trial, promotion: Promotion) -> None:
+        """The paused ``trial`` is RUNNING again, continuing after its last report."""
 
     def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
         """The sweep ended for ``reason``."""
@@ -81,6 +98,7 @@ class Scheduler:
         trials: Sequence[Trial] = (),
         reuse: Callable[[Trial], Trial | None] | None = None,
         trial_timeout: float | None = None,
+        windows: Callable[[Trial], JudgingWindow | None] | None = None,
     ) -> None:
         if max_trials < 1:
             raise ValueError(f"max_trials must be >= 1, got {max_trials}")
@@ -102,10 +120,16 @@ class Scheduler:
         self._ending: str | None = None
         self._interrupted: str | None = None
         self._storage_problem: str | None = None
-        self._pausing: set[str] = set()  # running trials answered PAUSE, to go back to the queue
+        self._requeueing: set[str] = set()  # running trials paused by an interrupt
         self._queue: list[Trial] = []  # trials to start before asking the sampler
         self._deaths: dict[str, int] = {}  # trial id -> how often its process died
         self._started_at = 0.0
+        self.windows = windows
+        self._windows: dict[str, JudgingWindow | None] = {}
+        self._pausing: set[str] = set()  # paused by a decision, outcome not yet returned
+        self._paused: dict[str, Trial] = {
+            t.trial_id: t for t in self.trials if t.status is TrialStatus.PAUSED
+        }
 
     def interrupt(self, reason: str) -> None:
         """End the sweep soon and leave it resumable (Ctrl-C, SIGTERM, a full disk).
@@ -122,6 +146,7 @@ class Scheduler:
         self.executor.bind(self._on_report)
         self._started_at = self.executor.now()
         exhausted = False
+        self._review_requeued()
         self._queue = [t for t in self.trials if t.status is TrialStatus.QUEUED]
         try:
             while True:
@@ -133,6 +158,8 @@ class Scheduler:
                 ):
                     if self._queue:
                         self._launch(self._queue.pop(0))
+                        continue
+                    if self._promote():
                         continue
                     if len(self.trials) >= self.max_trials or exhausted:
                         break
@@ -156,6 +183,8 @@ class Scheduler:
         finally:
             self.executor.close()
         reason = self._interrupted or self._ending or self._natural_end(exhausted)
+        if self._interrupted is None:  # interrupted, paused trials stay promotable on resume
+            self._stop_paused(reason)
         for observer in self.observers:
             observer.sweep_finished(self.trials, reason)
         return SweepOutcome(self.trials, reason, self._interrupted, self._storage_problem)
@@ -172,6 +201,70 @@ class Scheduler:
                 f"search space exhausted ({size} configurations)" if size else "sampler exhausted"
             )
         return f"max_trials reached ({self.max_trials})"
+
+    # -- pause and promotion -----------------------------------------------------------------
+    def _decide(self, trial: Trial) -> Decision:
+        assert self.policy is not None
+        finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
+        return self.policy.decide_with(
+            trial.trial_id, self._history, self.goal, finished, self._window(trial)
+        )
+
+    def _window(self, trial: Trial) -> JudgingWindow | None:
+        if self.windows is None:
+            return None
+        if trial.trial_id not in self._windows:
+            self._windows[trial.trial_id] = self.windows(trial)
+        return self._windows[trial.trial_id]
+
+    def _review_requeued(self) -> None:
+        """A re-queued trial (the sweep died while it ran) whose last report was answered with
+        a pause is paused again rather than run on; one whose last report was answered 'go on'
+        goes on, even where its checkpoint holds an earlier pause (it died after a promotion)."""
+        if self.policy is None:
+            return
+        for trial in self.trials:
+            if trial.status is TrialStatus.QUEUED and trial.reports:
+                decision = self._decide(trial)
+                if not decision.stop:
+                    trial.resume_stopped = True
+                elif decision.pause:
+                    trial.status = TrialStatus.PAUSED
+                    trial.stop_reason = decision.reason
+                    trial.value = self.goal.best(trial.values)  # a trainer's value: its best
+                    self._paused[trial.trial_id] = trial
+                    for observer in self.observers:
+                        observer.trial_paused(trial)
+
+    def _promote(self) -> bool:
+        """Start the paused trial the policy promotes, if any."""
+        if not self._paused or self.policy is None:
+            return False
+        promotion = self.policy.promote(list(self._paused), self._history, self.goal)
+        if promotion is None:
+            return False
+        trial = self._paused.pop(promotion.trial_id)
+        trial.status = TrialStatus.RUNNING
+        trial.resume_stopped = True
+        trial.stop_reason = None
+        trial.value = None
+        trial.started_at = self.executor.now()
+        for observer in self.observers:
+            observer.trial_promoted(trial, promotion)
+        self.executor.start(trial)
+        return True
+
+    def _stop_paused(self, reason: str) -> None:
+        for trial in list(self._paused.values()):
+            n = len(trial.reports)
+            trial.status = TrialStatus.STOPPED
+            trial.stop_reason = (
+                f"paused at report {n} and not promoted before the sweep ended ({reason})"
+            )
+            trial.finished_at = self.executor.now()
+            for observer in self.observers:
+                observer.trial_finished(trial)
+        self._paused.clear()
 
     def _check_criteria(self) -> None:
         if self._ending is not None or self._interrupted is not None:
@@ -248,8 +341,7 @@ class Scheduler:
         elif self._ending is not None:
             decision = Decision(True, f"sweep ended: {self._ending}")
         elif self.policy is not None:
-            finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-            decision = self.policy.decide(trial_id, self._history, self.goal, finished)
+            decision = self._decide(trial)
         else:
             decision = Decision(False, "no early-termination policy")
         if self._interrupted is not None and not decision.stop:
@@ -260,11 +352,14 @@ class Scheduler:
             observer.trial_reported(trial, report, decision)
         if decision.stop and trial.error is None:
             trial.stop_reason = decision.reason
+            if decision.pause:  # PAUSE: the run ends resumably, to go on if promoted
+                self._pausing.add(trial_id)
+                return Verdict.PAUSE
         if decision.stop:
             return Verdict.STOP
         self._check_criteria()
         if self._interrupted is not None:
-            self._pausing.add(trial_id)
+            self._requeueing.add(trial_id)
             return Verdict.PAUSE
         return Verdict.STOP if self._ending is not None else Verdict.CONTINUE
 
@@ -274,11 +369,12 @@ class Scheduler:
         if not math.isfinite(trial.reports[-1].value):
             return Verdict.STOP
         if self.policy is not None:
-            finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-            if self.policy.decide(trial.trial_id, self._history, self.goal, finished).stop:
+            decision = self._decide(trial)
+            # a promoted trial that sends its paused report again goes on: it was promoted there
+            if decision.stop and not (decision.pause and trial.resume_stopped):
                 return Verdict.STOP
         if self._interrupted is not None:
-            self._pausing.add(trial.trial_id)
+            self._requeueing.add(trial.trial_id)
             return Verdict.PAUSE
         return Verdict.CONTINUE
 
@@ -292,10 +388,10 @@ class Scheduler:
             self.interrupt(problem)
             self._requeue(trial, problem)
             return
-        if trial.trial_id in self._pausing and (
+        if trial.trial_id in self._requeueing and (
             outcome.status is not TrialStatus.FAILED or outcome.resumable
         ):
-            self._requeue(trial, self._interrupted or "paused")
+            self._requeue(trial, self._interrupted or "interrupted")
             return
         if outcome.resumable and trial.error is None and self._interrupted is None:
             deaths = self._deaths[trial.trial_id] = self._deaths.get(trial.trial_id, 0) + 1
@@ -309,7 +405,17 @@ class Scheduler:
         trial.artifacts.update(outcome.artifacts)
         if outcome.metrics:
             trial.artifacts["metrics"] = dict(outcome.metrics)
-        if trial.error is not None or outcome.status is TrialStatus.FAILED:
+        pausing = outcome.trial_id in self._pausing
+        self._pausing.discard(outcome.trial_id)
+        failed = trial.error is not None or outcome.status is TrialStatus.FAILED
+        if pausing and not failed and trial.reports:
+            trial.status = TrialStatus.PAUSED
+            trial.value = outcome.value if outcome.value is not None else trial.values[-1]
+            self._paused[trial.trial_id] = trial
+            for observer in self.observers:
+                observer.trial_paused(trial)
+            return
+        if failed:
             trial.status = TrialStatus.FAILED
             trial.error = trial.error or outcome.error or "failed"
             trial.value = None
@@ -334,8 +440,9 @@ class Scheduler:
     def _requeue(self, trial: Trial, reason: str) -> None:
         """``trial``'s attempt ended unfinished: back to the queue, to resume after its last
         report (its reports stay, so the policy's view is unchanged)."""
+        self._requeueing.discard(trial.trial_id)
         self._pausing.discard(trial.trial_id)
         trial.status = TrialStatus.QUEUED
         trial.stop_reason = trial.error = None
         for observer in self.observers:
-            observer.trial_paused(trial, reason)
+            observer.trial_requeued(trial, reason)

@@ -24,6 +24,7 @@ from automl_vision.sampling import Sampler
 from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
 from automl_vision.sweep.integrations import make_observers, parse_log_to
+from automl_vision.sweep.judging import trial_judging_window
 from automl_vision.sweep.lock import SweepLock
 from automl_vision.sweep.optimize import best_trial
 from automl_vision.sweep.plan import SweepPlan, plan_sweep, previous_trials
@@ -250,6 +251,7 @@ def _run_locked(
         trials=history,
         reuse=_reuse_lookup(plan, lambda: scheduler_ref[0].trials),
         trial_timeout=plan.trial_timeout,
+        windows=trial_judging_window,
     )
     scheduler_ref.append(scheduler)
     try:

@@ -255,14 +255,17 @@ def train(
     ``data``: an ``ImageDataset`` (from ``automl_vision.data.load_dataset``), or anything
     ``load_dataset`` reads (image folder, JSONL, MLTable folder, CSV, ``(images, labels)``),
     split with its defaults (20% validation, seed 0). ``report(epoch, metrics)`` is called after
-    every evaluation; returning True stops training (the best checkpoint is kept).
+    every evaluation; a truthy answer stops training (the best checkpoint is kept):
+    ``Verdict.STOP`` (or True) for good, ``Verdict.PAUSE`` resumably.
     ``output_dir``: where ``best.pt`` and ``metrics.jsonl`` go (nothing is written when None).
     ``device``: ``"auto"``, ``"cpu"``, ``"cuda:1"``, or a list of devices for data-parallel
     training (see ``device.resolve_devices``).
     ``resume``: with ``output_dir/resume.pt`` present (written at the end of every epoch, see
     ``resume.py``), continue after its epoch; ``report`` is not called again for the epochs it
     covers. The config may differ in ``training_batch_size`` and ``gradient_accumulation_step``
-    (an out-of-memory retry). Without the file the run starts at epoch 1.
+    (an out-of-memory retry). Without the file the run starts at epoch 1. A run that ``report``
+    paused (``Verdict.PAUSE``: a sweep's interrupt, a promotion policy's rung) goes on from the
+    next epoch; every other stop is final.
     """
     start = time.perf_counter()
     dataset = data if isinstance(data, ImageDataset) else load_dataset(data, task=config.task)
