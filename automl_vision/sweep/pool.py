@@ -112,6 +112,7 @@ def _worker_main(
         if message[0] == "exit":
             return
         _, trial_id, index, params, workdir = message
+        conn.send(("started", trial_id))  # its time limit counts from here, not from start-up
         Path(workdir).mkdir(parents=True, exist_ok=True)
         _redirect_output(Path(workdir) / "log.txt")
         stopped = False
@@ -146,7 +147,7 @@ class _Worker:
     process: Any
     conn: Connection
     trial: Trial | None = None
-    started: float = 0.0
+    started: float | None = None  # when the worker began the trial (None: not yet)
     workdir: Path | None = None
 
 
@@ -202,7 +203,7 @@ class ProcessPoolExecutor(Executor):
         if worker is None:
             raise RuntimeError("no free worker: the scheduler started more trials than slots")
         worker.trial = trial
-        worker.started = time.monotonic()
+        worker.started = None  # set when the worker says it began (it may still be starting)
         worker.workdir = self.output_dir / "trials" / trial.trial_id
         worker.conn.send(
             (
@@ -246,7 +247,9 @@ class ProcessPoolExecutor(Executor):
         return [
             self._fail(w, f"trial exceeded its time limit of {self.trial_timeout:.0f} s")
             for w in self._workers
-            if w.trial is not None and now - w.started > self.trial_timeout
+            if w.trial is not None
+            and w.started is not None
+            and now - w.started > self.trial_timeout
         ]
 
     def wait(self) -> list[TrialOutcome]:
@@ -282,6 +285,9 @@ class ProcessPoolExecutor(Executor):
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> TrialOutcome | None:
         trial = worker.trial
         assert trial is not None
+        if message[0] == "started":
+            worker.started = time.monotonic()
+            return None
         if message[0] == "report":
             _, trial_id, step, metrics = message
             answer = (

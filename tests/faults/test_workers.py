@@ -72,14 +72,20 @@ def test_workers_die_with_the_sweep(digits_folder, tmp_path) -> None:
     sweep = start_sweep(digits_folder, output, *options)
     try:
         _busy_worker(sweep, output, reports=0)
-        time.sleep(1.0)  # it trains
+        deadline = time.monotonic() + 120
+        # each worker has started (past its start-up imports) once it opens its trial's log
+        while len(list(output.glob("trials/*/log.txt"))) < 2:
+            assert time.monotonic() < deadline and sweep.poll() is None, "workers did not start"
+            time.sleep(0.1)
+        time.sleep(0.5)  # they train
         workers = _workers(sweep.pid)
         os.kill(sweep.pid, signal.SIGKILL)
         sweep.wait(30)
         deadline = time.monotonic() + 5
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [w for w in workers if _alive(w)], "a worker outlived the sweep"
+        left = {w: Path(f"/proc/{w}/stat").read_text() for w in workers if _alive(w)}
+        assert not left, f"a worker outlived the sweep: {left}"
     finally:
         if sweep.poll() is None:
             sweep.kill()
