@@ -129,7 +129,7 @@ def _run_trial(
     import torch
 
     from automl_vision.training import TrainingConfig, export_onnx, train
-    from automl_vision.training.resume import RESUME_FILE
+    from automl_vision.training.resume import RESUME_FILE, CorruptCheckpointError
 
     params = dict(params)
     params.setdefault("random_seed", trial_seed(job.seed, context.trial_index))
@@ -157,6 +157,15 @@ def _run_trial(
     attempts: list[dict[str, Any]] = []
     resume_file = Path(context.workdir) / RESUME_FILE
     values = params
+    try:
+        _saved_epoch(resume_file)
+    except CorruptCheckpointError as err:
+        # its reports stay in the store; the run starts over and sends them again as replays
+        aside = resume_file.with_name(RESUME_FILE + ".corrupt")
+        os.replace(resume_file, aside)
+        note = f"{err}; it was moved to {aside.name} and the trial started again from epoch 1"
+        log.warning("%s: %s", context.trial_id, note)
+        notes.append(note)
     while True:
         started_from = _saved_epoch(resume_file)
         try:

@@ -117,3 +117,29 @@ def test_force_never_discards_finished_trials(digits_folder, tmp_path) -> None:
         assert all(n == 1 for n in store.attempt_counts().values())  # none ran again
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_a_corrupt_resume_checkpoint_is_named_and_the_trial_starts_again(
+    digits_folder, tmp_path, reference
+) -> None:
+    output = tmp_path / "run"
+    assert run_sweep(digits_folder, output, "epoch:5").returncode == -9  # trial 1, epoch 2
+    store = SweepStore.open_readonly(output / "sweep.db")
+    try:
+        (queued,) = [t for t in store.load_trials() if t.status is TrialStatus.QUEUED]
+    finally:
+        store.close()
+    resume = output / "trials" / queued.trial_id / "resume.pt"
+    raw = bytearray(resume.read_bytes())
+    raw[-7] ^= 0xFF  # a flipped bit: the checksum no longer matches
+    resume.write_bytes(bytes(raw))
+    run_sweep(digits_folder, output, codes=(0,))
+    assert results(output) == reference  # it started again; its stored reports were replays
+    store = SweepStore.open_readonly(output / "sweep.db")
+    try:
+        (trial,) = [t for t in store.load_trials() if t.trial_id == queued.trial_id]
+    finally:
+        store.close()
+    assert any("checksum" in note and "resume.pt" in note for note in trial.artifacts["notes"])
+    assert (resume.parent / "resume.pt.corrupt").is_file()
