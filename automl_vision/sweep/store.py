@@ -369,8 +369,9 @@ class SweepStore(SweepObserver):
             art,
         ) in rows:
             unfinished = not status or status == TrialStatus.QUEUED.value
-            if unfinished:  # an interrupted or paused attempt: why it ended is the attempt's
-                error = reason = None
+            if unfinished:  # an interrupted attempt: why it ended is the attempt's, but a stop
+                # decided before the sweep died stays decided (its trial ends STOPPED)
+                error, reason = None, self._pending_stop(index)
             trial = Trial(
                 index=index,
                 params=json.loads(params),
@@ -390,6 +391,14 @@ class SweepStore(SweepObserver):
                 trial.artifacts = json.loads(art) if art else {}
             trials.append(trial)
         return trials
+
+    def _pending_stop(self, trial_index: int) -> str | None:
+        """The reason of a stop decision on the trial's last report, if that was a stop."""
+        row = self._db.execute(
+            "SELECT stop, reason FROM reports WHERE trial_index = ? ORDER BY seq DESC LIMIT 1",
+            (trial_index,),
+        ).fetchone()
+        return row[1] if row and row[0] else None
 
     def reports(self, trial_index: int, attempt: int | None = None) -> list[Report]:
         attempt = self._attempt(trial_index) if attempt is None else attempt
