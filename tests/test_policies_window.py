@@ -232,3 +232,11 @@ def test_the_switch_is_checked() -> None:
     with pytest.raises(ValueError, match="schedule_aware must be true or false"):
         policy_from_dict({"type": "bandit", "slack_factor": 0.1, "schedule_aware": "yes"})
     assert policy_from_dict({"type": "asha", "schedule_aware": True}).schedule_aware
+
+
+def test_a_rung_moved_to_the_whole_budget_is_not_judged() -> None:
+    policy = ASHAPolicy(1, 31, 3, schedule_aware=True)  # rung 27 moves to 31 = max_resource
+    history = {"a": [0.9] * 31, "b": [0.8] * 31, "c": [0.1] * 31}
+    decision = policy.decide("c", history, MAX, window=DROP)
+    assert not decision.stop
+    assert decision.reason.startswith("rung 27 (at report 31): report 31 uses the whole budget")
