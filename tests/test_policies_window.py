@@ -44,6 +44,11 @@ MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
         (JudgingWindow(warmup=2, drops=(6,)), 1, 3),  # 3 is the plateau's first half (3-5)
         (JudgingWindow(warmup=2, drops=(4,)), 1, 4),  # 3 itself precedes the drop at 4
         (JudgingWindow(), 1, None),
+        (JudgingWindow(drops=(30,), before_drop=1.0), 1, 30),  # nothing judged before the drop
+        (JudgingWindow(drops=(30,), before_drop=1.0), 29, 30),
+        (JudgingWindow(drops=(30,), before_drop=0.1), 26, None),
+        (JudgingWindow(drops=(30,), before_drop=0.1), 27, 30),  # the last ceil(2.9) = 3
+        (JudgingWindow(warmup=2, drops=(30,), before_drop=1.0), 1, 30),
     ],
 )  # fmt: skip
 def test_where_a_decision_is_taken(window, n, target) -> None:
@@ -76,7 +81,15 @@ def test_the_window_of_a_training_run(params, window) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"warmup": -1}, {"drops": (1,)}, {"drops": (6, 6)}, {"drops": (11, 6)}]
+    "kwargs",
+    [
+        {"warmup": -1},
+        {"drops": (1,)},
+        {"drops": (6, 6)},
+        {"drops": (11, 6)},
+        {"before_drop": 0},
+        {"before_drop": 1.5},
+    ],
 )
 def test_a_bad_window_is_refused(kwargs) -> None:
     with pytest.raises(ValueError, match="JudgingWindow"):
