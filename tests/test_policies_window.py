@@ -146,9 +146,9 @@ def test_a_rung_just_before_a_drop_moves_to_just_after_it(goal, promotion) -> No
     policy = HyperbandPolicy(1, 50, 3, brackets=1, schedule_aware=True, promotion=promotion)
     flat = [0.5] * 26
     history = {
-        "late": sign(goal, flat + [0.40, 0.41, 0.42, 0.43, 0.90]),
-        "a": sign(goal, flat + [0.60, 0.60, 0.60, 0.60, 0.70]),
-        "b": sign(goal, flat + [0.55, 0.55, 0.55, 0.55, 0.65]),
+        "late": sign(goal, [*flat, 0.40, 0.41, 0.42, 0.43, 0.90]),
+        "a": sign(goal, [*flat, 0.60, 0.60, 0.60, 0.60, 0.70]),
+        "b": sign(goal, [*flat, 0.55, 0.55, 0.55, 0.55, 0.65]),
     }
     at_27 = {k: v[:27] for k, v in history.items()}
     unaware = HyperbandPolicy(1, 50, 3, brackets=1, promotion=promotion)

@@ -15,9 +15,10 @@ after it (``warmup + 1``); a decision due in the second half of a learning-rate 
 in a drop is taken at the drop's report. A plateau runs from the previous drop (or the first
 report after warm-up) to the report before the drop; of its ``L`` reports the last
 ``ceil(L * before_drop)`` are moved (``before_drop=0.5``, the default: the second half;
-``1.0``: no decision at all before a drop). Other reports are judged where they are. A policy with ``schedule_aware=True`` applies
-this to each of its evaluation points (its rungs, its Bandit/Median/Truncation intervals); the
-decision's reason says from which report to which the decision was moved.
+``1.0``: no decision at all before a drop). Other reports are judged where they are. A policy
+with ``schedule_aware=True`` applies this to each of its evaluation points (its rungs, its
+Bandit/Median/Truncation intervals); the decision's reason says from which report to which the
+decision was moved.
 """
 
 from __future__ import annotations
