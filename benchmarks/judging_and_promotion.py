@@ -7,8 +7,8 @@ SimulatedExecutor (4 concurrent, random per-epoch durations) replay them until t
 (25 full trainings) is spent. Printed: median and IQR over seeds of the regret (best final value
 of the file minus the best final value of a fully trained trial) at 10x and 25x one training.
 
-    python benchmarks/judging_and_promotion.py ../shared/data/learning_curves/deep_resnets_cifar10.csv \
-        --drops 30 --seeds 10
+    python benchmarks/judging_and_promotion.py \
+        ../shared/data/learning_curves/deep_resnets_cifar10.csv --drops 30 --seeds 10
 
 ``--drops``: the first report after each learning-rate drop (deep_resnets: 30; metaqnn: 6,11,16).
 """
