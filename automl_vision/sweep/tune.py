@@ -126,7 +126,9 @@ def _open_store(
             )
         rerun = sum(t.status is TrialStatus.QUEUED for t in trials)
         done = sum(t.finished for t in trials)
-        store.log(EventKind.SWEEP_RESUMED, f"{done} finished trials kept, {rerun} unfinished re-queued")
+        store.log(
+            EventKind.SWEEP_RESUMED, f"{done} finished trials kept, {rerun} unfinished re-queued"
+        )
         notes = [f"resuming {plan.output_dir}: {done} finished trials kept, {rerun} re-run"]
         if differences:
             notes.append("resumed with changes (force):\n" + "\n".join(differences))
@@ -236,7 +238,8 @@ def _run_locked(
         trials=history,
         reuse=_reuse_lookup(plan, lambda: scheduler_ref[0].trials),
         trial_timeout=plan.trial_timeout,
-        windows=trial_judging_window,
+        # a schedule-aware policy judges each trial by its learning-rate schedule
+        windows=trial_judging_window if getattr(plan.policy, "schedule_aware", False) else None,
     )
     scheduler_ref.append(scheduler)
     try:
