@@ -44,6 +44,11 @@ MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
         (JudgingWindow(warmup=2, drops=(6,)), 1, 3),  # 3 is the plateau's first half (3-5)
         (JudgingWindow(warmup=2, drops=(4,)), 1, 4),  # 3 itself precedes the drop at 4
         (JudgingWindow(), 1, None),
+        (JudgingWindow(drops=(30,), before_drop=1.0), 1, 30),  # nothing judged before the drop
+        (JudgingWindow(drops=(30,), before_drop=1.0), 29, 30),
+        (JudgingWindow(drops=(30,), before_drop=0.1), 26, None),
+        (JudgingWindow(drops=(30,), before_drop=0.1), 27, 30),  # the last ceil(2.9) = 3
+        (JudgingWindow(warmup=2, drops=(30,), before_drop=1.0), 1, 30),
     ],
 )  # fmt: skip
 def test_where_a_decision_is_taken(window, n, target) -> None:
@@ -76,7 +81,15 @@ def test_the_window_of_a_training_run(params, window) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"warmup": -1}, {"drops": (1,)}, {"drops": (6, 6)}, {"drops": (11, 6)}]
+    "kwargs",
+    [
+        {"warmup": -1},
+        {"drops": (1,)},
+        {"drops": (6, 6)},
+        {"drops": (11, 6)},
+        {"before_drop": 0},
+        {"before_drop": 1.5},
+    ],
 )
 def test_a_bad_window_is_refused(kwargs) -> None:
     with pytest.raises(ValueError, match="JudgingWindow"):
@@ -133,9 +146,9 @@ def test_a_rung_just_before_a_drop_moves_to_just_after_it(goal, promotion) -> No
     policy = HyperbandPolicy(1, 50, 3, brackets=1, schedule_aware=True, promotion=promotion)
     flat = [0.5] * 26
     history = {
-        "late": sign(goal, flat + [0.40, 0.41, 0.42, 0.43, 0.90]),
-        "a": sign(goal, flat + [0.60, 0.60, 0.60, 0.60, 0.70]),
-        "b": sign(goal, flat + [0.55, 0.55, 0.55, 0.55, 0.65]),
+        "late": sign(goal, [*flat, 0.40, 0.41, 0.42, 0.43, 0.90]),
+        "a": sign(goal, [*flat, 0.60, 0.60, 0.60, 0.60, 0.70]),
+        "b": sign(goal, [*flat, 0.55, 0.55, 0.55, 0.55, 0.65]),
     }
     at_27 = {k: v[:27] for k, v in history.items()}
     unaware = HyperbandPolicy(1, 50, 3, brackets=1, promotion=promotion)
@@ -232,3 +245,11 @@ def test_the_switch_is_checked() -> None:
     with pytest.raises(ValueError, match="schedule_aware must be true or false"):
         policy_from_dict({"type": "bandit", "slack_factor": 0.1, "schedule_aware": "yes"})
     assert policy_from_dict({"type": "asha", "schedule_aware": True}).schedule_aware
+
+
+def test_a_rung_moved_to_the_whole_budget_is_not_judged() -> None:
+    policy = ASHAPolicy(1, 31, 3, schedule_aware=True)  # rung 27 moves to 31 = max_resource
+    history = {"a": [0.9] * 31, "b": [0.8] * 31, "c": [0.1] * 31}
+    decision = policy.decide("c", history, MAX, window=DROP)
+    assert not decision.stop
+    assert decision.reason.startswith("rung 27 (at report 31): report 31 uses the whole budget")

@@ -58,3 +58,24 @@ def test_live_mode_redraws_a_status_line() -> None:
         "trials 4/4 · running 0 · completed 3 · stopped 1 · failed 0 · best accuracy 0.9000 (trial_0003)"
         in last
     )
+
+
+def test_the_status_line_counts_paused_trials() -> None:
+    from automl_vision.policies import ASHAPolicy
+
+    stream = io.StringIO()
+    display = ProgressDisplay(
+        max_trials=4, concurrency=1, goal=PrimaryMetricGoal.MAXIMIZE, metric="accuracy",
+        stream=stream, live=True,
+    )  # fmt: skip
+    Scheduler(
+        FixedConfigurations([{"curve": i} for i in range(4)]),
+        SimulatedExecutor(CURVES, capacity=1),
+        max_trials=4,
+        policy=ASHAPolicy(1, 3, 3, promotion=True),
+        primary_metric="accuracy",
+        observers=[display],
+    ).run()
+    lines = stream.getvalue().split("\r\033[K")
+    assert any("running 0 · paused 2 ·" in line for line in lines)
+    assert "paused" not in lines[-1].split("\n")[0]  # none left at the end

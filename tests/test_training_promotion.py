@@ -164,3 +164,29 @@ def test_a_killed_promotion_sweep_resumes_without_losing_anything(
     statuses = {t["trial_id"]: t["status"] for t in data["trials"]}
     assert statuses == {t.trial_id: t.status.value for t in whole.trials}
     assert any([a["status"] for a in t["attempts"]][:1] == ["PAUSED"] for t in data["trials"])
+
+
+def test_tune_judges_each_trial_by_its_learning_rate_schedule(digits_folder, tmp_path) -> None:
+    from automl_vision.policies import BanditPolicy
+
+    space = tiny_space(
+        number_of_epochs=3,
+        warmup_cosine_lr_warmup_epochs=1,
+        learning_rate=choice(0.02, 0.2),
+    )
+    tune(
+        digits_folder,
+        search_space=space,
+        sampling="grid",
+        policy=BanditPolicy(slack_amount=0.0, schedule_aware=True),
+        output_dir=tmp_path,
+        progress=False,
+    )
+    store = SweepStore.open_readonly(tmp_path / "sweep.db")
+    first = [reason for _, step, _, reason in store.decisions() if step == 1]
+    assert len(first) == 2
+    assert all(
+        r == "report 1: decision moved from report 1 to report 2: report 1 is in the "
+        "learning-rate warm-up"
+        for r in first
+    )

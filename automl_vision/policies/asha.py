@@ -339,6 +339,8 @@ class HyperbandPolicy(PolicyModel):
         rung += self._where(self.bracket_of(trial_id))
         if moved_from is not None:
             rung += f" (at report {n})"
+            if self.max_resource is not None and n >= self.max_resource:
+                return Decision(False, f"{rung}: report {n} uses the whole budget, no decision")
         value = float(history[trial_id][n - 1])
         if math.isnan(value):
             return Decision(True, f"stopped at {rung}: the value is NaN")

@@ -13,15 +13,18 @@ derives them from the trial's learning-rate schedule, ``sweep/judging.py``):
 The rule (``JudgingWindow.move``): a decision due during warm-up is taken at the first report
 after it (``warmup + 1``); a decision due in the second half of a learning-rate plateau that ends
 in a drop is taken at the drop's report. A plateau runs from the previous drop (or the first
-report after warm-up) to the report before the drop; of its ``L`` reports the last ``ceil(L/2)``
-are moved. Other reports are judged where they are. A policy with ``schedule_aware=True`` applies
-this to each of its evaluation points (its rungs, its Bandit/Median/Truncation intervals); the
-decision's reason says from which report to which the decision was moved.
+report after warm-up) to the report before the drop; of its ``L`` reports the last
+``ceil(L * before_drop)`` are moved (``before_drop=0.5``, the default: the second half;
+``1.0``: no decision at all before a drop). Other reports are judged where they are. A policy
+with ``schedule_aware=True`` applies this to each of its evaluation points (its rungs, its
+Bandit/Median/Truncation intervals); the decision's reason says from which report to which the
+decision was moved.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 __all__ = ["JudgingWindow", "Move"]
@@ -45,6 +48,7 @@ class JudgingWindow:
 
     warmup: int = 0
     drops: tuple[int, ...] = ()
+    before_drop: float = 0.5  # the fraction of a plateau, at its end, judged after the drop
 
     def __post_init__(self) -> None:
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
@@ -57,6 +61,10 @@ class JudgingWindow:
                 f"JudgingWindow: drops must be increasing report counts >= 2, got {drops!r}"
             )
         object.__setattr__(self, "drops", drops)
+        if isinstance(self.before_drop, bool) or not 0 < self.before_drop <= 1:
+            raise ValueError(
+                f"JudgingWindow: before_drop must be in (0, 1], got {self.before_drop!r}"
+            )
 
     @property
     def is_empty(self) -> bool:
@@ -76,7 +84,7 @@ class JudgingWindow:
             if drop <= start:
                 continue
             if n < drop:
-                first = drop - -(-(drop - start) // 2)  # the last ceil(L/2) reports of the plateau
+                first = drop - math.ceil((drop - start) * self.before_drop - 1e-9)
                 if n >= first:
                     return Move(
                         n,

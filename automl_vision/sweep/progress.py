@@ -59,6 +59,10 @@ class ProgressDisplay(SweepObserver):
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
         self._draw()
 
+    def trial_paused(self, trial: Trial) -> None:
+        self.trials[trial.trial_id] = trial
+        self._draw()
+
     def trial_finished(self, trial: Trial) -> None:
         self.trials[trial.trial_id] = trial
         start = self._trial_start.pop(trial.trial_id, None)
@@ -108,8 +112,9 @@ class ProgressDisplay(SweepObserver):
             mean = sum(self.durations) / len(self.durations)
             left = (self.max_trials - done) * mean / self.concurrency
             eta = f" · ETA ~{_duration(left)}"
+        paused = f" · paused {count[TrialStatus.PAUSED]}" if count[TrialStatus.PAUSED] else ""
         return (
-            f"trials {done}/{self.max_trials} · running {count[TrialStatus.RUNNING]} · "
+            f"trials {done}/{self.max_trials} · running {count[TrialStatus.RUNNING]}{paused} · "
             f"completed {count[TrialStatus.COMPLETED]} · stopped {count[TrialStatus.STOPPED]} · "
             f"failed {count[TrialStatus.FAILED]}{best} · {_duration(elapsed)}{eta}"
         )

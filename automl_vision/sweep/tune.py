@@ -251,7 +251,8 @@ def _run_locked(
         trials=history,
         reuse=_reuse_lookup(plan, lambda: scheduler_ref[0].trials),
         trial_timeout=plan.trial_timeout,
-        windows=trial_judging_window,
+        # a schedule-aware policy judges each trial by its learning-rate schedule
+        windows=trial_judging_window if getattr(plan.policy, "schedule_aware", False) else None,
     )
     scheduler_ref.append(scheduler)
     try:
