@@ -3,7 +3,7 @@
 After every resume: the store passes ``PRAGMA integrity_check``, no finished trial was lost or
 run again, every interrupted trial continued from its last completed epoch (its resume
 checkpoint), and the final results equal those of an uninterrupted sweep with the same seed.
-The default run tries 2 kill points; the slow one all of ``KILL_POINTS`` (21).
+The default run tries 1 kill point; the slow one the other 20 of ``KILL_POINTS``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def _check(outcome) -> None:
     assert outcome.equal
 
 
-@pytest.mark.parametrize("point", seeded_kill_points()[:2], ids=lambda p: f"{p[0]}:{p[1]}")
+@pytest.mark.parametrize("point", seeded_kill_points()[:1], ids=lambda p: f"{p[0]}:{p[1]}")
 def test_kill_and_resume(digits_folder, tmp_path, reference, point) -> None:
     outcome = kill_and_resume(digits_folder, tmp_path, *point, reference)
     assert outcome.reached
@@ -28,6 +28,6 @@ def test_kill_and_resume(digits_folder, tmp_path, reference, point) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", seeded_kill_points()[2:], ids=lambda p: f"{p[0]}:{p[1]}")
+@pytest.mark.parametrize("point", seeded_kill_points()[1:], ids=lambda p: f"{p[0]}:{p[1]}")
 def test_kill_and_resume_everywhere(digits_folder, tmp_path, reference, point) -> None:
     _check(kill_and_resume(digits_folder, tmp_path, *point, reference))
