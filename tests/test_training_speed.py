@@ -79,7 +79,9 @@ def test_no_background_thread_when_no_cpu_is_free(monkeypatch) -> None:
     seen: list[bool] = []
     original = EpochRunner.train_epoch
     monkeypatch.setattr(
-        EpochRunner, "train_epoch", lambda self, e: (seen.append(self.augment_ahead), original(self, e))[1]
+        EpochRunner,
+        "train_epoch",
+        lambda self, e: (seen.append(self.augment_ahead), original(self, e))[1],
     )
     train(tiny_config(number_of_epochs=1), data, device="cpu")
     assert seen == [False]
@@ -130,7 +132,9 @@ def test_optimizers_are_fused_on_cuda_only(kind: str) -> None:
     assert can_fuse(cls, torch.device("cuda", 0))  # this torch has fused kernels for all three
     assert not can_fuse(cls, torch.device("cpu")) and not can_fuse(cls, None)
     model = torch.nn.Linear(3, 2)
-    opt = make_optimizer(kind, model, learning_rate=0.1, weight_decay=0.0, device=torch.device("cpu"))
+    opt = make_optimizer(
+        kind, model, learning_rate=0.1, weight_decay=0.0, device=torch.device("cpu")
+    )
     assert not any(g.get("fused") for g in opt.param_groups)
 
 
