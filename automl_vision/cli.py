@@ -89,6 +89,7 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         limits = job.limits
         kwargs["max_trials"] = limits.max_trials
         kwargs["max_concurrent_trials"] = limits.max_concurrent_trials
+        kwargs["recycle_workers_after"] = limits.recycle_workers_after
         if limits.timeout_minutes:
             kwargs["timeout"] = limits.timeout_minutes * 60
         if limits.trial_timeout_minutes:
@@ -112,6 +113,7 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "goal": args.goal,
         "max_trials": args.max_trials,
         "max_concurrent_trials": args.max_concurrent_trials,
+        "recycle_workers_after": args.recycle_workers_after,
         "timeout": args.timeout_minutes * 60 if args.timeout_minutes else None,
         "trial_timeout": args.trial_timeout_minutes * 60 if args.trial_timeout_minutes else None,
         "seed": args.seed,
@@ -407,6 +409,18 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 # -- parser -----------------------------------------------------------------------------------
+def _count_or_auto(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 or 'auto', got {text!r}")
+    return value
+
+
 def _add_tune(sub: Any) -> None:
     p = sub.add_parser("tune", help="run a sweep", description="Tune an image classifier.")
     p.add_argument("-c", "--config", help="sweep job YAML (Azure CLI v2 shape)")
@@ -419,7 +433,16 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--primary-metric")
     p.add_argument("--goal", help="maximize | minimize")
     p.add_argument("--max-trials", type=int)
-    p.add_argument("--max-concurrent-trials", type=int)
+    p.add_argument(
+        "--max-concurrent-trials",
+        type=_count_or_auto,
+        help="a number, or auto (GPU: as many as fit by predicted memory; CPU: 1 per 2 CPUs)",
+    )
+    p.add_argument(
+        "--recycle-workers-after",
+        type=_count_or_auto,
+        help="replace a worker process after N trials (auto: 1 on CUDA, never on CPU)",
+    )
     p.add_argument("--timeout-minutes", type=float)
     p.add_argument("--trial-timeout-minutes", type=float)
     p.add_argument("--target-value", type=float, help="stop once a trial reaches this value")

@@ -196,3 +196,22 @@ def test_recycled_workers_are_new_processes_and_results_are_unchanged(tmp_path) 
 def test_bad_recycle_value_is_a_clear_error(tmp_path, bad) -> None:
     with pytest.raises(ValueError, match="recycle_workers_after must be a whole number >= 1"):
         ProcessPoolExecutor(which_process, slots=[""], output_dir=tmp_path, recycle_after=bad)
+
+
+def test_yaml_and_cli_take_auto_and_name_the_field_on_bad_input(tmp_path) -> None:
+
+    from automl_vision.cli import build_parser
+    from automl_vision.sweep.config import Limits
+
+    assert Limits(max_concurrent_trials="auto").max_concurrent_trials == "auto"
+    assert Limits(recycle_workers_after=3).recycle_workers_after == 3
+    with pytest.raises(ValueError, match="limits.max_concurrent_trials must be an integer >= 1"):
+        Limits(max_concurrent_trials="lots")
+    with pytest.raises(ValueError, match="limits.recycle_workers_after must be an integer >= 1"):
+        Limits(recycle_workers_after=0)
+    args = build_parser().parse_args(
+        ["tune", "--data", "d", "--max-concurrent-trials", "auto", "--recycle-workers-after", "2"]
+    )
+    assert args.max_concurrent_trials == "auto" and args.recycle_workers_after == 2
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tune", "--data", "d", "--max-concurrent-trials", "0"])
