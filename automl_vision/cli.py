@@ -13,6 +13,7 @@
     automl-vision spaces [NAME]                  preset search spaces
     automl-vision validate FILE                  check a search-space or sweep-job YAML
     automl-vision cache info | clear             the decoded-image cache: size, or empty it
+    automl-vision bench [--quick] [--json F]     the speed table of this machine's device
 
 Exit status: 0 done; 2 a user error (one clear message on stderr, never a traceback);
 3 the sweep ran but no trial produced a value (the trials' errors on stderr); 130 interrupted.
@@ -367,6 +368,28 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    import torch
+
+    from automl_vision.bench import Settings, format_table, run_bench
+
+    cuda = args.device != "cpu" and torch.cuda.is_available()
+    if not args.quick and not cuda:
+        print(
+            "automl-vision bench: no GPU here; the full table needs one, running --quick",
+            file=sys.stderr,
+        )
+    settings = Settings.gpu() if cuda and not args.quick else Settings.quick()
+    result = run_bench(settings, device=args.device)
+    print(format_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(result), indent=2, default=str) + "\n")
+        print(f"written {args.json}")
+    return 0
+
+
 def _cmd_spaces(args: argparse.Namespace) -> int:
     if not args.name:
         for name in preset_names():
@@ -537,6 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-data", help="write the demo datasets (used by configs/)")
     p.add_argument("directory", nargs="?", default="data")
     p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("bench", help="trainer vs bare loop, packed sweep, peak memory")
+    p.add_argument("--quick", action="store_true", help="a tiny CPU-sized run (seconds)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--json", help="also write the numbers to this JSON file")
+    p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("spaces", help="list the preset search spaces, or show one")
     p.add_argument("name", nargs="?", help="preset name or YAML file")

@@ -115,7 +115,10 @@ def test_auto_on_cpu_is_one_trial_per_two_cpus(tmp_path, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"max_concurrent_trials": "many"}, "max_concurrent_trials must be an integer >= 1 or 'auto'"),
+        (
+            {"max_concurrent_trials": "many"},
+            "max_concurrent_trials must be an integer >= 1 or 'auto'",
+        ),
         ({"max_concurrent_trials": 0}, "max_concurrent_trials must be an integer >= 1 or 'auto'"),
         ({"recycle_workers_after": 0}, "recycle_workers_after must be an integer >= 1 or 'auto'"),
     ],

@@ -194,12 +194,12 @@ def _run_locked(
     progress: bool,
     log_to: Sequence[str] | str | None,
 ) -> TuneResult:
-    store, history, notes = _open_store(plan, resume, force)
-    for line in notes:
-        print(f"automl_vision: {line}", file=sys.stderr)
     if plan.packing and plan.placer is None:
         pack_trials(plan)
         print(f"automl_vision: {plan.choices[-1]}", file=sys.stderr)
+    store, history, notes = _open_store(plan, resume, force)
+    for line in notes:
+        print(f"automl_vision: {line}", file=sys.stderr)
     options = dict(plan.options)
     if plan.shares_gpus:
         options.setdefault("image_placement", "pinned")

@@ -61,7 +61,7 @@ class TrainResult:
     ``total``, ``train_cpu`` (CPU seconds of this process during the training epochs),
     ``train_images_per_s`` (training images per second of ``train``), ``compile`` (the first
     training step with ``compile=True``, compilation included; not part of ``train``; 0
-    otherwise) and ``peak_memory_bytes`` (CUDA: the most memory torch held; nan on CPU).
+    otherwise) and ``peak_memory_bytes`` (CUDA: the most memory torch reserved; nan on CPU).
     """
 
     final_metrics: dict[str, float]
@@ -114,6 +114,7 @@ def run_process(
     start = time.perf_counter()
     devices = [device.index] if device.type == "cuda" else []
     if device.type == "cuda":
+        torch.cuda.empty_cache()  # the peak below is this run's, not an earlier run's cache
         torch.cuda.reset_peak_memory_stats(device)
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
@@ -249,10 +250,11 @@ def run_process(
 
 
 def _peak_memory(device: torch.device) -> float:
-    """The most memory torch held on a CUDA device during the run (nan on CPU)."""
+    """The most memory torch's allocator reserved on a CUDA device during the run (what
+    other processes could not use; nan on CPU)."""
     if device.type != "cuda":
         return math.nan
-    return float(torch.cuda.max_memory_allocated(device))
+    return float(torch.cuda.max_memory_reserved(device))
 
 
 def train(
