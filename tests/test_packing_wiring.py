@@ -78,6 +78,7 @@ def _tiny_data():
 
 def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(plan_module, "_gpus", lambda: 2)  # "CUDA" with two fake GPUs
+    monkeypatch.setattr(plan_module, "_cpus", lambda: 8)
     space = tiny_space(
         model_name=choice("test_resnet", "resnet18"), training_batch_size=choice(8, 64)
     )
@@ -93,7 +94,7 @@ def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path, monkey
     plan.memory_probe, plan.gpu_memory = CountingProbe(), [16 * GB, 24 * GB]
     pack_trials(plan)
     worst = fake_peak(Shape("resnet18", 16, 64)) + CONTEXT_BYTES
-    expected = auto_concurrency({"w": worst}, plan.gpu_memory)
+    expected = min(auto_concurrency({"w": worst}, plan.gpu_memory), plan.max_trials, 8)
     assert plan.max_concurrent_trials == expected > 2 and plan.shares_gpus
     assert sorted(set(plan.slots)) == ["0", "1"]
     assert len(plan.memory_probe.calls[0]) == 4  # 2 models x 1 crop x 2 batches

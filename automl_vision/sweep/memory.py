@@ -150,40 +150,48 @@ def step_peaks(
 
 
 # -- the CUDA probe (a subprocess per sweep) -------------------------------------------------
-def device_identity(options: Mapping[str, Any]) -> dict[str, Any]:
-    """What a probed peak depends on besides its shape: torch, the GPU model, the options."""
-    import torch
+def _in_subprocess(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a spawned process: CUDA is initialized there, not in the sweep's
+    process (whose GPU memory no trial could use), and all its memory is freed after."""
+    import concurrent.futures
+    import multiprocessing as mp
 
-    return {
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+    ctx = mp.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def gpu_info(options: Mapping[str, Any]) -> tuple[dict[str, Any], list[int]]:
+    """(what a probed peak depends on besides its shape: torch, the GPU model, the options;
+    the total memory of each visible GPU in bytes), read in a subprocess."""
+    identity, capacities = _in_subprocess(_gpu_info)
+    identity = {
+        **identity,
         "amp": bool(options.get("amp", True)),
         "channels_last": bool(options.get("channels_last", True)),
         "compile": bool(options.get("compile", False)),
     }
+    return identity, capacities
 
 
-def gpu_capacities() -> list[int]:
-    """Total memory of each visible GPU, in bytes."""
+def _gpu_info() -> tuple[dict[str, Any], list[int]]:
     import torch
 
-    return [
-        torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count())
-    ]
+    props = [torch.cuda.get_device_properties(i) for i in range(torch.cuda.device_count())]
+    identity = {
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "gpu": props[0].name if props else "none",
+    }
+    return identity, [p.total_memory for p in props]
 
 
 def cuda_probe(num_classes: int, options: Mapping[str, Any]) -> Probe:
     """A probe that measures on GPU 0, in a spawned process (its memory is freed after)."""
 
     def probe(shapes: list[Shape]) -> dict[Shape, int]:
-        import concurrent.futures
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            peaks = pool.submit(measure_step_peaks, list(shapes), num_classes, dict(options))
-            return dict(zip(shapes, peaks.result(), strict=True))
+        peaks = _in_subprocess(measure_step_peaks, list(shapes), num_classes, dict(options))
+        return dict(zip(shapes, peaks, strict=True))
 
     return probe
 

@@ -258,7 +258,8 @@ def default_threads(concurrency: int) -> int:
 def pack_trials(plan: SweepPlan) -> None:
     """``max_concurrent_trials="auto"`` on CUDA: probe (or read from the sweep directory) the
     step peak of every shape the space can produce, run as many trials as the worst one fits
-    on the GPUs together, and place each trial by its own predicted peak (``packing.py``).
+    on the GPUs together (at most ``max_trials`` and the CPUs: each trial is a process that
+    feeds its GPU), and place each trial by its own predicted peak (``packing.py``).
     With more trials than GPUs, the training images stay in pinned host memory (unless
     ``image_placement`` is set; ``shares_gpus``), since the probe does not count a dataset
     copy on the GPU."""
@@ -268,23 +269,29 @@ def pack_trials(plan: SweepPlan) -> None:
     if not plan.packing:
         return
     probe = plan.memory_probe or memory.cuda_probe(plan.dataset.num_classes, plan.options)
-    capacities = plan.gpu_memory or memory.gpu_capacities()
-    injected = plan.memory_probe is not None
-    identity = {"injected": True} if injected else memory.device_identity(plan.options)
+    if plan.memory_probe is not None and plan.gpu_memory is not None:  # injected (tests)
+        identity, capacities = {"injected": True}, list(plan.gpu_memory)
+    else:
+        identity, capacities = memory.gpu_info(plan.options)
+        capacities = list(plan.gpu_memory or capacities)
     shapes = memory.space_shapes(plan.parameter_spaces)
     peaks = memory.step_peaks(shapes, plan.output_dir, identity=identity, probe=probe)
     predict = memory.peak_of(peaks)
     predicted = {s: predict({"model_name": s.model, "training_crop_size": s.crop,
                              "training_batch_size": s.batch}) for s in peaks}  # fmt: skip
-    count = auto_concurrency(predicted, capacities)
+    fits = auto_concurrency(predicted, capacities)
+    # never more processes than trials, nor than CPUs (each trial process feeds its GPU work)
+    count = max(1, min(fits, plan.max_trials, _cpus()))
     plan.max_concurrent_trials = count
     plan.slots = [str(i % len(capacities)) for i in range(count)]
     plan.placer = LedgerPlacer(GpuLedger(capacities), predict)
-    plan.threads_per_trial = default_threads(count)
+    if plan.threads_per_trial == default_threads(len(capacities)):  # the default: re-share
+        plan.threads_per_trial = default_threads(count)
     worst = max(predicted.values(), default=0)
     plan.choices.append(
         f"max_concurrent_trials=auto: {count} trials on {len(capacities)} GPU(s) "
-        f"(largest predicted peak {worst / 2**30:.1f} GiB of {len(peaks)} probed shape(s))"
+        f"({fits} fit by the largest predicted peak, {worst / 2**30:.1f} GiB of "
+        f"{len(peaks)} probed shape(s); at most max_trials and the CPUs)"
     )
 
 
