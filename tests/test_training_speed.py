@@ -172,3 +172,22 @@ def test_uncompiled_run_reports_zero_compile_time() -> None:
     result = train(tiny_config(number_of_epochs=1), tiny_dataset(), device="cpu")
     assert result.timings["compile"] == 0.0
     assert np.isnan(result.timings["peak_memory_bytes"])  # CPU: not measured
+
+
+def test_an_error_in_training_stops_the_augmentation_thread(monkeypatch) -> None:
+    import automl_vision.training.loop as loop
+
+    monkeypatch.setattr(loop, "available_cpus", lambda: 4)
+    calls = {"n": 0}
+    original = torch.nn.CrossEntropyLoss.forward
+
+    def failing(self, logits, targets):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("step 2 failed")
+        return original(self, logits, targets)
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", failing)
+    with pytest.raises(RuntimeError, match="step 2 failed"):
+        train(tiny_config(augment_ahead=True), tiny_dataset(), device="cpu")
+    assert not any(t.name == "automl-vision-augment" for t in threading.enumerate())

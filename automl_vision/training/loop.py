@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import torch
@@ -84,7 +85,7 @@ class EpochRunner:
         x = transform(images.to(self.device, non_blocking=True))
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def _train_batches(self):
+    def _train_batches(self) -> Generator[tuple[torch.Tensor, torch.Tensor], None, None]:
         """(inputs, targets) of the epoch's training batches, augmented, on the device."""
         transform = self.parts.train_transform
 
@@ -94,7 +95,7 @@ class EpochRunner:
 
         if self.augment_ahead:
             return ahead(self.parts.train_loader, prepare, threads=self._threads)
-        return map(prepare, self.parts.train_loader)
+        return (prepare(item) for item in self.parts.train_loader)
 
     def _optimizer_step(self) -> None:
         factor = self.parts.schedule.factor(self.step)
@@ -120,29 +121,33 @@ class EpochRunner:
         total = torch.zeros((), device=self.device)
         images = 0
         compile_s = 0.0
-        for i, (x, targets) in enumerate(self._train_batches()):
-            group_start = i - i % acc
-            group_size = min(acc, n_batches - group_start)
-            last_of_group = i == group_start + group_size - 1
-            timed = self.compiled and self.step == 0 and i == 0
-            if timed:
-                self._sync()
-                step_start = time.perf_counter()
-            sync = contextlib.nullcontext()
-            if self.world > 1 and not last_of_group:
-                sync = self.model.no_sync()  # type: ignore[operator]
-            with sync:
-                with self._autocast():
-                    logits = self.model(x)
-                loss = parts.loss(logits.float(), targets)
-                (loss / group_size).backward()
-            total += loss.detach() * len(targets)
-            images += len(targets)
-            if last_of_group:
-                self._optimizer_step()
-            if timed:
-                self._sync()
-                compile_s = time.perf_counter() - step_start
+        batches = self._train_batches()
+        try:
+            for i, (x, targets) in enumerate(batches):
+                group_start = i - i % acc
+                group_size = min(acc, n_batches - group_start)
+                last_of_group = i == group_start + group_size - 1
+                timed = self.compiled and self.step == 0 and i == 0
+                if timed:
+                    self._sync()
+                    step_start = time.perf_counter()
+                sync = contextlib.nullcontext()
+                if self.world > 1 and not last_of_group:
+                    sync = self.model.no_sync()  # type: ignore[operator]
+                with sync:
+                    with self._autocast():
+                        logits = self.model(x)
+                    loss = parts.loss(logits.float(), targets)
+                    (loss / group_size).backward()
+                total += loss.detach() * len(targets)
+                images += len(targets)
+                if last_of_group:
+                    self._optimizer_step()
+                if timed:
+                    self._sync()
+                    compile_s = time.perf_counter() - step_start
+        finally:
+            batches.close()  # stops the background thread, also on an error
         if self.world > 1:
             summed = torch.stack([total, torch.tensor(float(images), device=self.device)])
             torch.distributed.all_reduce(summed)
