@@ -13,6 +13,7 @@
     automl-vision spaces [NAME]                  preset search spaces
     automl-vision validate FILE                  check a search-space or sweep-job YAML
     automl-vision cache info | clear             the decoded-image cache: size, or empty it
+    automl-vision bench [--quick] [--json F]     the speed table of this machine's device
 
 Exit status: 0 done; 2 a user error or a storage problem (disk full, read-only folder, corrupt
 store: one clear message on stderr, never a traceback); 3 the sweep ran but no trial produced a
@@ -91,6 +92,7 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         limits = job.limits
         kwargs["max_trials"] = limits.max_trials
         kwargs["max_concurrent_trials"] = limits.max_concurrent_trials
+        kwargs["recycle_workers_after"] = limits.recycle_workers_after
         if limits.timeout_minutes:
             kwargs["timeout"] = limits.timeout_minutes * 60
         if limits.trial_timeout_minutes:
@@ -114,6 +116,7 @@ def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         "goal": args.goal,
         "max_trials": args.max_trials,
         "max_concurrent_trials": args.max_concurrent_trials,
+        "recycle_workers_after": args.recycle_workers_after,
         "timeout": args.timeout_minutes * 60 if args.timeout_minutes else None,
         "trial_timeout": args.trial_timeout_minutes * 60 if args.trial_timeout_minutes else None,
         "seed": args.seed,
@@ -367,6 +370,28 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    import torch
+
+    from automl_vision.bench import Settings, format_table, run_bench
+
+    cuda = args.device != "cpu" and torch.cuda.is_available()
+    if not args.quick and not cuda:
+        print(
+            "automl-vision bench: no GPU here; the full table needs one, running --quick",
+            file=sys.stderr,
+        )
+    settings = Settings.gpu() if cuda and not args.quick else Settings.quick()
+    result = run_bench(settings, device=args.device)
+    print(format_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(result), indent=2, default=str) + "\n")
+        print(f"written {args.json}")
+    return 0
+
+
 def _cmd_spaces(args: argparse.Namespace) -> int:
     if not args.name:
         for name in preset_names():
@@ -409,6 +434,18 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 # -- parser -----------------------------------------------------------------------------------
+def _count_or_auto(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1 or 'auto', got {text!r}")
+    return value
+
+
 def _add_tune(sub: Any) -> None:
     p = sub.add_parser("tune", help="run a sweep", description="Tune an image classifier.")
     p.add_argument("-c", "--config", help="sweep job YAML (Azure CLI v2 shape)")
@@ -421,7 +458,16 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--primary-metric")
     p.add_argument("--goal", help="maximize | minimize")
     p.add_argument("--max-trials", type=int)
-    p.add_argument("--max-concurrent-trials", type=int)
+    p.add_argument(
+        "--max-concurrent-trials",
+        type=_count_or_auto,
+        help="a number, or auto (GPU: as many as fit by predicted memory; CPU: 1 per 2 CPUs)",
+    )
+    p.add_argument(
+        "--recycle-workers-after",
+        type=_count_or_auto,
+        help="replace a worker process after N trials (auto: 1 on CUDA, never on CPU)",
+    )
     p.add_argument("--timeout-minutes", type=float)
     p.add_argument("--trial-timeout-minutes", type=float)
     p.add_argument("--target-value", type=float, help="stop once a trial reaches this value")
@@ -516,6 +562,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo-data", help="write the demo datasets (used by configs/)")
     p.add_argument("directory", nargs="?", default="data")
     p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("bench", help="trainer vs bare loop, packed sweep, peak memory")
+    p.add_argument("--quick", action="store_true", help="a tiny CPU-sized run (seconds)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--json", help="also write the numbers to this JSON file")
+    p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("spaces", help="list the preset search spaces, or show one")
     p.add_argument("name", nargs="?", help="preset name or YAML file")

@@ -47,3 +47,15 @@ def resumable(params, report, context):
         if report(step, {"accuracy": value}):
             break
     return TrialResult(value, {"accuracy": value})
+
+
+def which_process(params, report, context):
+    """A deterministic value from the params, and the pid and slot that ran the trial."""
+    value = (params["x"] * 7919) % 101 / 100
+    report(1, {"accuracy": value})
+    time.sleep(params.get("sleep", 0.0))
+    return TrialResult(
+        value,
+        {"accuracy": value},
+        {"pid": os.getpid(), "devices": os.environ["CUDA_VISIBLE_DEVICES"]},
+    )

@@ -119,13 +119,29 @@ class Limits(_Strict):
     """How long the sweep may run, and the stop criteria besides the limits."""
 
     max_trials: int = Field(20, ge=1)
-    max_concurrent_trials: int = Field(1, ge=1)
+    #: a count, or "auto" (CUDA: packed by predicted memory; CPU: one trial per two CPUs)
+    max_concurrent_trials: int | str = 1
+    #: pool workers are replaced after this many trials ("auto": 1 on CUDA, never on CPU)
+    recycle_workers_after: int | str | None = "auto"
     timeout_minutes: float | None = Field(None, gt=0)
     trial_timeout_minutes: float | None = Field(None, gt=0)
     max_consecutive_failures: int = Field(5, ge=1)
     target_value: float | None = None
     no_improvement_trials: int | None = Field(None, ge=1)
     min_improvement: float = Field(0.01, ge=0)
+
+    @field_validator("max_concurrent_trials", "recycle_workers_after", mode="before")
+    @classmethod
+    def _count_or_auto(cls, value: Any, info: Any) -> Any:
+        if value is None and info.field_name == "recycle_workers_after":
+            return None
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"limits.{info.field_name} must be an integer >= 1 or 'auto', got {value!r}"
+            )
+        return value
 
     @model_validator(mode="before")
     @classmethod

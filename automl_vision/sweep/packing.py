@@ -5,12 +5,18 @@ Each trial has a predicted peak memory (bytes) for one training step; each GPU h
 safety margin, or returns None when none does (the trial waits). ``auto_concurrency`` says how
 many copies of the largest predicted peak fit on all GPUs together, which is what
 ``max_concurrent_trials="auto"`` means on CUDA; on CPU it is one trial per two cores (at least one).
+
+``LedgerPlacer`` is the pool's placer (``pool.TrialPlacer``): it asks ``peak_of(params)`` for a
+trial's predicted peak and places it with the ledger. While at most ``auto_concurrency`` trials
+run, a trial always fits: some GPU holds fewer trials than the worst peak's count for it, so
+its free memory is at least that worst peak.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -71,3 +77,30 @@ def auto_concurrency(
 def cpu_concurrency(cores: int) -> int:
     """``max_concurrent_trials="auto"`` on CPU: one trial per two cores, at least one."""
     return max(1, cores // 2)
+
+
+class NoRoomError(RuntimeError):
+    """No GPU has room for a trial's predicted peak."""
+
+
+@dataclass
+class LedgerPlacer:
+    """Places trials on GPUs by predicted peak (``slot`` = the GPU's index as a string)."""
+
+    ledger: GpuLedger
+    peak_of: Callable[[Mapping[str, Any]], int]
+
+    def place(self, trial: Any) -> str:
+        peak = self.peak_of(trial.params)
+        gpu = self.ledger.place(trial.trial_id, peak)
+        if gpu is None:
+            gpus = range(len(self.ledger.capacities))
+            free = ", ".join(f"{self.ledger.free(g) / 2**30:.1f}" for g in gpus)
+            raise NoRoomError(
+                f"trial {trial.trial_id}: no GPU has room for its predicted peak of "
+                f"{peak / 2**30:.1f} GiB (free GiB per GPU: {free})"
+            )
+        return str(gpu)
+
+    def release(self, trial_id: str) -> None:
+        self.ledger.release(trial_id)

@@ -37,11 +37,12 @@ from automl_vision.space.defaults import azure_defaults
 from automl_vision.sweep.arguments import checked_number
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
 from automl_vision.sweep.defaults import default_suggestion
+from automl_vision.sweep.packing import cpu_concurrency
 from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.store import SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
-__all__ = ["SweepPlan", "plan_sweep", "previous_trials"]
+__all__ = ["SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -72,10 +73,23 @@ class SweepPlan:
     keep_checkpoints: int | None = 3  # the best k trials keep best.pt (None: all)
     weights: list[Any] = field(default_factory=list)  # training.weights.WeightsLookup per model
     threads_per_trial: int = 1
+    #: max_concurrent_trials="auto" on CUDA: trials are packed by predicted memory when the
+    #: sweep starts (``pack_trials``), which sets max_concurrent_trials, slots and placer
+    packing: bool = False
+    placer: Any = None  # packing.LedgerPlacer once packed
+    recycle_workers_after: int | None = None  # pool workers: a fresh process after N trials
+    #: injectable for tests: ``probe(shapes) -> {shape: bytes}`` and the GPUs' capacities
+    memory_probe: Any = None
+    gpu_memory: list[int] | None = None
 
     @property
     def multilabel(self) -> bool:
         return self.dataset.multilabel
+
+    @property
+    def shares_gpus(self) -> bool:
+        """Packed: more trials than GPUs at once."""
+        return self.packing and self.max_concurrent_trials > len(set(self.slots))
 
     def max_epochs(self) -> int:
         """The most epochs any trial can run (the number_of_epochs bound over the spaces)."""
@@ -120,9 +134,13 @@ class SweepPlan:
             if isinstance(self.policy, HyperbandPolicy):
                 for b in range(self.policy.bracket_count):
                     lines.append(f"  bracket {b} rungs: {self.policy.rungs(b, epochs)}")
+        concurrency = (
+            "auto (trials packed on the GPUs by predicted memory when the sweep starts)"
+            if self.packing
+            else str(self.max_concurrent_trials)
+        )
         lines.append(
-            f"limits: max_trials={self.max_trials}, max_concurrent_trials="
-            f"{self.max_concurrent_trials}"
+            f"limits: max_trials={self.max_trials}, max_concurrent_trials={concurrency}"
             + "".join(f", {_criterion_text(c)}" for c in self.criteria)
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
@@ -216,10 +234,65 @@ def _device(device: str) -> tuple[str, int]:
     raise ValueError(f"device={device!r} is not allowed; use 'auto', 'cpu' or 'cuda'")
 
 
+def _cpus() -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cpus or 1)
+
+
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == "auto"
+
+
+def _count_or_auto(name: str, value: Any) -> int:
+    try:
+        return checked_number(name, value, int, minimum=1)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer >= 1 or 'auto', got {value!r}") from None
+
+
 def default_threads(concurrency: int) -> int:
     """CPU threads per trial: the CPUs this process may use, shared by the concurrent trials."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cpus or 1) // concurrency)
+    return max(1, _cpus() // concurrency)
+
+
+def pack_trials(plan: SweepPlan) -> None:
+    """``max_concurrent_trials="auto"`` on CUDA: probe (or read from the sweep directory) the
+    step peak of every shape the space can produce, run as many trials as the worst one fits
+    on the GPUs together (at most ``max_trials`` and the CPUs: each trial is a process that
+    feeds its GPU), and place each trial by its own predicted peak (``packing.py``).
+    With more trials than GPUs, the training images stay in pinned host memory (unless
+    ``image_placement`` is set; ``shares_gpus``), since the probe does not count a dataset
+    copy on the GPU."""
+    from automl_vision.sweep import memory
+    from automl_vision.sweep.packing import GpuLedger, LedgerPlacer, auto_concurrency
+
+    if not plan.packing:
+        return
+    probe = plan.memory_probe or memory.cuda_probe(plan.dataset.num_classes, plan.options)
+    if plan.memory_probe is not None and plan.gpu_memory is not None:  # injected (tests)
+        identity, capacities = {"injected": True}, list(plan.gpu_memory)
+    else:
+        identity, capacities = memory.gpu_info(plan.options)
+        capacities = list(plan.gpu_memory or capacities)
+    shapes = memory.space_shapes(plan.parameter_spaces)
+    peaks = memory.step_peaks(shapes, plan.output_dir, identity=identity, probe=probe)
+    predict = memory.peak_of(peaks)
+    predicted = {s: predict({"model_name": s.model, "training_crop_size": s.crop,
+                             "training_batch_size": s.batch}) for s in peaks}  # fmt: skip
+    fits = auto_concurrency(predicted, capacities)
+    # never more processes than trials, nor than CPUs (each trial process feeds its GPU work)
+    count = max(1, min(fits, plan.max_trials, _cpus()))
+    plan.max_concurrent_trials = count
+    plan.slots = [str(i % len(capacities)) for i in range(count)]
+    plan.placer = LedgerPlacer(GpuLedger(capacities), predict)
+    if plan.threads_per_trial == default_threads(len(capacities)):  # the default: re-share
+        plan.threads_per_trial = default_threads(count)
+    worst = max(predicted.values(), default=0)
+    plan.choices.append(
+        f"max_concurrent_trials=auto: {count} trials on {len(capacities)} GPU(s) "
+        f"({fits} fit by the largest predicted peak, {worst / 2**30:.1f} GiB of "
+        f"{len(peaks)} probed shape(s); at most max_trials and the CPUs)"
+    )
 
 
 def _slots(kind: str, gpus: int, concurrency: int) -> list[str]:
@@ -373,7 +446,7 @@ def plan_sweep(
     primary_metric: str | None = None,
     goal: PrimaryMetricGoal | str | None = None,
     max_trials: int | None = None,
-    max_concurrent_trials: int = 1,
+    max_concurrent_trials: int | str = 1,
     timeout: float | None = None,
     trial_timeout: float | None = None,
     output_dir: str | Path | None = None,
@@ -394,13 +467,18 @@ def plan_sweep(
     target_column_name: str = "label",
     keep_checkpoints: int | None = 3,
     threads_per_trial: int | None = None,
+    recycle_workers_after: int | str | None = "auto",
 ) -> SweepPlan:
     """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
     from automl_vision.data import load_dataset
 
     choices: list[str] = []
-    max_concurrent_trials = checked_number("max_concurrent_trials", max_concurrent_trials, int,
-                                           minimum=1)  # fmt: skip
+    auto_count = _is_auto(max_concurrent_trials)
+    if not auto_count:
+        max_concurrent_trials = _count_or_auto("max_concurrent_trials", max_concurrent_trials)
+    recycle_auto = _is_auto(recycle_workers_after)
+    if not recycle_auto and recycle_workers_after is not None:
+        recycle_workers_after = _count_or_auto("recycle_workers_after", recycle_workers_after)
     max_trials = checked_number("max_trials", max_trials, int, minimum=1)
     timeout = checked_number("timeout", timeout, float, minimum=0, exclusive=True)
     trial_timeout = checked_number("trial_timeout", trial_timeout, float, minimum=0, exclusive=True)
@@ -427,6 +505,15 @@ def plan_sweep(
     spec = metric_for(dataset.task, primary_metric)
     goal = PrimaryMetricGoal.parse(goal) if goal is not None else spec.goal
     kind, gpus = _device(device)
+    if auto_count and kind == "cpu":
+        max_concurrent_trials = cpu_concurrency(_cpus())
+        choices.append(
+            f"max_concurrent_trials=auto: {max_concurrent_trials} (one trial per two CPUs)"
+        )
+    elif auto_count:
+        max_concurrent_trials = gpus  # until pack_trials measures what fits
+    if recycle_auto:
+        recycle_workers_after = 1 if kind == "cuda" else None
     spaces = _spaces(search_space, kind, choices)
     previous = previous_trials(list(warm_start_from))
     prior = [
@@ -462,6 +549,8 @@ def plan_sweep(
         choices=choices,
         sampling_name=sampling_name,
         threads_per_trial=threads_per_trial or default_threads(max_concurrent_trials),
+        packing=auto_count and kind == "cuda",
+        recycle_workers_after=recycle_workers_after,
     )
     if keep_checkpoints is not None and keep_checkpoints < 1:
         raise ValueError(

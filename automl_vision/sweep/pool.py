@@ -6,6 +6,15 @@ talks to the scheduler over a pipe: a report is sent and the worker waits for th
 or go on), so every decision is made on the scheduler's side, in order. A trial that raises is
 FAILED with its error; a worker that dies (segfault, out-of-memory kill) or a trial that exceeds
 its time limit fails its trial, and the worker is replaced; the sweep goes on.
+
+Recycling: with ``recycle_after=N`` a worker that has finished N trials exits and a fresh
+process takes its slot, so whatever memory the trials left behind (CUDA contexts, allocator
+caches, fragmentation) is truly returned to the system. ``recycle_after=1`` (one process per
+trial) is the default on CUDA.
+
+Placement: with a ``placer`` (``TrialPlacer``), the GPU of each trial is chosen when it starts
+(from its predicted memory peak, ``packing.py``); an idle worker on another GPU is replaced by
+one on the chosen GPU. The placer's capacity bounds how many trials run at once.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from automl_vision.sweep.executors import (
     Executor,
@@ -35,7 +44,19 @@ from automl_vision.sweep.executors import (
 )
 from automl_vision.trial import Trial, TrialStatus, Verdict
 
-__all__ = ["ProcessPoolExecutor", "TrialContext"]
+__all__ = ["ProcessPoolExecutor", "TrialContext", "TrialPlacer"]
+
+
+class TrialPlacer(Protocol):
+    """Chooses a slot (``CUDA_VISIBLE_DEVICES`` value) for each trial as it starts."""
+
+    def place(self, trial: Trial) -> str:
+        """The slot of ``trial`` (reserving its room there); raises if none has room."""
+        ...
+
+    def release(self, trial_id: str) -> None:
+        """``trial_id`` has ended: free its room."""
+        ...
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _WATCHDOG_S = 1.0  # how often a worker checks that the sweep's process is still its parent
@@ -149,6 +170,7 @@ class _Worker:
     trial: Trial | None = None
     started: float | None = None  # when the worker began the trial (None: not yet)
     workdir: Path | None = None
+    finished: int = 0  # trials this process has finished (recycling counts them)
 
 
 class ProcessPoolExecutor(Executor):
@@ -156,7 +178,9 @@ class ProcessPoolExecutor(Executor):
 
     ``slots``: one ``CUDA_VISIBLE_DEVICES`` value per worker (e.g. ``["0", "0", "1"]`` runs two
     trials on GPU 0 and one on GPU 1; ``["0,1"]`` gives one trial two GPUs; ``[""] * 2`` runs
-    two CPU trials). ``trial_timeout`` is in seconds.
+    two CPU trials). ``trial_timeout`` is in seconds. ``recycle_after``: replace a worker
+    process after it has finished that many trials (None: never). ``placer``: choose each
+    trial's slot when it starts (see the module docstring).
     """
 
     def __init__(
@@ -168,10 +192,19 @@ class ProcessPoolExecutor(Executor):
         trial_timeout: float | None = None,
         start_method: str = "spawn",
         threads_per_worker: int | None = None,
+        recycle_after: int | None = None,
+        placer: TrialPlacer | None = None,
     ) -> None:
         super().__init__()
         if not slots:
             raise ValueError("the process pool needs at least one slot")
+        whole = isinstance(recycle_after, int) and not isinstance(recycle_after, bool)
+        if recycle_after is not None and not (whole and recycle_after >= 1):
+            raise ValueError(
+                f"recycle_workers_after must be a whole number >= 1 or None, got {recycle_after!r}"
+            )
+        self.recycle_after = recycle_after
+        self.placer = placer
         self.target = target
         self.slots = list(slots)
         self.capacity = len(self.slots)
@@ -199,9 +232,15 @@ class ProcessPoolExecutor(Executor):
         return sum(w.trial is not None for w in self._workers)
 
     def start(self, trial: Trial) -> None:
-        worker = next((w for w in self._workers if w.trial is None), None)
-        if worker is None:
+        idle = [w for w in self._workers if w.trial is None]
+        if not idle:
             raise RuntimeError("no free worker: the scheduler started more trials than slots")
+        worker = idle[0]
+        if self.placer is not None:
+            slot = self.placer.place(trial)
+            worker = next((w for w in idle if w.slot == slot), idle[0])
+            if worker.slot != slot:
+                self._retire(worker, slot)
         worker.trial = trial
         worker.started = None  # set when the worker says it began (it may still be starting)
         worker.workdir = self.output_dir / "trials" / trial.trial_id
@@ -227,11 +266,31 @@ class ProcessPoolExecutor(Executor):
         fresh = self._spawn(worker.slot)
         worker.process, worker.conn = fresh.process, fresh.conn
         worker.trial = None
+        worker.finished = 0
+
+    def _retire(self, worker: _Worker, slot: str | None = None) -> None:
+        """An idle worker exits cleanly; a fresh process takes its place (on ``slot``)."""
+        with contextlib.suppress(OSError):
+            worker.conn.send(("exit",))
+        worker.process.join(10)
+        worker.slot = worker.slot if slot is None else slot
+        self._replace(worker)
+
+    def _ended(self, worker: _Worker, trial_id: str) -> None:
+        """Bookkeeping after a worker's trial ended (it is idle again)."""
+        worker.trial = None
+        worker.finished += 1
+        if self.placer is not None:
+            self.placer.release(trial_id)
+        if self.recycle_after is not None and worker.finished >= self.recycle_after:
+            self._retire(worker)
 
     def _fail(self, worker: _Worker, error: str, resumable: bool = False) -> TrialOutcome:
         trial = worker.trial
         assert trial is not None
         log = _tail(worker.workdir / "log.txt") if worker.workdir else ""
+        if self.placer is not None:
+            self.placer.release(trial.trial_id)
         self._replace(worker)
         return TrialOutcome(
             trial.trial_id,
@@ -298,7 +357,7 @@ class ProcessPoolExecutor(Executor):
             worker.conn.send(int(answer))
             return None
         _, trial_id, status, payload, error = message
-        worker.trial = None
+        self._ended(worker, trial_id)
         if error is not None:  # FAILED, or QUEUED for a storage problem
             return TrialOutcome(trial_id, TrialStatus(status), error=error)
         if payload[0] == "result":

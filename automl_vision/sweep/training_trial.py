@@ -17,6 +17,7 @@ artifacts' ``attempts`` (the epoch it started from and why it ended).
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,10 @@ def _device(context: TrialContext, job: TrainingJob) -> Any:
     count = len(context.devices.split(","))
     # the worker sees only its slot's GPUs, renumbered from 0
     return [f"cuda:{i}" for i in range(count)] if count > 1 else "cuda:0"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _saved_epoch(path: Path) -> int:
@@ -210,6 +215,7 @@ def _run_trial(
         "train_seconds": result.timings.get("train"),
         "random_seed": config.random_seed,
         "threads": torch.get_num_threads(),
+        "peak_memory_bytes": _finite(result.timings.get("peak_memory_bytes")),
     }
     if result.stop_reason is not None:
         artifacts["trainer_stop"] = str(result.stop_reason)

@@ -27,7 +27,7 @@ from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.judging import trial_judging_window
 from automl_vision.sweep.lock import SweepLock
 from automl_vision.sweep.optimize import best_trial
-from automl_vision.sweep.plan import SweepPlan, plan_sweep, previous_trials
+from automl_vision.sweep.plan import SweepPlan, pack_trials, plan_sweep, previous_trials
 from automl_vision.sweep.plots import save_plots
 from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
 from automl_vision.sweep.progress import ProgressDisplay
@@ -177,6 +177,8 @@ def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
         output_dir=plan.output_dir,
         trial_timeout=plan.trial_timeout,
         threads_per_worker=plan.threads_per_trial,
+        recycle_after=plan.recycle_workers_after,
+        placer=plan.placer,
     )
 
 
@@ -210,15 +212,24 @@ def _run_locked(
     progress: bool,
     log_to: Sequence[str] | str | None,
 ) -> TuneResult:
+    if plan.packing and plan.placer is None:
+        pack_trials(plan)
+        print(f"automl_vision: {plan.choices[-1]}", file=sys.stderr)
     store, history, notes = _open_store(plan, resume, force)
     for line in notes:
         print(f"automl_vision: {line}", file=sys.stderr)
+    options = dict(plan.options)
+    if plan.shares_gpus:
+        options.setdefault("image_placement", "pinned")
+    if plan.max_concurrent_trials > 1:
+        # concurrent CPU trials already share the cores: no background augmentation thread
+        options.setdefault("augment_ahead", False)
     job = TrainingJob(
         dataset=plan.dataset,
         primary_metric=plan.primary_metric,
         seed=plan.seed,
         device="cuda" if plan.device.startswith("cuda") else "cpu",
-        options=plan.options,
+        options=options,
         export_onnx=False,
         threads=plan.threads_per_trial,
     )
@@ -328,7 +339,7 @@ def tune(
     primary_metric: str | None = None,
     goal: PrimaryMetricGoal | str | None = None,
     max_trials: int | None = None,
-    max_concurrent_trials: int = 1,
+    max_concurrent_trials: int | str = 1,
     timeout: float | None = None,
     output_dir: str | Path | None = None,
     device: str = "auto",
@@ -369,7 +380,14 @@ def tune(
     threads for each trial, inline or in the pool: default the CPUs divided by
     ``max_concurrent_trials``; a seeded CPU trial's result depends on it, so set it to compare
     sweeps run with a different concurrency), ``keep_checkpoints`` (3: only the best 3 trials
-    keep their ``best.pt``; None keeps all).
+    keep their ``best.pt``; None keeps all), ``recycle_workers_after`` (pool workers are
+    replaced by a fresh process after this many trials, so memory is truly freed; ``"auto"``:
+    1 on CUDA, never on CPU).
+
+    ``max_concurrent_trials="auto"``: on CUDA, as many trials as fit on the GPUs by the
+    predicted peak memory of one training step of each (model, crop, batch) the space can
+    produce (probed once and cached in ``output_dir/memory_probe.json``), each trial placed
+    on a GPU with room for its own peak; on CPU, one trial per two CPUs.
     """
     check_keywords(options, _PLAN_OPTIONS, "tune")
     parse_log_to(log_to)  # a missing package is reported before anything is planned

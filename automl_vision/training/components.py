@@ -3,12 +3,15 @@
 ``build_components`` takes the data decoded (through the cache) at ``storage_size(config)`` =
 ``max(training_crop_size, validation_resize_size)``, creates the model (num_classes from the
 data), freezes ``layers_to_freeze`` stages, and makes the optimizer, the per-iteration schedule,
-the (weighted) loss, the transforms and the batch loaders.
+the (weighted) loss, the transforms and the batch loaders. The training batches come from the
+memory-mapped cache through a ``DataLoader``, or from a copy of the split in pinned host memory
+or on the GPU, as ``image_placement`` says (``data/placement.py``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from automl_vision.data.dataset import DecodedSplit, ImageDataset
 from automl_vision.data.loader import BatchOrder, make_loader
+from automl_vision.data.placement import ImagePlacement, MemoryBatches, resolve_placement
 from automl_vision.data.transforms import EvalTransform, TrainTransform
 from automl_vision.training.config import TrainingConfig
 from automl_vision.training.losses import class_weights, make_loss
@@ -46,12 +50,30 @@ class Components:
     train_transform: TrainTransform
     eval_transform: EvalTransform
     train_order: BatchOrder
-    train_loader: DataLoader
+    train_loader: Iterable  # DataLoader or MemoryBatches: (uint8 images, targets) per batch
     val_loader: DataLoader
     train_split: DecodedSplit
     val_split: DecodedSplit
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    placement: ImagePlacement = ImagePlacement.LOADER
+
+
+def train_batches(
+    split: DecodedSplit,
+    order: BatchOrder,
+    *,
+    placement: ImagePlacement,
+    device: torch.device,
+    workers: int,
+) -> tuple[Iterable, ImagePlacement]:
+    """The training batches of ``split`` in ``order``, and where their images are kept."""
+    nbytes = len(split) * int(np.prod(split.images.shape[1:]))
+    free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+    where = resolve_placement(placement, device, nbytes, free)
+    if where is ImagePlacement.LOADER:
+        return make_loader(split, order, workers=workers, pin_memory=device.type == "cuda"), where
+    return MemoryBatches(split, order, device, on_device=where is ImagePlacement.DEVICE), where
 
 
 def build_components(
@@ -111,6 +133,7 @@ def build_components(
         beta1=config.beta1,
         beta2=config.beta2,
         ams_gradient=config.ams_gradient,
+        device=device,
     )
     weights = class_weights(
         dataset.class_counts(), len(dataset.train_indices), dataset.task, config.weighted_loss
@@ -131,6 +154,13 @@ def build_components(
         config.validation_resize_size, config.validation_crop_size, mean, std
     )
     pin = device.type == "cuda"
+    train_loader, placement = train_batches(
+        train_split,
+        order,
+        placement=config.image_placement,
+        device=device,
+        workers=config.number_of_workers,
+    )
     val_order = BatchOrder(len(val_split), config.validation_batch_size, shuffle=False)
     return Components(
         model=model,
@@ -143,9 +173,7 @@ def build_components(
         train_transform=train_transform,
         eval_transform=eval_transform,
         train_order=order,
-        train_loader=make_loader(
-            train_split, order, workers=config.number_of_workers, pin_memory=pin
-        ),
+        train_loader=train_loader,
         val_loader=make_loader(
             val_split,
             val_order,
@@ -156,4 +184,5 @@ def build_components(
         val_split=val_split,
         mean=mean,  # type: ignore[arg-type]
         std=std,  # type: ignore[arg-type]
+        placement=placement,
     )

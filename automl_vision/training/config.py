@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from automl_vision.data.placement import ImagePlacement
 from automl_vision.data.task import Task
 from automl_vision.space.defaults import azure_defaults
 from automl_vision.space.fields import FIELDS
@@ -48,6 +49,9 @@ OPTIONS = (
     "horizontal_flip",
     "amp",
     "channels_last",
+    "compile",
+    "augment_ahead",
+    "image_placement",
 )
 
 
@@ -71,6 +75,15 @@ class TrainingConfig(BaseModel):
     - ``amp``: bf16 autocast on CUDA (ignored on CPU).
     - ``channels_last``: channels-last memory format for the model and its inputs, on CPU and
       CUDA alike (faster for convolutional models on both).
+    - ``compile``: ``torch.compile`` the model for training (off by default); the first
+      step's time (compilation) is reported apart, as ``TrainResult.timings["compile"]``.
+    - ``augment_ahead``: on CPU, augment the next batch in a background thread while the
+      model trains on this one, when torch's intra-op threads leave a CPU free (the results
+      are the same bit for bit; on CUDA augmentation is asynchronous anyway).
+    - ``image_placement``: where the decoded training images live during a run (see
+      ``ImagePlacement``): ``auto`` (on the GPU when they fit in a quarter of its free
+      memory, else in pinned host memory; on CPU the memory-mapped cache), ``loader``,
+      ``pinned`` or ``device``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -120,6 +133,9 @@ class TrainingConfig(BaseModel):
     horizontal_flip: float = 0.5
     amp: bool = True
     channels_last: bool = True
+    compile: bool = False
+    augment_ahead: bool = True
+    image_placement: ImagePlacement = ImagePlacement.AUTO
 
     _explicit: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -157,6 +173,11 @@ class TrainingConfig(BaseModel):
     @classmethod
     def _check_task(cls, value: Any) -> Task | None:
         return None if value is None else Task.parse(value)
+
+    @field_validator("image_placement", mode="before")
+    @classmethod
+    def _check_placement(cls, value: Any) -> ImagePlacement:
+        return ImagePlacement.parse(value)
 
     @field_validator("pretrained", mode="before")
     @classmethod

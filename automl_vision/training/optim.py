@@ -6,16 +6,24 @@ kernels); biases, normalization weights and other 1-d parameters, and those the 
 ``no_weight_decay()`` (e.g. a ViT's position embedding and class token) get none. Nesterov
 momentum needs a non-zero momentum: with ``momentum == 0`` plain SGD runs, which is what
 Nesterov reduces to there.
+
+On CUDA the optimizers use torch's fused kernels (``fused=True``: one kernel for the whole
+update instead of one per parameter) when torch has them for that optimizer; elsewhere, or if
+torch refuses (parameters it cannot fuse), the default implementation runs.
 """
 
 from __future__ import annotations
 
 import enum
+import inspect
+import logging
 
 import torch
 from torch import nn
 
-__all__ = ["OptimizerKind", "make_optimizer", "parameter_groups"]
+__all__ = ["OptimizerKind", "can_fuse", "make_optimizer", "parameter_groups"]
+
+log = logging.getLogger("automl_vision.training")
 
 
 class OptimizerKind(str, enum.Enum):
@@ -42,6 +50,14 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [g for g in groups if g["params"]]
 
 
+def can_fuse(cls: type[torch.optim.Optimizer], device: torch.device | None) -> bool:
+    """Whether ``cls`` is asked for its fused implementation on ``device`` (CUDA only, and
+    only when this torch's ``cls`` takes ``fused``)."""
+    if device is None or torch.device(device).type != "cuda":
+        return False
+    return "fused" in inspect.signature(cls.__init__).parameters
+
+
 def make_optimizer(
     kind: OptimizerKind | str,
     model: nn.Module,
@@ -53,15 +69,25 @@ def make_optimizer(
     beta1: float = 0.9,
     beta2: float = 0.999,
     ams_gradient: bool = False,
+    device: torch.device | None = None,
 ) -> torch.optim.Optimizer:
-    """The optimizer ``kind`` over ``model``'s trainable parameters."""
+    """The optimizer ``kind`` over ``model``'s trainable parameters (on ``device``: fused
+    kernels on CUDA, see the module docstring)."""
     kind = OptimizerKind(kind)
     groups = parameter_groups(model, weight_decay)
     if not groups:
         raise ValueError("the model has no trainable parameter left (all layers frozen?)")
+    cls: type[torch.optim.Optimizer]
     if kind is OptimizerKind.SGD:
-        return torch.optim.SGD(
-            groups, lr=learning_rate, momentum=momentum, nesterov=nesterov and momentum > 0
-        )
-    cls = torch.optim.Adam if kind is OptimizerKind.ADAM else torch.optim.AdamW
-    return cls(groups, lr=learning_rate, betas=(beta1, beta2), amsgrad=ams_gradient)
+        cls = torch.optim.SGD
+        args = {"lr": learning_rate, "momentum": momentum, "nesterov": nesterov and momentum > 0}
+    else:
+        cls = torch.optim.Adam if kind is OptimizerKind.ADAM else torch.optim.AdamW
+        args = {"lr": learning_rate, "betas": (beta1, beta2), "amsgrad": ams_gradient}
+    if can_fuse(cls, device):
+        try:
+            return cls(groups, **args, fused=True)
+        except (RuntimeError, ValueError) as err:  # e.g. a parameter type torch cannot fuse
+            log.info("fused %s not available (%s); using the default one", cls.__name__, err)
+            groups = parameter_groups(model, weight_decay)  # the failed attempt filled them in
+    return cls(groups, **args)

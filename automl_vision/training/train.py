@@ -58,8 +58,10 @@ class TrainResult:
     (in memory), ``checkpoint_path``: where it was written (None without ``output_dir``);
     ``timings``: seconds of ``data`` (reading and decoding), ``setup`` (model, optimizer,
     loaders), ``train`` (training epochs), ``eval`` (evaluations, metrics, checkpoints) and
-    ``total``, ``train_cpu`` (CPU seconds of this process during the training epochs), and
-    ``train_images_per_s`` (training images per second of ``train``).
+    ``total``, ``train_cpu`` (CPU seconds of this process during the training epochs),
+    ``train_images_per_s`` (training images per second of ``train``), ``compile`` (the first
+    training step with ``compile=True``, compilation included; not part of ``train``; 0
+    otherwise) and ``peak_memory_bytes`` (CUDA: the most memory torch reserved; nan on CPU).
     """
 
     final_metrics: dict[str, float]
@@ -111,6 +113,9 @@ def run_process(
     ``output_dir`` (rank 0, one process) a new one is written at the end of every epoch."""
     start = time.perf_counter()
     devices = [device.index] if device.type == "cuda" else []
+    if device.type == "cuda":
+        torch.cuda.empty_cache()  # the peak below is this run's, not an earlier run's cache
+        torch.cuda.reset_peak_memory_stats(device)
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         parts = build_components(
@@ -120,6 +125,8 @@ def run_process(
         if world > 1:
             ids = [device.index] if device.type == "cuda" else None
             model = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        if config.compile:
+            model = torch.compile(model)  # compiled lazily, by the first training step
         runner = EpochRunner(model, parts, config, device, world=world)
         progress = Progress(
             config,
@@ -138,7 +145,7 @@ def run_process(
             output_dir=output_dir if rank == 0 else None,
         )
         setup_s = time.perf_counter() - start
-        train_s = train_cpu_s = eval_s = 0.0
+        train_s = train_cpu_s = eval_s = compile_s = 0.0
         epochs_run, stop, losses = 0, None, []
         first = 1
         if resume_state is not None:
@@ -165,6 +172,7 @@ def run_process(
             fault_point("epoch")
             epochs_run, train_s = epoch, train_s + stats.seconds
             train_cpu_s += stats.cpu_seconds
+            compile_s += stats.compile_seconds
             losses.append(stats.loss)
             lr = runner.lr_history[-1] if runner.lr_history else config.learning_rate
             due = epoch % config.evaluation_frequency == 0 or epoch == config.number_of_epochs
@@ -228,6 +236,8 @@ def run_process(
             "eval": eval_s,
             "total": time.perf_counter() - start,
             "train_images_per_s": len(parts.train_split) * epochs_run / max(train_s, 1e-9),
+            "compile": compile_s,
+            "peak_memory_bytes": _peak_memory(device),
         },
         seed=seed,
         task=dataset.task,
@@ -239,6 +249,14 @@ def run_process(
         checkpoint=progress.best,
         resumed_from_epoch=resumed_from,
     )
+
+
+def _peak_memory(device: torch.device) -> float:
+    """The most memory torch's allocator reserved on a CUDA device during the run (what
+    other processes could not use; nan on CPU)."""
+    if device.type != "cuda":
+        return math.nan
+    return float(torch.cuda.max_memory_reserved(device))
 
 
 def train(
