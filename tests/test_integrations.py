@@ -88,8 +88,9 @@ def test_mlflow_parent_and_child_runs_read_back(tmp_path, goal, monkeypatch):
 @pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None, reason="tensorboard not installed")
 def test_tune_log_to_writes_tensorboard_events(digits_folder, tmp_path):
     """``tune(log_to=...)`` reaches the running sweep (not only the observers' own factory)."""
-    from automl_vision import NoTerminationPolicy, tune
     from helpers_sweep import tiny_space
+
+    from automl_vision import NoTerminationPolicy, tune
 
     result = tune(
         digits_folder,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from pool_targets import curve, misbehave
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
@@ -75,7 +77,7 @@ def test_pool_workers_continue_promoted_trials_from_their_own_state(tmp_path) ->
         assert [r.step for r in trial.reports] == list(range(1, len(trial.reports) + 1))
         starts = (tmp_path / "trials" / trial.trial_id / "starts").read_text().splitlines()
         assert starts[0] == "0"  # a new trial
-        assert all(int(a) < int(b) for a, b in zip(starts, starts[1:], strict=False))  # go on
+        assert all(int(a) < int(b) for a, b in itertools.pairwise(starts))  # each goes on
         assert len(starts) == 1 + (trial in promoted) * len(
             [r for r in (1, 3) if r < len(trial.reports)]
         )
