@@ -47,7 +47,14 @@ def test_event_kinds_keep_their_stored_text(tmp_path):
     store.log(EventKind.SWEEP_STARTED, "x")
     store.log(EventKind.NOTE, "y")
     assert [k for _, k, _ in store.events()] == ["sweep_started", "note"]
-    assert {k.value for k in EventKind} == {"sweep_started", "sweep_resumed", "sweep_finished", "note"}
+    assert {k.value for k in EventKind} == {
+        "sweep_started",
+        "sweep_resumed",
+        "sweep_finished",
+        "trial_paused",
+        "trial_promoted",
+        "note",
+    }
     with pytest.raises(ValueError):
         store.log("no_such_kind", "z")  # type: ignore[arg-type]
 

@@ -73,6 +73,7 @@ def test_best_trial_table_and_json(tmp_path) -> None:
         "COMPLETED": 18,
         "STOPPED": 5,
         "FAILED": 1,
+        "PAUSED": 0,
     }
     data = json.loads(result.to_json(tmp_path / "metrics.json").read_text())
     assert data["best_trial"] == best.trial_id and len(data["trials"]) == 24

@@ -392,9 +392,11 @@ def tune(
     check_keywords(options, _PLAN_OPTIONS, "tune")
     parse_log_to(log_to)  # a missing package is reported before anything is planned
     lock: SweepLock | None = None
+    created = False
     if output_dir is not None and not dry_run:
         # a second sweep on this directory is refused at once, before planning reads the data
         directory = Path(os.path.abspath(Path(output_dir).expanduser()))
+        created = not directory.exists()
         check_writable(directory)
         lock = SweepLock(directory).acquire()
     try:
@@ -423,6 +425,10 @@ def tune(
     finally:
         if lock is not None:
             lock.release()
+            if created and [p.name for p in lock.path.parent.iterdir()] == [lock.path.name]:
+                # planning refused the sweep: leave nothing behind (bad input writes nothing)
+                lock.path.unlink(missing_ok=True)
+                lock.path.parent.rmdir()
 
 
 def _plan_and_run(
