@@ -23,8 +23,10 @@ import argparse
 import csv
 import dataclasses
 import math
+import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -184,24 +186,105 @@ class OptunaMethod(Sampler, EarlyTerminationPolicy):
         return Decision(False, "optuna: continue")
 
 
+# -- Syne Tune: its scheduler is both the sampler and the early-termination policy ----------------
+class SyneTuneMethod(Sampler, EarlyTerminationPolicy, SweepObserver):
+    """Drives a Syne Tune scheduler directly: ``suggest`` asks it for a configuration, every
+    report goes to ``on_trial_result`` (STOP ends the trial, then ``on_trial_remove``, as Syne
+    Tune's own Tuner does), a trial that ran every epoch goes to ``on_trial_complete``.
+    Syne Tune's recommended multi-fidelity settings: ``type="stopping"``, ``grace_period=1``,
+    ``reduction_factor=3``, one bracket, MOBSTER with its default ``gp_multitask`` model."""
+
+    def __init__(self, problem: Problem, seed: int, kind: str) -> None:
+        from datetime import datetime
+
+        from syne_tune.backend.trial_status import Trial as StTrial
+        from syne_tune.config_space import choice as st_choice
+        from syne_tune.config_space import loguniform as st_loguniform
+        from syne_tune.config_space import uniform as st_uniform
+        from syne_tune.optimizer import baselines
+        from syne_tune.optimizer.scheduler import SchedulerDecision
+
+        super().__init__(problem.space, seed=seed)
+        self.problem, self.StTrial, self.now = problem, StTrial, datetime.now
+        self.STOP = SchedulerDecision.STOP
+        lo, hi = problem.log_params.min(), problem.log_params.max()
+        space: dict[str, Any] = {
+            "num_params": st_loguniform(float(math.exp(lo)), float(math.exp(hi))),
+            "lr": st_choice(sorted(set(problem.lr.tolist()))),
+        }
+        if problem.depth is not None:
+            space["depth"] = st_uniform(float(problem.depth.min()), float(problem.depth.max()))
+        cls = {"ASHA": baselines.ASHA, "BOHB": baselines.BOHB, "MOBSTER": baselines.MOBSTER}[kind]
+        self.scheduler = cls(
+            space, metric="accuracy", mode="max", resource_attr="epoch",
+            max_t=problem.epochs, grace_period=1, reduction_factor=3, type="stopping",
+            random_seed=seed,
+        )  # fmt: skip
+        self.by_id: dict[str, Any] = {}
+
+    def suggest(self, history: Sequence[Trial], goal: Any, rng: Any) -> Suggestion | None:
+        index = len(history)
+        found = self.scheduler.suggest(trial_id=index)
+        if found is None or found.config is None:
+            return None
+        config = {k: v for k, v in found.config.items() if k in self.problem.space}
+        trial = self.StTrial(trial_id=index, config=dict(found.config), creation_time=self.now())
+        self.scheduler.on_trial_add(trial=trial)
+        self.by_id[f"trial_{index:04d}"] = trial
+        return Suggestion(config)
+
+    def decide(
+        self,
+        trial_id: str,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str] = (),
+    ) -> Decision:
+        trial = self.by_id[trial_id]
+        values = history[trial_id]
+        result = {"epoch": len(values), "accuracy": float(values[-1])}
+        if self.scheduler.on_trial_result(trial=trial, result=result) == self.STOP:
+            self.scheduler.on_trial_remove(trial=trial)
+            return Decision(True, "syne tune: stop")
+        return Decision(False, "syne tune: continue")
+
+    def trial_finished(self, trial: Trial) -> None:
+        if trial.status is TrialStatus.COMPLETED and trial.trial_id in self.by_id:
+            result = {"epoch": len(trial.values), "accuracy": float(trial.values[-1])}
+            self.scheduler.on_trial_complete(self.by_id[trial.trial_id], result)
+
+
 # -- methods -------------------------------------------------------------------------------------
-METHODS = [
+OURS = [
     "random + none", "random + median", "random + hyperband", "random + asha",
     "bayesian + none", "bayesian + median", "bayesian + hyperband", "bayesian + asha",
-    "optuna TPE", "optuna TPE + HyperbandPruner",
+    "bayesian(rung) + hyperband",
 ]  # fmt: skip
+OPTUNA = ["optuna TPE", "optuna TPE + HyperbandPruner"]
+SYNETUNE = ["syne-tune ASHA", "syne-tune BOHB", "syne-tune MOBSTER"]
+METHODS = [*OURS, *OPTUNA, *SYNETUNE]
 
 
-def make(method: str, problem: Problem, seed: int) -> tuple[Sampler, EarlyTerminationPolicy]:
-    if method.startswith("optuna"):
+def is_peer(method: str) -> bool:
+    return method in OPTUNA or method in SYNETUNE
+
+
+def make(
+    method: str, problem: Problem, seed: int
+) -> tuple[Sampler, EarlyTerminationPolicy, list[SweepObserver]]:
+    if method in OPTUNA:
         both = OptunaMethod(problem, seed, pruner="Hyperband" in method)
-        return both, both
+        return both, both, []
+    if method in SYNETUNE:
+        st = SyneTuneMethod(problem, seed, method.split()[-1])
+        return st, st, [st]
     name, policy_name = method.split(" + ")
-    sampler: Sampler = (
-        RandomParameterSampling(problem.space, seed=seed)
-        if name == "random"
-        else BayesianParameterSampling(problem.space, seed=seed)
-    )
+    sampler: Sampler
+    if name == "random":
+        sampler = RandomParameterSampling(problem.space, seed=seed)
+    else:
+        fidelity = "rung" if name == "bayesian(rung)" else "joint"
+        sampler = BayesianParameterSampling(problem.space, seed=seed, fidelity=fidelity)
     e = problem.epochs
     policy = {
         "none": NoTerminationPolicy(),
@@ -209,13 +292,14 @@ def make(method: str, problem: Problem, seed: int) -> tuple[Sampler, EarlyTermin
         "hyperband": HyperbandPolicy(1, e),
         "asha": ASHAPolicy(1, e),
     }[policy_name]
-    return sampler, policy
+    return sampler, policy, []
 
 
-def run(args: tuple[str, str, int]) -> tuple[str, int, list[float], float]:
+def run(args: tuple[str, str, int]) -> dict[str, Any]:
+    """One search; returns its (epochs spent, final accuracy) of every full training."""
     path, method, seed = args
     problem = Problem(Path(path))
-    sampler, policy = make(method, problem, seed)
+    sampler, policy, observers = make(method, problem, seed)
     executor = MappedExecutor(problem, capacity=4, seed=seed)
     budget = max(BUDGETS) * problem.epochs
     recorder = Recorder(executor, problem.epochs)
@@ -227,18 +311,106 @@ def run(args: tuple[str, str, int]) -> tuple[str, int, list[float], float]:
         policy=policy,
         primary_metric="accuracy",
         criteria=[Budget(executor, budget)],
-        observers=[recorder],
+        observers=[recorder, *observers],
     ).run()
-    regrets = []
-    for b in BUDGETS:
-        found = [v for spent, v in recorder.full if spent <= b * problem.epochs]
-        regrets.append(problem.best - max(found) if found else problem.best)
-    return method, seed, regrets, time.process_time() - started
+    return {
+        "dataset": Path(path).stem,
+        "method": method,
+        "seed": seed,
+        "best": problem.best,
+        "epochs": problem.epochs,
+        "full": recorder.full,
+        "cpu_s": time.process_time() - started,
+    }
+
+
+def regret(result: Mapping[str, Any], budget_epochs: float) -> float:
+    """Best final accuracy of the file minus the best among full trainings within the budget."""
+    found = [v for spent, v in result["full"] if spent <= budget_epochs]
+    return float(result["best"] - max(found)) if found else float(result["best"])
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
     q = np.percentile(values, [25, 50, 75])
     return float(q[1]), float(q[0]), float(q[2])
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def measure(tasks: list[tuple[str, str, int]], workers: int, out: Path) -> None:
+    """Runs the tasks not yet in ``out`` (appending each result as it arrives)."""
+    done = {(r["dataset"], r["method"], r["seed"]) for r in load(out)}
+    todo = [t for t in tasks if (Path(t[0]).stem, t[1], t[2]) not in done]
+    # the slow (model-based) runs first, so the pool's tail is short
+    todo.sort(key=lambda t: not ("bayesian" in t[1] or "MOBSTER" in t[1]))
+    with out.open("a") as fh:
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                for result in pool.map(run, todo):
+                    fh.write(json.dumps(result) + "\n")
+                    fh.flush()
+        else:
+            for task in todo:
+                fh.write(json.dumps(run(task)) + "\n")
+                fh.flush()
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(results: Sequence[Mapping[str, Any]], dataset: str, methods: Sequence[str]) -> None:
+    rows = [r for r in results if r["dataset"] == dataset and r["method"] in methods]
+    if not rows:
+        return
+    methods = [m for m in methods if any(r["method"] == m for r in rows)]
+    epochs = rows[0]["epochs"]
+    seeds = sorted({r["seed"] for r in rows})
+    by = {m: [r for r in rows if r["method"] == m] for m in methods}
+
+    def med(m: str, times: float) -> float:
+        return quartiles([regret(r, times * epochs) for r in by[m]])[0]
+
+    print(f"### {dataset}: regret of the best fully trained configuration, "
+          f"seeds {seeds[0]}-{seeds[-1]} ({len(seeds)})\n")  # fmt: skip
+    print("| method | runs | regret @10x median [IQR] | regret @25x median [IQR] | CPU s/run |")
+    print("|---|---:|---|---|---:|")
+    for m in methods:
+        cells = []
+        for b in BUDGETS:
+            mid, lo, hi = quartiles([regret(r, b * epochs) for r in by[m]])
+            cells.append(f"{mid:.4f} [{lo:.4f}, {hi:.4f}]")
+        cpu = statistics.fmean(r["cpu_s"] for r in by[m])
+        print(f"| {m} | {len(by[m])} | {cells[0]} | {cells[1]} | {cpu:.1f} |")
+    ours = [m for m in methods if not is_peer(m)]
+    peers = [m for m in methods if is_peer(m)]
+    best = min(ours, key=lambda m: sum(med(m, b) for b in BUDGETS))
+    print(f"\n- our best combination (lowest sum of median regrets): {best}")
+    for p in peers:
+        ok = all(med(best, b) <= med(p, b) for b in BUDGETS)
+        print(f"- target: {best} <= {p} at 10x and 25x: {verdict(ok)}")
+    for hb in ("bayesian + hyperband", "bayesian(rung) + hyperband"):
+        if hb in by and "random + none" in by:
+            ok = all(med(hb, b) <= med("random + none", b) for b in BUDGETS)
+            print(f"- target: {hb} <= random + none at 10x and 25x: {verdict(ok)}")
+    nones = [m for m in ours if m.endswith("+ none")]
+    hbs = [m for m in ours if m.endswith("+ hyperband")]
+    if nones and hbs:
+        for b in BUDGETS:
+            ref = min(nones, key=lambda m: med(m, b))
+            acc_ref = rows[0]["best"] - med(ref, b)
+            for hb in hbs:
+                got = med(hb, b / 3)
+                ok = rows[0]["best"] - got >= 0.99 * acc_ref
+                print(f"- target: {hb} with {b}/3x epochs (regret {got:.4f}) within 1% of the "
+                      f"no-termination best at {b}x ({ref}, regret {med(ref, b):.4f}): "
+                      f"{verdict(ok)}")  # fmt: skip
+    print()
+    sys.stdout.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,50 +420,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--methods", nargs="+", default=METHODS)
+    parser.add_argument("--results", type=Path, default=None,
+                        help="JSON-lines file of runs: runs already there are not repeated, "
+                             "and the tables cover every run in it (default: a fresh temp file)")  # fmt: skip
+    parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
-    for dataset in args.datasets:
-        path = Path(args.curves) / f"{dataset}.csv"
-        tasks = [(str(path), m, s) for s in range(args.seeds) for m in args.methods]
+    out = args.results or Path(tempfile.mkdtemp()) / "multifidelity.jsonl"
+    tasks = [
+        (str(Path(args.curves) / f"{d}.csv"), m, s)
+        for d in args.datasets for s in range(args.seeds) for m in args.methods
+    ]  # fmt: skip
+    if not args.report_only:
         started = time.perf_counter()
-        if args.workers > 1:
-            with ProcessPoolExecutor(args.workers) as pool:
-                done = list(pool.map(run, tasks))
-        else:
-            done = [run(t) for t in tasks]
-        by: dict[str, list[list[float]]] = {m: [] for m in args.methods}
-        cpu: dict[str, list[float]] = {m: [] for m in args.methods}
-        for method, _, regrets, took in done:
-            by[method].append(regrets)
-            cpu[method].append(took)
-        print(f"### {dataset}: regret of the best fully trained configuration, "
-              f"{args.seeds} seeds ({time.perf_counter() - started:.0f} s)\n")
-        print("| method | regret @10x median [IQR] | regret @25x median [IQR] | CPU s/run |")
-        print("|---|---|---|---:|")
-        medians: dict[str, list[float]] = {}
-        for m in args.methods:
-            cells = []
-            medians[m] = []
-            for k in range(len(BUDGETS)):
-                med, lo, hi = quartiles([r[k] for r in by[m]])
-                medians[m].append(med)
-                cells.append(f"{med:.4f} [{lo:.4f}, {hi:.4f}]")
-            print(f"| {m} | {cells[0]} | {cells[1]} | {statistics.fmean(cpu[m]):.1f} |")
-        ours = [m for m in args.methods if not m.startswith("optuna")]
-        peers = [m for m in args.methods if m.startswith("optuna")]
-        best = min(ours, key=lambda m: sum(medians[m]))
-        print(f"\n- our best combination: {best}")
-        for p in peers:
-            ok = all(medians[best][k] <= medians[p][k] for k in range(len(BUDGETS)))
-            print(f"- {best} <= {p} at both budgets: {'PASS' if ok else 'FAIL'}")
-        if "bayesian + hyperband" in medians and "random + none" in medians:
-            ok = all(
-                medians["bayesian + hyperband"][k] <= medians["random + none"][k]
-                for k in range(len(BUDGETS))
-            )
-            print(f"- bayesian + hyperband <= random + none at both budgets: "
-                  f"{'PASS' if ok else 'FAIL'}")
-        print()
-        sys.stdout.flush()
+        measure(tasks, args.workers, out)
+        print(f"measured in {time.perf_counter() - started:.0f} s wall; results in {out}\n")
+    results = load(out)
+    for dataset in args.datasets:
+        report(results, dataset, [m for m in METHODS if m in args.methods] or METHODS)
     return 0
 
 
