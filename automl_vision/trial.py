@@ -68,6 +68,7 @@ class TrialStatus(str, enum.Enum):
     COMPLETED = "COMPLETED"
     STOPPED = "STOPPED"  # ended early by the early-termination policy
     FAILED = "FAILED"
+    PAUSED = "PAUSED"  # paused at a rung by a promotion policy; may continue when promoted
 
     @property
     def finished(self) -> bool:
@@ -92,8 +93,8 @@ class Trial:
     """One configuration of a sweep and what became of it.
 
     ``value`` is the trial's result: the objective's return value (or the final metric of a
-    training run) when COMPLETED, the last reported value when STOPPED, None when FAILED or
-    still running.
+    training run) when COMPLETED, the last reported value when STOPPED or PAUSED, None when
+    FAILED or still running.
     """
 
     index: int
@@ -109,6 +110,9 @@ class Trial:
     finished_at: float | None = None
     trial_id: str = ""
     artifacts: dict[str, Any] = field(default_factory=dict)  # checkpoint, final metrics, notes
+    #: set when the sweep promotes the trial from a pause: its trial function continues a run
+    #: that a report stopped (the pause) instead of treating that stop as final
+    promoted: bool = False
 
     def __post_init__(self) -> None:
         if not self.trial_id:

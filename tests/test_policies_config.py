@@ -36,8 +36,15 @@ from automl_vision.policies import (
 )  # fmt: skip
 def test_hyperdrive_signatures(cls, parameters) -> None:
     params = inspect.signature(cls).parameters.values()
-    assert [(p.name, p.default) for p in params] == parameters
-    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
+    positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    assert [(p.name, p.default) for p in positional] == parameters
+    assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in positional)
+    # our opt-in switches come after HyperDrive's arguments, by keyword only, off by default
+    switches = {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    expected = {"schedule_aware": False} if cls is not NoTerminationPolicy else {}
+    if cls is HyperbandPolicy:
+        expected["promotion"] = False
+    assert switches == expected
 
 
 def test_positional_order() -> None:

@@ -9,12 +9,13 @@ answers ``should_stop(trial_id, history, goal, finished=())`` and, with the numb
 
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
-from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.config import POLICY_TYPES, policy_from_dict
 from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.model import PolicyConfigError
 from automl_vision.policies.no_termination import NoTerminationPolicy
 from automl_vision.policies.truncation import TruncationSelectionPolicy
+from automl_vision.policies.window import JudgingWindow, Move
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
@@ -24,10 +25,13 @@ __all__ = [
     "Decision",
     "EarlyTerminationPolicy",
     "HyperbandPolicy",
+    "JudgingWindow",
     "MedianStoppingPolicy",
+    "Move",
     "NoTerminationPolicy",
     "PolicyConfigError",
     "PrimaryMetricGoal",
+    "Promotion",
     "TruncationSelectionPolicy",
     "policy_from_dict",
 ]

@@ -21,6 +21,21 @@ better; NaN ranks last). The first trial at a rung always continues, and so does
 No waiting: the decision uses the trials that reached the rung so far. Between rungs, trials
 continue.
 
+Promotion variant (``promotion=True``; Li et al.'s promotion ASHA, Syne Tune's
+``type="promotion"``): a trial reaching a rung always pauses (``Decision(stop=True,
+pause=True)``); it keeps its checkpoint. Whenever a worker is free the sweep first asks
+``promote(paused, history, goal)``: a trial paused at report ``n`` is promotable if it is in
+the top ``k = floor(m / reduction_factor)`` (ties in its favour, NaN never) of the ``m`` trials
+of its bracket that reached report ``n`` (those promoted past it included), so nothing is
+promoted from a rung before ``reduction_factor`` trials reached it. Of several promotable
+trials the one paused furthest goes first, then the best value, then the smaller id. A promoted
+trial resumes from its checkpoint and runs to its next rung; only when none is promotable does
+the sampler propose a new trial. A sweep that ends with paused trials records them as STOPPED
+at the report they reached.
+
+With ``schedule_aware=True`` a rung on a misleading report (warm-up, just before a
+learning-rate drop) is judged at the report ``policies/window.py`` moves it to.
+
 Bracket assignment (Hyperband's budget split, deterministic, independent of how ids are
 written): bracket ``b`` gets weight ``w_b = ceil(B * eta**(B-1-b) / (B - b))`` (most trials in
 the aggressive brackets, so that every bracket uses about the same number of epochs). The
@@ -44,9 +59,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
 
-from automl_vision.policies.base import Decision
-from automl_vision.policies.common import count_better, fmt, kth_best, ordinal
-from automl_vision.policies.model import Count, PolicyModel, integer
+from automl_vision.policies.base import Decision, Promotion
+from automl_vision.policies.common import count_better, fmt, kth_best, ordinal, worse
+from automl_vision.policies.model import Count, Flag, PolicyModel, integer
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
@@ -56,6 +71,7 @@ __all__ = [
     "bracket_sequence",
     "bracket_weights",
     "promotion_count",
+    "promotion_top",
     "rung_schedule",
 ]
 
@@ -108,6 +124,12 @@ def promotion_count(reached: int, reduction_factor: int) -> int:
     return max(1, reached // reduction_factor)
 
 
+def promotion_top(reached: int, reduction_factor: int) -> int:
+    """How many of the ``reached`` trials at a rung may be promoted from a pause:
+    ``reached // eta`` (none until ``eta`` trials reached it; Li et al.'s rule)."""
+    return reached // reduction_factor
+
+
 def bracket_weights(brackets: int, reduction_factor: int) -> list[int]:
     """Hyperband's number of trials per bracket, bracket 0 (the most aggressive) first."""
     return [
@@ -143,6 +165,8 @@ class HyperbandPolicy(PolicyModel):
     max_resource: Count | None = None
     reduction_factor: ReductionFactor = 3
     brackets: Brackets = AUTO
+    schedule_aware: Flag = False
+    promotion: Flag = False
 
     def __init__(
         self,
@@ -150,12 +174,17 @@ class HyperbandPolicy(PolicyModel):
         max_resource: int | None = None,
         reduction_factor: int = 3,
         brackets: int | str = AUTO,
+        *,
+        schedule_aware: bool = False,
+        promotion: bool = False,
     ) -> None:
         super().__init__(
             min_resource=min_resource,
             max_resource=max_resource,
             reduction_factor=reduction_factor,
             brackets=brackets,
+            schedule_aware=schedule_aware,
+            promotion=promotion,
         )
 
     @model_validator(mode="after")
@@ -177,8 +206,15 @@ class HyperbandPolicy(PolicyModel):
         return self
 
     # -- value semantics -----------------------------------------------------------------------
-    def _key(self) -> tuple[int, int | None, int, int | str]:
-        return (self.min_resource, self.max_resource, self.reduction_factor, self._bracket_key())
+    def _key(self) -> tuple[int, int | None, int, int | str, bool, bool]:
+        return (
+            self.min_resource,
+            self.max_resource,
+            self.reduction_factor,
+            self._bracket_key(),
+            self.schedule_aware,
+            self.promotion,
+        )
 
     def _bracket_key(self) -> int | str:
         # "auto" without max_resource is not a number yet: it stays "auto" so that the sweep
@@ -207,7 +243,14 @@ class HyperbandPolicy(PolicyModel):
 
     @classmethod
     def _init_fields(cls) -> tuple[str, ...]:
-        return ("min_resource", "max_resource", "reduction_factor", "brackets")
+        return (
+            "min_resource",
+            "max_resource",
+            "reduction_factor",
+            "brackets",
+            "schedule_aware",
+            "promotion",
+        )
 
     # -- schedule ------------------------------------------------------------------------------
     @property
@@ -235,9 +278,7 @@ class HyperbandPolicy(PolicyModel):
         return rung_schedule(start, self.reduction_factor, self.max_resource, limit)
 
     def evaluation_points(self, max_reports: int) -> list[int]:
-        return sorted(
-            {r for b in range(self.bracket_count) for r in self.rungs(b, max_reports)}
-        )
+        return sorted({r for b in range(self.bracket_count) for r in self.rungs(b, max_reports)})
 
     def bracket_of(self, trial_id: str) -> int:
         """The bracket of ``trial_id`` (see the module docstring); always 0 for ASHA."""
@@ -254,6 +295,23 @@ class HyperbandPolicy(PolicyModel):
         return _is_power(n // start, self.reduction_factor)
 
     # -- decision ------------------------------------------------------------------------------
+    def _where(self, bracket: int) -> str:
+        return f" of bracket {bracket}" if self.bracket_count > 1 else ""
+
+    def _is_point(self, trial_id: str, n: int) -> bool:
+        return self._is_rung(n, self.bracket_of(trial_id))
+
+    def _at_report(
+        self, trial_id: str, n: int, history: Mapping[str, Sequence[float]]
+    ) -> list[float]:
+        """The values at report ``n`` of the trials of ``trial_id``'s bracket that reached it."""
+        bracket = self.bracket_of(trial_id)
+        return [
+            float(values[n - 1])
+            for other, values in history.items()
+            if len(values) >= n and (other == trial_id or self.bracket_of(other) == bracket)
+        ]
+
     def _decide(
         self,
         trial_id: str,
@@ -262,32 +320,85 @@ class HyperbandPolicy(PolicyModel):
         goal: PrimaryMetricGoal,
         finished: Collection[str],
     ) -> Decision:
-        bracket = self.bracket_of(trial_id)
-        where = f" of bracket {bracket}" if self.bracket_count > 1 else ""
-        if not self._is_rung(n, bracket):
-            return Decision(False, f"report {n} is not a rung{where}")
+        if not self._is_point(trial_id, n):
+            return Decision(
+                False, f"report {n} is not a rung{self._where(self.bracket_of(trial_id))}"
+            )
+        return self._judge_point(trial_id, n, history, goal, finished)
+
+    def _judge_point(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+        moved_from: int | None = None,
+    ) -> Decision:
+        rung = f"rung {n if moved_from is None else moved_from}"
+        rung += self._where(self.bracket_of(trial_id))
+        if moved_from is not None:
+            rung += f" (at report {n})"
         value = float(history[trial_id][n - 1])
         if math.isnan(value):
-            return Decision(True, f"stopped at rung {n}{where}: the value is NaN")
-        at_rung = [
-            float(values[n - 1])
-            for other, values in history.items()
-            if len(values) >= n and (other == trial_id or self.bracket_of(other) == bracket)
-        ]
+            return Decision(True, f"stopped at {rung}: the value is NaN")
+        at_rung = self._at_report(trial_id, n, history)
         m = len(at_rung)
+        trials = f"{m} trial{'s' if m != 1 else ''} at report {n}"
+        if self.promotion:
+            better = count_better(value, at_rung, goal)
+            return Decision(
+                True,
+                f"paused at {rung}: {fmt(value)}, {better} of {trials} better; promoted once "
+                f"it is in the top m // {self.reduction_factor} of the m trials there",
+                pause=True,
+            )
         k = promotion_count(m, self.reduction_factor)
         cutoff = kth_best(at_rung, k, goal)
         detail = (
-            f"cut-off = the {ordinal(k)} best of {m} trial{'s' if m != 1 else ''} at report {n}; "
+            f"cut-off = the {ordinal(k)} best of {trials}; "
             f"top max(1, {m} // {self.reduction_factor}) = {k} continue"
         )
         if count_better(value, at_rung, goal) >= k:
             return Decision(
-                True,
-                f"stopped at rung {n}{where}: {fmt(value)} is worse than {fmt(cutoff)} ({detail})",
+                True, f"stopped at {rung}: {fmt(value)} is worse than {fmt(cutoff)} ({detail})"
             )
-        return Decision(
-            False, f"rung {n}{where}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})"
+        return Decision(False, f"{rung}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})")
+
+    def promote(
+        self,
+        paused: Collection[str],
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+    ) -> Promotion | None:
+        """Asynchronous successive halving's promotion (with ``promotion=True``): a trial
+        paused at report ``n`` continues if it is in the top ``m // eta`` (ties in its favour)
+        of the ``m`` trials of its bracket that reached report ``n``. Of several, the one paused
+        furthest goes first, then the best value, then the smaller trial id."""
+        if not self.promotion:
+            return None
+        goal = PrimaryMetricGoal.parse(goal)
+        found: tuple[int, float, str, int, int] | None = None  # n, value, id, m, k
+        for trial_id in sorted(paused):
+            values = history.get(trial_id, ())
+            n = len(values)
+            if n == 0 or math.isnan(float(values[-1])):
+                continue
+            value = float(values[-1])
+            at_rung = self._at_report(trial_id, n, history)
+            m = len(at_rung)
+            k = promotion_top(m, self.reduction_factor)
+            if count_better(value, at_rung, goal) >= k:
+                continue
+            if found is None or n > found[0] or (n == found[0] and worse(found[1], value, goal)):
+                found = (n, value, trial_id, m, k)
+        if found is None:
+            return None
+        n, value, trial_id, m, k = found
+        return Promotion(
+            trial_id,
+            f"promoted from report {n}{self._where(self.bracket_of(trial_id))}: {fmt(value)} is "
+            f"in the top {m} // {self.reduction_factor} = {k} of the {m} trials at report {n}",
         )
 
 
@@ -299,18 +410,26 @@ class ASHAPolicy(HyperbandPolicy):
     brackets: Literal[1] = 1
 
     def __init__(
-        self, min_resource: int = 1, max_resource: int | None = None, reduction_factor: int = 3
+        self,
+        min_resource: int = 1,
+        max_resource: int | None = None,
+        reduction_factor: int = 3,
+        *,
+        schedule_aware: bool = False,
+        promotion: bool = False,
     ) -> None:
         PolicyModel.__init__(
             self,
             min_resource=min_resource,
             max_resource=max_resource,
             reduction_factor=reduction_factor,
+            schedule_aware=schedule_aware,
+            promotion=promotion,
         )
 
     @classmethod
     def _init_fields(cls) -> tuple[str, ...]:
-        return ("min_resource", "max_resource", "reduction_factor")
+        return ("min_resource", "max_resource", "reduction_factor", "schedule_aware", "promotion")
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -318,7 +437,10 @@ class ASHAPolicy(HyperbandPolicy):
         return data
 
     def __repr__(self) -> str:
+        switches = "".join(
+            f", {name}=True" for name in ("schedule_aware", "promotion") if getattr(self, name)
+        )
         return (
             f"ASHAPolicy(min_resource={self.min_resource}, max_resource={self.max_resource}, "
-            f"reduction_factor={self.reduction_factor})"
+            f"reduction_factor={self.reduction_factor}{switches})"
         )

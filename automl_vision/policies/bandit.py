@@ -88,12 +88,15 @@ class BanditPolicy(IntervalPolicy):
         slack_factor: float | None = None,
         slack_amount: float | None = None,
         delay_evaluation: int = 0,
+        *,
+        schedule_aware: bool = False,
     ) -> None:
         super().__init__(
             evaluation_interval=evaluation_interval,
             slack_factor=slack_factor,
             slack_amount=slack_amount,
             delay_evaluation=delay_evaluation,
+            schedule_aware=schedule_aware,
         )
 
     @model_validator(mode="after")

@@ -58,8 +58,18 @@ class MedianStoppingPolicy(IntervalPolicy):
     evaluation_interval: Count = 1
     delay_evaluation: NonNegativeCount = 5
 
-    def __init__(self, evaluation_interval: int = 1, delay_evaluation: int = 5) -> None:
-        super().__init__(evaluation_interval=evaluation_interval, delay_evaluation=delay_evaluation)
+    def __init__(
+        self,
+        evaluation_interval: int = 1,
+        delay_evaluation: int = 5,
+        *,
+        schedule_aware: bool = False,
+    ) -> None:
+        super().__init__(
+            evaluation_interval=evaluation_interval,
+            delay_evaluation=delay_evaluation,
+            schedule_aware=schedule_aware,
+        )
 
     def _judge(
         self,

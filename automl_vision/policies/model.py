@@ -21,10 +21,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.policies.common import is_evaluation_point, schedule_points
+from automl_vision.policies.window import JudgingWindow
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
     "Count",
+    "Flag",
     "NonNegativeCount",
     "PolicyConfigError",
     "PolicyModel",
@@ -57,6 +59,14 @@ def real(value: Any) -> float:
     return number
 
 
+def flag(value: Any) -> bool:
+    """``value`` as a bool; only true/false are accepted."""
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(flag)]
 Count = Annotated[int, BeforeValidator(lambda v: integer(v, 1))]
 NonNegativeCount = Annotated[int, BeforeValidator(lambda v: integer(v, 0))]
 
@@ -77,6 +87,8 @@ class PolicyModel(BaseModel, EarlyTerminationPolicy):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type_name: ClassVar[str]  # the ``type`` of the YAML/dict form
+    #: opt-in switches left out of ``to_dict`` while off (the Azure shape stays as it was)
+    _OPT_IN: ClassVar[tuple[str, ...]] = ("schedule_aware", "promotion")
 
     def __init__(self, **fields: Any) -> None:
         try:
@@ -87,7 +99,11 @@ class PolicyModel(BaseModel, EarlyTerminationPolicy):
     def to_dict(self) -> dict[str, Any]:
         """The YAML/dict form (``type`` plus the fields that are set); ``policy_from_dict``
         turns it back into an equal policy."""
-        return {"type": self.type_name, **self.model_dump(exclude_none=True)}
+        data = self.model_dump(exclude_none=True)
+        for name in self._OPT_IN:
+            if data.get(name) is False:
+                del data[name]
+        return {"type": self.type_name, **data}
 
     def decide(
         self,
@@ -95,11 +111,72 @@ class PolicyModel(BaseModel, EarlyTerminationPolicy):
         history: Mapping[str, Sequence[float]],
         goal: PrimaryMetricGoal,
         finished: Collection[str] = (),
+        *,
+        window: JudgingWindow | None = None,
     ) -> Decision:
+        """See ``EarlyTerminationPolicy.decide``; ``window`` is the trial's judging window,
+        used when the policy is ``schedule_aware`` (see ``policies/window.py``)."""
         goal = PrimaryMetricGoal.parse(goal)
         n = len(history.get(trial_id, ()))
         if n == 0:
             return Decision(False, f"{trial_id!r} has no reports yet")
+        if window is not None and getattr(self, "schedule_aware", False) and not window.is_empty:
+            return self._decide_in_window(trial_id, n, history, goal, finished, window)
+        return self._decide(trial_id, n, history, goal, finished)
+
+    def decide_with(
+        self,
+        trial_id: str,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+        window: JudgingWindow | None,
+    ) -> Decision:
+        return self.decide(trial_id, history, goal, finished, window=window)
+
+    def _decide_in_window(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+        window: JudgingWindow,
+    ) -> Decision:
+        """Evaluation points on misleading reports are judged where ``window`` moves them."""
+        move = window.move(n)
+        if move is not None and self._is_point(trial_id, n):
+            return Decision(False, f"report {n}: {move.describe()}")
+        moved = [p for p in window.sources(n) if self._is_point(trial_id, p)]
+        if not moved:
+            return self._decide(trial_id, n, history, goal, finished)
+        decision = self._judge_point(trial_id, n, history, goal, finished, moved[0])
+        first = window.move(moved[0])
+        assert first is not None
+        sources = ", ".join(str(p) for p in moved)
+        plural = "s" if len(moved) > 1 else ""
+        return Decision(
+            decision.stop,
+            f"{decision.reason}; decision{plural} moved from report{plural} {sources} to report "
+            f"{n}: {first.because}",
+            pause=decision.pause,
+        )
+
+    def _is_point(self, trial_id: str, n: int) -> bool:
+        """Whether report ``n`` is one of this policy's evaluation points for ``trial_id``."""
+        return True
+
+    def _judge_point(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+        moved_from: int | None = None,
+    ) -> Decision:
+        """The decision at report ``n`` judged as an evaluation point (``moved_from``: the
+        evaluation point whose decision was moved to ``n``)."""
         return self._decide(trial_id, n, history, goal, finished)
 
     @abc.abstractmethod
@@ -121,9 +198,13 @@ class IntervalPolicy(PolicyModel):
 
     evaluation_interval: int
     delay_evaluation: int
+    schedule_aware: Flag = False
 
     def evaluation_points(self, max_reports: int) -> list[int]:
         return schedule_points(max_reports, self.evaluation_interval, self.delay_evaluation)
+
+    def _is_point(self, trial_id: str, n: int) -> bool:
+        return is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation)
 
     def _decide(
         self,
@@ -133,12 +214,23 @@ class IntervalPolicy(PolicyModel):
         goal: PrimaryMetricGoal,
         finished: Collection[str],
     ) -> Decision:
-        if not is_evaluation_point(n, self.evaluation_interval, self.delay_evaluation):
+        if not self._is_point(trial_id, n):
             return Decision(
                 False,
                 f"report {n} is not an evaluation point (evaluation_interval="
                 f"{self.evaluation_interval}, delay_evaluation={self.delay_evaluation})",
             )
+        return self._judge_point(trial_id, n, history, goal, finished)
+
+    def _judge_point(
+        self,
+        trial_id: str,
+        n: int,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str],
+        moved_from: int | None = None,
+    ) -> Decision:
         value = float(history[trial_id][n - 1])
         if math.isnan(value):
             return Decision(True, f"stopped at report {n}: the value is NaN")

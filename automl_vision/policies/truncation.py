@@ -75,12 +75,15 @@ class TruncationSelectionPolicy(IntervalPolicy):
         evaluation_interval: int = 1,
         delay_evaluation: int = 0,
         exclude_finished_jobs: bool = False,
+        *,
+        schedule_aware: bool = False,
     ) -> None:
         super().__init__(
             truncation_percentage=truncation_percentage,
             evaluation_interval=evaluation_interval,
             delay_evaluation=delay_evaluation,
             exclude_finished_jobs=exclude_finished_jobs,
+            schedule_aware=schedule_aware,
         )
 
     def _judge(

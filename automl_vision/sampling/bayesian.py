@@ -79,7 +79,7 @@ class _Point:
 
 
 def _finite_value(trial: Trial, goal: PrimaryMetricGoal) -> float | None:
-    if trial.status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+    if trial.status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED, TrialStatus.PAUSED):
         return None
     value = trial.result(goal)
     return value if value is not None and math.isfinite(value) else None

@@ -95,7 +95,7 @@ def trial_observations(
             return []
         out.append(Observation(full, 1.0, goal.sign * float(final), order))  # type: ignore[arg-type]
         reached = len(values)
-    elif trial.status is TrialStatus.STOPPED:
+    elif trial.status in (TrialStatus.STOPPED, TrialStatus.PAUSED):  # at the count it reached
         reached = len(values)
         if reached == 0:
             return []

@@ -5,6 +5,7 @@ Importing this package does not import torch; training executors import it when 
 
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
 from automl_vision.sweep.executors import Executor, FunctionExecutor, TrialOutcome
+from automl_vision.sweep.judging import judging_window
 from automl_vision.sweep.optimize import OptimizeResult, best_trial, optimize
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver, SweepOutcome
 from automl_vision.sweep.simulated import SimulatedExecutor, load_learning_curves
@@ -23,6 +24,7 @@ __all__ = [
     "Timeout",
     "TrialOutcome",
     "best_trial",
+    "judging_window",
     "load_learning_curves",
     "optimize",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl_vision.policies.base import EarlyTerminationPolicy
+from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion, Timeout
 from automl_vision.sweep.executors import FunctionExecutor
@@ -110,6 +111,7 @@ def optimize(
     timeout: float | None = None,
     criteria: Sequence[StopCriterion] = (),
     observers: Sequence[SweepObserver] = (),
+    windows: Callable[[Trial], JudgingWindow | None] | None = None,
 ) -> OptimizeResult:
     """Tune ``objective`` over ``parameter_space``.
 
@@ -121,7 +123,9 @@ def optimize(
     ``parameter_space``: an ``ImageClassificationSearchSpace``, a list of them, or a plain
     ``dict`` of fixed values and distributions. ``sampling``: ``"random"``, ``"sobol"``,
     ``"grid"``, ``"bayesian"`` or a ``Sampler``. ``max_trials`` defaults to the grid size for
-    grid sampling and is required otherwise. ``timeout`` is in seconds.
+    grid sampling and is required otherwise. ``timeout`` is in seconds. ``windows(trial)``
+    gives each trial's ``JudgingWindow`` for a ``schedule_aware`` policy (e.g. where the
+    objective's learning rate drops).
     """
     goal = PrimaryMetricGoal.parse(goal)
     sampler = _sampler(sampling, parameter_space, seed)
@@ -141,6 +145,7 @@ def optimize(
         policy=_policy(policy),
         criteria=stop_criteria,
         observers=observers,
+        windows=windows,
     )
     outcome = scheduler.run()
     return OptimizeResult(outcome.trials, goal, outcome.end_reason)

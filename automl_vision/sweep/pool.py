@@ -36,6 +36,8 @@ class TrialContext:
     trial_index: int
     workdir: str
     devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
+    #: the trial was promoted from a pause: continue the run its report stopped
+    promoted: bool = False
 
 
 #: ``target(params, report, context) -> float | TrialResult``; must be importable (picklable).
@@ -74,7 +76,7 @@ def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: i
             return
         if message[0] == "exit":
             return
-        _, trial_id, index, params, workdir = message
+        _, trial_id, index, params, workdir, promoted = message
         Path(workdir).mkdir(parents=True, exist_ok=True)
         _redirect_output(Path(workdir) / "log.txt")
         stopped = False
@@ -86,7 +88,7 @@ def _worker_main(conn: Connection, devices: str, target: TrialTarget, threads: i
             stopped = stopped or answer
             return answer
 
-        context = TrialContext(trial_id, index, workdir, devices)
+        context = TrialContext(trial_id, index, workdir, devices, promoted)
         try:
             value = target(params, report, context)
             status = TrialStatus.STOPPED if stopped else TrialStatus.COMPLETED
@@ -168,7 +170,14 @@ class ProcessPoolExecutor(Executor):
         worker.started = time.monotonic()
         worker.workdir = self.output_dir / "trials" / trial.trial_id
         worker.conn.send(
-            ("run", trial.trial_id, trial.index, dict(trial.params), str(worker.workdir))
+            (
+                "run",
+                trial.trial_id,
+                trial.index,
+                dict(trial.params),
+                str(worker.workdir),
+                trial.promoted,
+            )
         )
 
     def stop(self, trial_id: str) -> None:

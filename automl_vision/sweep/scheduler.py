@@ -4,6 +4,15 @@ One class, one job. It knows nothing about training: an ``Executor`` runs the tr
 ``Sampler`` proposes them, an ``EarlyTerminationPolicy`` judges their reports, observers (the
 store, the progress display) are told what happens. Only the scheduler's thread touches its
 state; executors deliver reports to ``_on_report`` on that thread.
+
+Pause and promotion: a policy's decision may pause a trial (``Decision.pause``): it stops running
+and is kept PAUSED. Whenever a worker is free the scheduler first asks the policy to
+``promote`` one of the paused trials, which then continues from its checkpoint (its trial
+function resumes after the reports it made), and only then asks the sampler for a new trial.
+Trials still paused when the sweep ends are STOPPED at the report they reached.
+
+Schedule-aware judging: ``windows(trial)`` gives each trial's ``JudgingWindow`` (where its
+learning-rate schedule makes its curve mislead), handed to the policy with each decision.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl_vision.faults import fault_point
-from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
+from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
 from automl_vision.sweep.executors import Executor, TrialOutcome
@@ -34,6 +44,12 @@ class SweepObserver:
 
     def trial_finished(self, trial: Trial) -> None:
         """``trial`` is COMPLETED, STOPPED or FAILED."""
+
+    def trial_paused(self, trial: Trial) -> None:
+        """``trial`` is PAUSED at its last report (it may be promoted later)."""
+
+    def trial_promoted(self, trial: Trial, promotion: Promotion) -> None:
+        """The paused ``trial`` is RUNNING again, continuing after its last report."""
 
     def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
         """The sweep ended for ``reason``."""
@@ -63,6 +79,7 @@ class Scheduler:
         trials: Sequence[Trial] = (),
         reuse: Callable[[Trial], Trial | None] | None = None,
         trial_timeout: float | None = None,
+        windows: Callable[[Trial], JudgingWindow | None] | None = None,
     ) -> None:
         if max_trials < 1:
             raise ValueError(f"max_trials must be >= 1, got {max_trials}")
@@ -83,12 +100,19 @@ class Scheduler:
         self._history: dict[str, list[float]] = metric_history(self.trials)
         self._ending: str | None = None
         self._started_at = 0.0
+        self.windows = windows
+        self._windows: dict[str, JudgingWindow | None] = {}
+        self._pausing: set[str] = set()  # paused by a decision, outcome not yet returned
+        self._paused: dict[str, Trial] = {
+            t.trial_id: t for t in self.trials if t.status is TrialStatus.PAUSED
+        }
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
         self.executor.bind(self._on_report)
         self._started_at = self.executor.now()
         exhausted = False
+        self._pause_interrupted()
         queued = [t for t in self.trials if t.status is TrialStatus.QUEUED]
         try:
             while True:
@@ -96,6 +120,8 @@ class Scheduler:
                 while self._ending is None and self.executor.running < self.executor.capacity:
                     if queued:
                         self._launch(queued.pop(0))
+                        continue
+                    if self._promote():
                         continue
                     if len(self.trials) >= self.max_trials or exhausted:
                         break
@@ -119,6 +145,7 @@ class Scheduler:
         finally:
             self.executor.close()
         reason = self._ending or self._natural_end(exhausted)
+        self._stop_paused(reason)
         for observer in self.observers:
             observer.sweep_finished(self.trials, reason)
         return SweepOutcome(self.trials, reason)
@@ -135,6 +162,67 @@ class Scheduler:
                 f"search space exhausted ({size} configurations)" if size else "sampler exhausted"
             )
         return f"max_trials reached ({self.max_trials})"
+
+    # -- pause and promotion -----------------------------------------------------------------
+    def _decide(self, trial: Trial) -> Decision:
+        assert self.policy is not None
+        finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
+        return self.policy.decide_with(
+            trial.trial_id, self._history, self.goal, finished, self._window(trial)
+        )
+
+    def _window(self, trial: Trial) -> JudgingWindow | None:
+        if self.windows is None:
+            return None
+        if trial.trial_id not in self._windows:
+            self._windows[trial.trial_id] = self.windows(trial)
+        return self._windows[trial.trial_id]
+
+    def _pause_interrupted(self) -> None:
+        """A re-queued trial whose last report was answered with a pause (the sweep died
+        before recording it) is paused again rather than run on."""
+        if self.policy is None:
+            return
+        for trial in self.trials:
+            if trial.status is TrialStatus.QUEUED and trial.reports:
+                decision = self._decide(trial)
+                if decision.pause:
+                    trial.status = TrialStatus.PAUSED
+                    trial.stop_reason = decision.reason
+                    trial.value = trial.values[-1]
+                    self._paused[trial.trial_id] = trial
+                    for observer in self.observers:
+                        observer.trial_paused(trial)
+
+    def _promote(self) -> bool:
+        """Start the paused trial the policy promotes, if any."""
+        if not self._paused or self.policy is None:
+            return False
+        promotion = self.policy.promote(list(self._paused), self._history, self.goal)
+        if promotion is None:
+            return False
+        trial = self._paused.pop(promotion.trial_id)
+        trial.status = TrialStatus.RUNNING
+        trial.promoted = True
+        trial.stop_reason = None
+        trial.value = None
+        trial.started_at = self.executor.now()
+        for observer in self.observers:
+            observer.trial_promoted(trial, promotion)
+        self.executor.start(trial)
+        return True
+
+    def _stop_paused(self, reason: str) -> None:
+        for trial in list(self._paused.values()):
+            n = len(trial.reports)
+            trial.status = TrialStatus.STOPPED
+            trial.stop_reason = (
+                f"paused at report {n} and not promoted before the sweep ended ({reason})"
+            )
+            trial.finished_at = self.executor.now()
+            for observer in self.observers:
+                observer.trial_finished(trial)
+        self._paused.clear()
 
     def _check_criteria(self) -> None:
         if self._ending is not None:
@@ -211,14 +299,15 @@ class Scheduler:
         elif self._ending is not None:
             decision = Decision(True, f"sweep ended: {self._ending}")
         elif self.policy is not None:
-            finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-            decision = self.policy.decide(trial_id, self._history, self.goal, finished)
+            decision = self._decide(trial)
         else:
             decision = Decision(False, "no early-termination policy")
         for observer in self.observers:
             observer.trial_reported(trial, report, decision)
         if decision.stop and trial.error is None:
             trial.stop_reason = decision.reason
+            if decision.pause:
+                self._pausing.add(trial_id)
         if not decision.stop:
             self._check_criteria()
             return self._ending is not None
@@ -229,8 +318,9 @@ class Scheduler:
             return True
         if self.policy is None or not math.isfinite(trial.reports[-1].value):
             return not math.isfinite(trial.reports[-1].value)
-        finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-        return self.policy.decide(trial.trial_id, self._history, self.goal, finished).stop
+        decision = self._decide(trial)
+        # a promoted trial that sends its paused report again goes on: it was promoted there
+        return decision.stop and not (decision.pause and trial.promoted)
 
     def _finish(self, outcome: TrialOutcome) -> None:
         trial = self._by_id[outcome.trial_id]
@@ -238,7 +328,17 @@ class Scheduler:
         trial.artifacts.update(outcome.artifacts)
         if outcome.metrics:
             trial.artifacts["metrics"] = dict(outcome.metrics)
-        if trial.error is not None or outcome.status is TrialStatus.FAILED:
+        pausing = outcome.trial_id in self._pausing
+        self._pausing.discard(outcome.trial_id)
+        failed = trial.error is not None or outcome.status is TrialStatus.FAILED
+        if pausing and not failed and trial.reports:
+            trial.status = TrialStatus.PAUSED
+            trial.value = outcome.value if outcome.value is not None else trial.values[-1]
+            self._paused[trial.trial_id] = trial
+            for observer in self.observers:
+                observer.trial_paused(trial)
+            return
+        if failed:
             trial.status = TrialStatus.FAILED
             trial.error = trial.error or outcome.error or "failed"
             trial.value = None

@@ -3,7 +3,8 @@
 The same scheduler and policies that drive real training drive this executor, so early
 termination can be benchmarked on real curves without training anything (DESIGN.md §9).
 Each trial's ``params[curve_param]`` names the curve (a row index); its epochs take a random
-simulated duration, so concurrent trials report in a random, seeded, interleaved order.
+simulated duration, so concurrent trials report in a random, seeded, interleaved order. A trial
+started again (promoted after a pause) continues its curve after the reports it made.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class SimulatedExecutor(Executor):
         self._events: list[tuple[float, int, str, int]] = []  # (time, trial index, id, epoch)
         self._active: dict[str, tuple[int, float]] = {}  # trial id -> (curve, seconds/epoch)
         self._stopped: list[str] = []  # hard-stopped, outcome not yet returned
+        self._ended: list[TrialOutcome] = []  # started with nothing left to replay
         self.epochs_run = 0
 
     def now(self) -> float:
@@ -75,7 +77,7 @@ class SimulatedExecutor(Executor):
 
     @property
     def running(self) -> int:
-        return len(self._active)
+        return len(self._active) + len(self._ended)
 
     def start(self, trial: Trial) -> None:
         curve = int(trial.params[self.curve_param])
@@ -89,7 +91,15 @@ class SimulatedExecutor(Executor):
             rng = np.random.default_rng([self.seed, trial.index])
             seconds = float(rng.lognormal(0.0, self.spread))
         self._active[trial.trial_id] = (curve, seconds)
-        heapq.heappush(self._events, (self._clock + seconds, trial.index, trial.trial_id, 1))
+        # a trial started again (promoted from a pause, or re-queued) continues its curve after
+        # the reports it already made
+        first = len(trial.reports) + 1
+        if first > len(self.curves[curve]):  # nothing left to replay: it has ended
+            del self._active[trial.trial_id]
+            last = self.curves[curve][-1]
+            self._ended.append(TrialOutcome(trial.trial_id, TrialStatus.COMPLETED, value=last))
+            return
+        heapq.heappush(self._events, (self._clock + seconds, trial.index, trial.trial_id, first))
 
     def stop(self, trial_id: str) -> None:
         if trial_id in self._active:
@@ -98,7 +108,8 @@ class SimulatedExecutor(Executor):
 
     def _drain_stopped(self) -> list[TrialOutcome]:
         outcomes = [TrialOutcome(t, TrialStatus.STOPPED) for t in self._stopped]
-        self._stopped = []
+        outcomes += self._ended
+        self._stopped, self._ended = [], []
         return outcomes
 
     def wait(self) -> list[TrialOutcome]:

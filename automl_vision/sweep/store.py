@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from automl_vision.faults import fault_point
-from automl_vision.policies.base import Decision
+from automl_vision.policies.base import Decision, Promotion
 from automl_vision.sweep.scheduler import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
 
@@ -37,6 +37,8 @@ class EventKind(str, Enum):
     SWEEP_STARTED = "sweep_started"
     SWEEP_RESUMED = "sweep_resumed"
     SWEEP_FINISHED = "sweep_finished"
+    TRIAL_PAUSED = "trial_paused"
+    TRIAL_PROMOTED = "trial_promoted"
     NOTE = "note"
 
 
@@ -55,7 +57,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     attempt INTEGER NOT NULL,
     started_at REAL NOT NULL,
     finished_at REAL,
-    status TEXT,                   -- NULL while running; COMPLETED / STOPPED / FAILED
+    status TEXT,                   -- NULL while running; a TrialStatus: COMPLETED / STOPPED /
+                                   -- FAILED, or PAUSED (a promotion starts the next attempt)
     value REAL,
     error TEXT,
     stop_reason TEXT,
@@ -76,7 +79,7 @@ CREATE TABLE IF NOT EXISTS reports (
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     time REAL NOT NULL,
-    kind TEXT NOT NULL,            -- sweep_started, sweep_resumed, sweep_finished, note
+    kind TEXT NOT NULL,            -- an EventKind value
     message TEXT NOT NULL
 );
 CREATE VIEW IF NOT EXISTS trial_status AS
@@ -225,6 +228,17 @@ class SweepStore(SweepObserver):
 
     # -- observer hooks (the scheduler's thread) ----------------------------------------------
     def trial_started(self, trial: Trial) -> None:
+        self._start_attempt(trial)
+
+    def trial_promoted(self, trial: Trial, promotion: Promotion) -> None:
+        self.log(EventKind.TRIAL_PROMOTED, f"{trial.trial_id}: {promotion.reason}")
+        self._start_attempt(trial)
+
+    def trial_paused(self, trial: Trial) -> None:
+        self._end_attempt(trial)
+        self.log(EventKind.TRIAL_PAUSED, f"{trial.trial_id}: {trial.stop_reason or 'paused'}")
+
+    def _start_attempt(self, trial: Trial) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO trials VALUES (?, ?, ?, ?, ?, ?)",
@@ -271,6 +285,9 @@ class SweepStore(SweepObserver):
 
     def trial_finished(self, trial: Trial) -> None:
         fault_point("finish")
+        self._end_attempt(trial)
+
+    def _end_attempt(self, trial: Trial) -> None:
         self._db.execute(
             "UPDATE attempts SET finished_at = ?, status = ?, value = ?, error = ?, "
             "stop_reason = ?, artifacts = ? WHERE trial_index = ? AND attempt = ?",

@@ -7,7 +7,8 @@ trains, and returns the best evaluation's value and metrics with the checkpoint 
 
 Resume: the trainer writes ``resume.pt`` in the trial's workdir after every epoch; a trial
 started again (a killed sweep, a dead worker) continues after the last saved epoch, and the
-reports of the epochs it covers are not sent again. A CUDA out-of-memory error is retried with
+reports of the epochs it covers are not sent again; a trial promoted from a pause continues the
+run its pausing report stopped. A CUDA out-of-memory error is retried with
 half the batch size and twice the gradient accumulation (the same effective batch), from the last
 checkpoint when reports began (until the batch is 1); every attempt is recorded in the
 artifacts' ``attempts`` (the epoch it started from and why it ended).
@@ -150,6 +151,7 @@ def _run_trial(
             output_dir=context.workdir,
             device=_device(context, job),
             resume=True,  # continue from the workdir's resume.pt when an earlier attempt died
+            resume_stopped=context.promoted,  # a paused trial goes on from its pause
         )
 
     notes: list[str] = []

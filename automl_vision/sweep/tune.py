@@ -23,6 +23,7 @@ from automl_vision.sampling import Sampler
 from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
 from automl_vision.sweep.integrations import make_observers, parse_log_to
+from automl_vision.sweep.judging import trial_judging_window
 from automl_vision.sweep.lock import SweepLock
 from automl_vision.sweep.optimize import best_trial
 from automl_vision.sweep.plan import SweepPlan, plan_sweep, previous_trials
@@ -157,7 +158,7 @@ def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
 
         def runner(trial: Trial, report: Any) -> Any:
             workdir = plan.output_dir / "trials" / trial.trial_id
-            context = TrialContext(trial.trial_id, trial.index, str(workdir), "")
+            context = TrialContext(trial.trial_id, trial.index, str(workdir), "", trial.promoted)
             return target(trial.params, report, context)
 
         return FunctionExecutor(runner, capacity=1)
@@ -233,6 +234,7 @@ def _run_locked(
         trials=history,
         reuse=_reuse_lookup(plan, lambda: scheduler_ref[0].trials),
         trial_timeout=plan.trial_timeout,
+        windows=trial_judging_window,
     )
     scheduler_ref.append(scheduler)
     try:

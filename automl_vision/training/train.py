@@ -247,6 +247,7 @@ def train(
     output_dir: str | Path | None = None,
     device: DeviceSpec = "auto",
     resume: bool = False,
+    resume_stopped: bool = False,
 ) -> TrainResult:
     """Train ``config`` on ``data``; return the final and best metrics and the best checkpoint.
 
@@ -261,6 +262,8 @@ def train(
     ``resume.py``), continue after its epoch; ``report`` is not called again for the epochs it
     covers. The config may differ in ``training_batch_size`` and ``gradient_accumulation_step``
     (an out-of-memory retry). Without the file the run starts at epoch 1.
+    ``resume_stopped``: a run that ``report`` stopped is continued too (it was paused, e.g. by a
+    sweep's promotion policy), as if that report had answered False; other stops stay final.
     """
     start = time.perf_counter()
     dataset = data if isinstance(data, ImageDataset) else load_dataset(data, task=config.task)
@@ -273,6 +276,8 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         if resume and (out / RESUME_FILE).exists():
             resume_state = load_resume(out / RESUME_FILE)
+            if resume_stopped and resume_state.get("stop") == StopReason.REPORT.value:
+                resume_state["stop"] = None
             _truncate_metrics(out / "metrics.jsonl", int(resume_state["epoch"]))
             seed = int(resume_state["seed"])
         else:
