@@ -171,7 +171,7 @@ def test_dry_run_plans_without_training_or_writing(digits_folder, tmp_path, caps
     out = capsys.readouterr().out
     assert "bracket 0 rungs: [1]" in out
     assert "worst case: 20 trials x 2 epochs = 40 epochs" in out
-    assert "sampler: random (trial 0: Azure's defaults" in out
+    assert "sampler: bayesian (trial 0: Azure's defaults" in out  # the default sampler
 
 
 def test_auto_choices_are_said(digits_folder, tmp_path, capsys) -> None:
