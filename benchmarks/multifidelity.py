@@ -11,10 +11,25 @@ file - best final accuracy among trials that ran every epoch within the first B 
 B = 10x and 25x one full training. Median [IQR] over seeds.
 
 Methods: random / bayesian samplers x no termination, MedianStoppingPolicy, HyperbandPolicy
-(brackets="auto"), ASHAPolicy; Optuna's TPESampler without and with HyperbandPruner (one
-study drives both, as Optuna recommends). Syne Tune is not run (see benchmarks/RESULTS.md).
+(brackets="auto"), ASHAPolicy, and the variants schedule-aware Hyperband (decisions moved off
+the stretch before a learning-rate drop; each file's drops are known from its README) and
+promotion (pause/resume) ASHA/Hyperband; "bayesian(rung)" is the per-rung (BOHB-family) GP
+instead of the joint GP over configuration x log-resource. Peers: Optuna's TPESampler without
+and with HyperbandPruner (one study is both sampler and pruner, as Optuna recommends), and Syne
+Tune's ASHA, BOHB and MOBSTER schedulers driven directly (ask for a configuration, feed every
+report, act on STOP), with their recommended settings. Syne Tune needs its own environment
+(see benchmarks/RESULTS.md), so the runs go to JSON-lines files and the tables read them all:
 
-    python benchmarks/multifidelity.py [CURVES_DIR] [--seeds 10] [--workers 2]
+    python benchmarks/multifidelity.py CURVES_DIR --seeds 10 --workers 2 --methods ... \
+        --results ours.jsonl
+    /path/to/synetune-venv/bin/python benchmarks/multifidelity.py CURVES_DIR --seeds 10 \
+        --methods "syne-tune ASHA" "syne-tune BOHB" "syne-tune MOBSTER" --results st.jsonl
+    python benchmarks/multifidelity.py CURVES_DIR --report-only --results ours.jsonl st.jsonl
+
+Targets (printed PASS/FAIL per file): our best combination (lowest sum of median regrets at
+10x and 25x) <= every peer's median regret at both budgets; Bayesian + Hyperband <= random
+without termination at both budgets; Hyperband with a third of the epochs (10/3x, 25/3x) finds
+a configuration within 1% (relative accuracy) of the best no-termination method at 10x / 25x.
 """
 
 from __future__ import annotations
@@ -22,9 +37,11 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import json
 import math
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -38,6 +55,7 @@ from automl_vision.policies import (
     Decision,
     EarlyTerminationPolicy,
     HyperbandPolicy,
+    JudgingWindow,
     MedianStoppingPolicy,
     NoTerminationPolicy,
     PrimaryMetricGoal,
@@ -93,9 +111,11 @@ class MappedExecutor(SimulatedExecutor):
         self.taken: set[int] = set()
 
     def start(self, trial: Trial) -> None:
-        index = self.problem.nearest(trial.params, self.taken)
-        self.taken.add(index)
-        trial.artifacts["curve"] = index
+        index = trial.artifacts.get("curve")  # a promoted trial continues its own curve
+        if index is None:
+            index = self.problem.nearest(trial.params, self.taken)
+            self.taken.add(index)
+            trial.artifacts["curve"] = index
         super().start(dataclasses.replace(trial, params={"curve": index}))
 
 
@@ -184,41 +204,134 @@ class OptunaMethod(Sampler, EarlyTerminationPolicy):
         return Decision(False, "optuna: continue")
 
 
+# -- Syne Tune: its scheduler is both the sampler and the early-termination policy ----------------
+class SyneTuneMethod(Sampler, EarlyTerminationPolicy, SweepObserver):
+    """Drives a Syne Tune scheduler directly: ``suggest`` asks it for a configuration, every
+    report goes to ``on_trial_result`` (STOP ends the trial, then ``on_trial_remove``, as Syne
+    Tune's own Tuner does), a trial that ran every epoch goes to ``on_trial_complete``.
+    Syne Tune's recommended multi-fidelity settings: ``type="stopping"``, ``grace_period=1``,
+    ``reduction_factor=3``, one bracket, MOBSTER with its default ``gp_multitask`` model."""
+
+    def __init__(self, problem: Problem, seed: int, kind: str) -> None:
+        from datetime import datetime
+
+        from syne_tune.backend.trial_status import Trial as StTrial
+        from syne_tune.config_space import choice as st_choice
+        from syne_tune.config_space import loguniform as st_loguniform
+        from syne_tune.config_space import uniform as st_uniform
+        from syne_tune.optimizer import baselines
+        from syne_tune.optimizer.scheduler import SchedulerDecision
+
+        super().__init__(problem.space, seed=seed)
+        self.problem, self.StTrial, self.now = problem, StTrial, datetime.now
+        self.STOP = SchedulerDecision.STOP
+        lo, hi = problem.log_params.min(), problem.log_params.max()
+        space: dict[str, Any] = {
+            "num_params": st_loguniform(float(math.exp(lo)), float(math.exp(hi))),
+            "lr": st_choice(sorted(set(problem.lr.tolist()))),
+        }
+        if problem.depth is not None:
+            space["depth"] = st_uniform(float(problem.depth.min()), float(problem.depth.max()))
+        cls = {"ASHA": baselines.ASHA, "BOHB": baselines.BOHB, "MOBSTER": baselines.MOBSTER}[kind]
+        self.scheduler = cls(
+            space, metric="accuracy", mode="max", resource_attr="epoch",
+            max_t=problem.epochs, grace_period=1, reduction_factor=3, type="stopping",
+            random_seed=seed,
+        )  # fmt: skip
+        self.by_id: dict[str, Any] = {}
+
+    def suggest(self, history: Sequence[Trial], goal: Any, rng: Any) -> Suggestion | None:
+        index = len(history)
+        found = self.scheduler.suggest(trial_id=index)
+        if found is None or found.config is None:
+            return None
+        config = {k: v for k, v in found.config.items() if k in self.problem.space}
+        trial = self.StTrial(trial_id=index, config=dict(found.config), creation_time=self.now())
+        self.scheduler.on_trial_add(trial=trial)
+        self.by_id[f"trial_{index:04d}"] = trial
+        return Suggestion(config)
+
+    def decide(
+        self,
+        trial_id: str,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str] = (),
+    ) -> Decision:
+        trial = self.by_id[trial_id]
+        values = history[trial_id]
+        result = {"epoch": len(values), "accuracy": float(values[-1])}
+        if self.scheduler.on_trial_result(trial=trial, result=result) == self.STOP:
+            self.scheduler.on_trial_remove(trial=trial)
+            return Decision(True, "syne tune: stop")
+        return Decision(False, "syne tune: continue")
+
+    def trial_finished(self, trial: Trial) -> None:
+        if trial.status is TrialStatus.COMPLETED and trial.trial_id in self.by_id:
+            result = {"epoch": len(trial.values), "accuracy": float(trial.values[-1])}
+            self.scheduler.on_trial_complete(self.by_id[trial.trial_id], result)
+
+
 # -- methods -------------------------------------------------------------------------------------
-METHODS = [
+OURS = [
     "random + none", "random + median", "random + hyperband", "random + asha",
+    "random + hyperband (schedule-aware)", "random + asha (promotion)",
     "bayesian + none", "bayesian + median", "bayesian + hyperband", "bayesian + asha",
-    "optuna TPE", "optuna TPE + HyperbandPruner",
+    "bayesian + hyperband (schedule-aware)", "bayesian + asha (promotion)",
+    "bayesian + hyperband (promotion)", "bayesian(rung) + hyperband",
 ]  # fmt: skip
+# the first report after each learning-rate drop (README of the curve files): the ResNets' rate
+# drops after epoch 30; MetaQNN's is multiplied by 0.2 every 5 epochs
+DROPS = {"deep_resnets_cifar10": (31,), "metaqnn_cifar10": (6, 11, 16)}
+OPTUNA = ["optuna TPE", "optuna TPE + HyperbandPruner"]
+SYNETUNE = ["syne-tune ASHA", "syne-tune BOHB", "syne-tune MOBSTER"]
+METHODS = [*OURS, *OPTUNA, *SYNETUNE]
 
 
-def make(method: str, problem: Problem, seed: int) -> tuple[Sampler, EarlyTerminationPolicy]:
-    if method.startswith("optuna"):
+def is_peer(method: str) -> bool:
+    return method in OPTUNA or method in SYNETUNE
+
+
+def make(
+    method: str, problem: Problem, seed: int
+) -> tuple[Sampler, EarlyTerminationPolicy, list[SweepObserver]]:
+    if method in OPTUNA:
         both = OptunaMethod(problem, seed, pruner="Hyperband" in method)
-        return both, both
+        return both, both, []
+    if method in SYNETUNE:
+        st = SyneTuneMethod(problem, seed, method.split()[-1])
+        return st, st, [st]
     name, policy_name = method.split(" + ")
-    sampler: Sampler = (
-        RandomParameterSampling(problem.space, seed=seed)
-        if name == "random"
-        else BayesianParameterSampling(problem.space, seed=seed)
-    )
+    sampler: Sampler
+    if name == "random":
+        sampler = RandomParameterSampling(problem.space, seed=seed)
+    else:
+        fidelity = "rung" if name == "bayesian(rung)" else "joint"
+        sampler = BayesianParameterSampling(problem.space, seed=seed, fidelity=fidelity)
     e = problem.epochs
+    kind, _, variant = policy_name.partition(" ")
+    options = {
+        "schedule_aware": "schedule-aware" in variant,
+        "promotion": "promotion" in variant,
+    }
     policy = {
-        "none": NoTerminationPolicy(),
-        "median": MedianStoppingPolicy(1, 5),
-        "hyperband": HyperbandPolicy(1, e),
-        "asha": ASHAPolicy(1, e),
-    }[policy_name]
-    return sampler, policy
+        "none": lambda: NoTerminationPolicy(),
+        "median": lambda: MedianStoppingPolicy(1, 5),
+        "hyperband": lambda: HyperbandPolicy(1, e, **options),
+        "asha": lambda: ASHAPolicy(1, e, **options),
+    }[kind]()
+    return sampler, policy, []
 
 
-def run(args: tuple[str, str, int]) -> tuple[str, int, list[float], float]:
+def run(args: tuple[str, str, int]) -> dict[str, Any]:
+    """One search; returns its (epochs spent, final accuracy) of every full training."""
     path, method, seed = args
     problem = Problem(Path(path))
-    sampler, policy = make(method, problem, seed)
+    sampler, policy, observers = make(method, problem, seed)
     executor = MappedExecutor(problem, capacity=4, seed=seed)
     budget = max(BUDGETS) * problem.epochs
     recorder = Recorder(executor, problem.epochs)
+    window = JudgingWindow(drops=DROPS[Path(path).stem])
     started = time.process_time()
     Scheduler(
         sampler,
@@ -227,18 +340,145 @@ def run(args: tuple[str, str, int]) -> tuple[str, int, list[float], float]:
         policy=policy,
         primary_metric="accuracy",
         criteria=[Budget(executor, budget)],
-        observers=[recorder],
+        observers=[recorder, *observers],
+        windows=(lambda trial: window) if "schedule-aware" in method else None,
     ).run()
-    regrets = []
-    for b in BUDGETS:
-        found = [v for spent, v in recorder.full if spent <= b * problem.epochs]
-        regrets.append(problem.best - max(found) if found else problem.best)
-    return method, seed, regrets, time.process_time() - started
+    return {
+        "dataset": Path(path).stem,
+        "method": method,
+        "seed": seed,
+        "best": problem.best,
+        "epochs": problem.epochs,
+        "full": recorder.full,
+        "cpu_s": time.process_time() - started,
+    }
+
+
+def regret(result: Mapping[str, Any], budget_epochs: float) -> float:
+    """Best final accuracy of the file minus the best among full trainings within the budget."""
+    found = [v for spent, v in result["full"] if spent <= budget_epochs]
+    return float(result["best"] - max(found)) if found else float(result["best"])
+
+
+def epochs_to(result: Mapping[str, Any], accuracy: float) -> float:
+    """Epochs spent when a full training first reached ``accuracy`` (inf if none did)."""
+    return next((spent for spent, v in result["full"] if v >= accuracy), math.inf)
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
     q = np.percentile(values, [25, 50, 75])
     return float(q[1]), float(q[0]), float(q[2])
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def measure(tasks: list[tuple[str, str, int]], workers: int, files: Sequence[Path]) -> None:
+    """Runs the tasks not yet in ``files`` (appending each result to the first as it arrives)."""
+    out = files[0]
+    done = {(r["dataset"], r["method"], r["seed"]) for f in files for r in load(f)}
+    todo = [t for t in tasks if (Path(t[0]).stem, t[1], t[2]) not in done]
+    # the slow (model-based) runs first, so the pool's tail is short
+    todo.sort(key=lambda t: not ("bayesian" in t[1] or "MOBSTER" in t[1]))
+    with out.open("a") as fh:
+        if workers > 1:
+            with ProcessPoolExecutor(workers) as pool:
+                for result in pool.map(run, todo):
+                    fh.write(json.dumps(result) + "\n")
+                    fh.flush()
+        else:
+            for task in todo:
+                fh.write(json.dumps(run(task)) + "\n")
+                fh.flush()
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(results: Sequence[Mapping[str, Any]], dataset: str, methods: Sequence[str]) -> None:
+    rows = [r for r in results if r["dataset"] == dataset and r["method"] in methods]
+    if not rows:
+        return
+    methods = [m for m in methods if any(r["method"] == m for r in rows)]
+    epochs = rows[0]["epochs"]
+    seeds = sorted({r["seed"] for r in rows})
+    by = {m: [r for r in rows if r["method"] == m] for m in methods}
+
+    def med(m: str, times: float) -> float:
+        return quartiles([regret(r, times * epochs) for r in by[m]])[0]
+
+    print(f"### {dataset}: regret of the best fully trained configuration, "
+          f"seeds {seeds[0]}-{seeds[-1]} ({len(seeds)})\n")  # fmt: skip
+    print("| method | runs | regret @10x median [IQR] | regret @25x median [IQR] | CPU s/run |")
+    print("|---|---:|---|---|---:|")
+    for m in methods:
+        cells = []
+        for b in BUDGETS:
+            mid, lo, hi = quartiles([regret(r, b * epochs) for r in by[m]])
+            cells.append(f"{mid:.4f} [{lo:.4f}, {hi:.4f}]")
+        cpu = statistics.fmean(r["cpu_s"] for r in by[m])
+        print(f"| {m} | {len(by[m])} | {cells[0]} | {cells[1]} | {cpu:.1f} |")
+    ours = [m for m in methods if not is_peer(m)]
+    if not ours:
+        print()
+        return
+    best = min(ours, key=lambda m: sum(med(m, b) for b in BUDGETS))
+    print(f"\n- lowest sum of median regrets at 10x and 25x among ours: {best}")
+    for hb in ("bayesian + hyperband", "bayesian(rung) + hyperband"):
+        if hb in by and "random + none" in by:
+            ok = all(med(hb, b) <= med("random + none", b) for b in BUDGETS)
+            print(f"- target: {hb} <= random + none at 10x and 25x: {verdict(ok)}")
+    nones = [m for m in ours if m.endswith("+ none")]
+    hbs = [m for m in ours if "hyperband" in m.split(" + ")[1]]
+    if nones and hbs:
+        for b in BUDGETS:
+            ref = min(nones, key=lambda m: med(m, b))
+            wanted = 0.99 * (rows[0]["best"] - med(ref, b))
+            for hb in hbs:
+                got = med(hb, b / 3)
+                ok = rows[0]["best"] - got >= wanted
+                share = statistics.median(epochs_to(r, wanted) / (b * epochs) for r in by[hb])
+                print(
+                    f"- target: {hb} with {b}/3x epochs (regret {got:.4f}) within 1% of the "
+                    f"no-termination best at {b}x ({ref}, regret {med(ref, b):.4f}): "
+                    f"{verdict(ok)}; median epochs to get there: {share:.0%} of {b}x"
+                )
+    print()
+    sys.stdout.flush()
+
+
+def beats_peers(
+    results: Sequence[Mapping[str, Any]], datasets: Sequence[str], methods: Sequence[str]
+) -> None:
+    """The first target: which of our combinations are <= every peer's median regret at both
+    budgets on every file (one combination for all files: what tune() can default to)."""
+    medians: dict[tuple[str, str, int], float] = {}
+    for d in datasets:
+        for m in methods:
+            rows = [r for r in results if r["dataset"] == d and r["method"] == m]
+            for b in BUDGETS:
+                if rows:
+                    medians[d, m, b] = quartiles([regret(r, b * r["epochs"]) for r in rows])[0]
+    ours = [m for m in methods if not is_peer(m)]
+    peers = [m for m in methods if is_peer(m)]
+    print("### Target 1: our combination <= every peer's median regret, both budgets, both files\n")
+    for m in ours:
+        worst = []
+        for d in datasets:
+            for b in BUDGETS:
+                for p in peers:
+                    if (d, m, b) in medians and (d, p, b) in medians:
+                        worst.append((medians[d, m, b] - medians[d, p, b], d, b, p))
+        if not worst:
+            continue
+        gap, d, b, p = max(worst)
+        state = verdict(gap <= 0)
+        print(f"- {m}: {state} (largest excess {gap:+.4f}: {d} {b}x vs {p})")
+    print()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,50 +488,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--methods", nargs="+", default=METHODS)
+    parser.add_argument("--results", type=Path, nargs="+", default=None,
+                        help="JSON-lines files of runs: new runs are appended to the first, runs "
+                             "already in any are not repeated, and the tables cover every run in "
+                             "them (default: a fresh temporary file)")  # fmt: skip
+    parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
-    for dataset in args.datasets:
-        path = Path(args.curves) / f"{dataset}.csv"
-        tasks = [(str(path), m, s) for s in range(args.seeds) for m in args.methods]
+    files = args.results or [Path(tempfile.mkdtemp()) / "multifidelity.jsonl"]
+    tasks = [
+        (str(Path(args.curves) / f"{d}.csv"), m, s)
+        for d in args.datasets for s in range(args.seeds) for m in args.methods
+    ]  # fmt: skip
+    if not args.report_only:
         started = time.perf_counter()
-        if args.workers > 1:
-            with ProcessPoolExecutor(args.workers) as pool:
-                done = list(pool.map(run, tasks))
-        else:
-            done = [run(t) for t in tasks]
-        by: dict[str, list[list[float]]] = {m: [] for m in args.methods}
-        cpu: dict[str, list[float]] = {m: [] for m in args.methods}
-        for method, _, regrets, took in done:
-            by[method].append(regrets)
-            cpu[method].append(took)
-        print(f"### {dataset}: regret of the best fully trained configuration, "
-              f"{args.seeds} seeds ({time.perf_counter() - started:.0f} s)\n")
-        print("| method | regret @10x median [IQR] | regret @25x median [IQR] | CPU s/run |")
-        print("|---|---|---|---:|")
-        medians: dict[str, list[float]] = {}
-        for m in args.methods:
-            cells = []
-            medians[m] = []
-            for k in range(len(BUDGETS)):
-                med, lo, hi = quartiles([r[k] for r in by[m]])
-                medians[m].append(med)
-                cells.append(f"{med:.4f} [{lo:.4f}, {hi:.4f}]")
-            print(f"| {m} | {cells[0]} | {cells[1]} | {statistics.fmean(cpu[m]):.1f} |")
-        ours = [m for m in args.methods if not m.startswith("optuna")]
-        peers = [m for m in args.methods if m.startswith("optuna")]
-        best = min(ours, key=lambda m: sum(medians[m]))
-        print(f"\n- our best combination: {best}")
-        for p in peers:
-            ok = all(medians[best][k] <= medians[p][k] for k in range(len(BUDGETS)))
-            print(f"- {best} <= {p} at both budgets: {'PASS' if ok else 'FAIL'}")
-        if "bayesian + hyperband" in medians and "random + none" in medians:
-            ok = all(
-                medians["bayesian + hyperband"][k] <= medians["random + none"][k]
-                for k in range(len(BUDGETS))
-            )
-            print(f"- bayesian + hyperband <= random + none at both budgets: "
-                  f"{'PASS' if ok else 'FAIL'}")
-        print()
-        sys.stdout.flush()
+        measure(tasks, args.workers, files)
+        print(f"measured in {time.perf_counter() - started:.0f} s wall; results in {files[0]}\n")
+    results = [r for f in files for r in load(f)]
+    methods = [m for m in METHODS if m in args.methods] or METHODS
+    for dataset in args.datasets:
+        report(results, dataset, methods)
+    beats_peers(results, args.datasets, methods)
     return 0
 
 

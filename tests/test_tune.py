@@ -171,13 +171,16 @@ def test_dry_run_plans_without_training_or_writing(digits_folder, tmp_path, caps
     out = capsys.readouterr().out
     assert "bracket 0 rungs: [1]" in out
     assert "worst case: 20 trials x 2 epochs = 40 epochs" in out
-    assert "sampler: random (trial 0: Azure's defaults" in out
+    assert "sampler: bayesian (trial 0: Azure's defaults" in out  # the default sampler
 
 
 def test_auto_choices_are_said(digits_folder, tmp_path, capsys) -> None:
     tune(digits_folder, output_dir=tmp_path / "auto", dry_run=True)
     err = capsys.readouterr().err
-    assert "search space: preset 'cpu_tiny'" in err and "early termination: Hyperband" in err and "brackets='auto'" in err
+    assert "search space: preset 'cpu_tiny'" in err
+    # the defaults are the best measured combination (sweep/defaults.py)
+    assert "sampling: bayesian (the default" in err
+    assert "early termination: Hyperband" in err and "brackets='auto'" in err
 
 
 def test_cuda_oom_is_retried_with_half_batch_and_double_accumulation(

@@ -2,8 +2,8 @@
 
 The data (read and fingerprinted once), the task, the primary metric and its goal, the search
 space (a preset for the machine when none is given), the sampler (with Azure's defaults as trial
-0), the policy (Hyperband when none is given), the devices and one slot per concurrent trial, the stop
-criteria and the output directory. Planning writes nothing; ``SweepPlan.describe`` is the text
+0), the policy (Hyperband when none is given), the devices and one slot per concurrent trial,
+the stop criteria and the output directory. Planning writes nothing; ``SweepPlan.describe`` is the text
 of ``--dry-run``.
 """
 
@@ -36,7 +36,7 @@ from automl_vision.space import (
 from automl_vision.space.defaults import azure_defaults
 from automl_vision.sweep.arguments import checked_number
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
-from automl_vision.sweep.defaults import default_suggestion
+from automl_vision.sweep.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.sweep.packing import cpu_concurrency
 from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.store import SweepStore
@@ -331,15 +331,9 @@ def _spaces(
 
 
 def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
-    """Hyperband, every bracket, first rung at about a ninth of the epochs (the best measured
-    combination in benchmarks/RESULTS.md, multi-fidelity section)."""
-    min_resource = max(1, round(max_epochs / 9))
-    policy = HyperbandPolicy(min_resource=min_resource, max_resource=max(max_epochs, min_resource))
-    choices.append(
-        f"early termination: HyperbandPolicy(min_resource={min_resource}, "
-        f"max_resource={policy.max_resource}, reduction_factor=3, brackets='auto') = "
-        f"{policy.bracket_count} bracket(s) (pass NoTerminationPolicy() for none)"
-    )
+    """tune()'s default policy (``sweep/defaults.py``: the best measured combination)."""
+    policy, said = default_policy(max_epochs)
+    choices.append(said)
     return policy
 
 
@@ -385,6 +379,12 @@ def _sampler(
     multilabel: bool,
     choices: list[str],
 ) -> tuple[Sampler, str]:
+    if sampling is None:
+        sampling = DEFAULT_SAMPLING
+        choices.append(
+            f"sampling: {DEFAULT_SAMPLING} (the default: GP over configuration x epochs; "
+            f"pass sampling='random' for random search)"
+        )
     if isinstance(sampling, Sampler):
         sampler, name = sampling, type(sampling).__name__
     else:
@@ -441,7 +441,7 @@ def plan_sweep(
     *,
     task: Any = None,
     search_space: Any = None,
-    sampling: str | Sampler = "random",
+    sampling: str | Sampler | None = None,
     policy: EarlyTerminationPolicy | Mapping[str, Any] | None = None,
     primary_metric: str | None = None,
     goal: PrimaryMetricGoal | str | None = None,

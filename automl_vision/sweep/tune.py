@@ -334,7 +334,7 @@ def tune(
     *,
     task: Any = None,
     search_space: Any = None,
-    sampling: str | Sampler = "random",
+    sampling: str | Sampler | None = None,
     policy: EarlyTerminationPolicy | Mapping[str, Any] | None = None,
     primary_metric: str | None = None,
     goal: PrimaryMetricGoal | str | None = None,
@@ -358,8 +358,9 @@ def tune(
     ``task``: ``"multiclass"``/``"multilabel"`` (or Azure's task names); inferred when None.
     ``search_space``: an ``ImageClassificationSearchSpace``, a list of them, a preset name or a
     YAML path; None picks a preset for the machine (``default`` on a GPU, ``cpu_tiny`` on CPU).
-    ``sampling``: ``random``, ``sobol``, ``grid``, ``bayesian`` or a ``Sampler``.
-    ``policy``: an early-termination policy or its dict form; None picks Hyperband (every bracket) for the epochs.
+    ``sampling``: ``random``, ``sobol``, ``grid``, ``bayesian`` or a ``Sampler``; None picks
+    ``bayesian``. ``policy``: an early-termination policy or its dict form; None picks
+    Hyperband (every bracket) for the epochs (both by measurement: ``sweep/defaults.py``).
     ``primary_metric``/``goal``: default ``accuracy`` (multiclass) or ``iou`` (multilabel), and
     that metric's goal. ``max_trials``: default 20 (the grid size for grid sampling).
     ``timeout``: seconds for the whole sweep. ``output_dir``: default ``runs/<data>-<hash>``
