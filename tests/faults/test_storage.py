@@ -25,6 +25,7 @@ def _no_trial_failed(output: Path) -> None:
     assert trials and not [t for t in trials if t.status is TrialStatus.FAILED]
 
 
+@pytest.mark.slow
 def test_disk_full_is_one_error_and_the_sweep_resumes(digits_folder, tmp_path, reference) -> None:
     output = tmp_path / "run"
     # the 4th resume checkpoint hits a full disk (injected: OSError(ENOSPC) on its write)
