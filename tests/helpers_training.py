@@ -92,3 +92,16 @@ def tiny_config(**overrides):
     }
     values.update(overrides)
     return TrainingConfig(**values)
+
+
+def assert_same_run(a, b) -> None:
+    """Two training runs ended bit for bit alike: history, best, losses, schedule, weights."""
+    import torch
+
+    assert a.history == b.history
+    assert a.best_metrics == b.best_metrics and a.best_epoch == b.best_epoch
+    assert a.train_losses == b.train_losses
+    assert a.lr_history == b.lr_history
+    assert a.optimizer_steps == b.optimizer_steps
+    for key, value in a.checkpoint.state_dict.items():
+        assert torch.equal(value, b.checkpoint.state_dict[key]), key

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 from helpers_sweep import tiny_space
-from helpers_training import single_thread, tiny_config, tiny_dataset  # noqa: F401
+from helpers_training import (  # noqa: F401
+    assert_same_run,
+    single_thread,
+    tiny_config,
+    tiny_dataset,
+)
 
 from automl_vision import choice, tune
 from automl_vision.policies import ASHAPolicy, NoTerminationPolicy
@@ -27,14 +32,6 @@ def _pause_at(epoch: int, seen: list[int], answer: Verdict = Verdict.PAUSE):
         return answer if step == epoch else Verdict.CONTINUE
 
     return report
-
-
-def _same(a, b) -> None:
-    assert a.history == b.history
-    assert a.best_metrics == b.best_metrics and a.best_epoch == b.best_epoch
-    assert a.train_losses == b.train_losses and a.lr_history == b.lr_history
-    for key, value in a.checkpoint.state_dict.items():
-        assert torch.equal(value, b.checkpoint.state_dict[key]), key
 
 
 @pytest.mark.parametrize("schedule", ["warmup_cosine", "step"])
@@ -58,7 +55,7 @@ def test_a_paused_run_resumed_is_an_uninterrupted_one(tmp_path: Path, schedule) 
     )
     assert seen == [1, 2, 3, 4]  # no report sent twice
     assert resumed.resumed_from_epoch == 2
-    _same(whole, resumed)
+    assert_same_run(whole, resumed)
 
 
 def test_a_stopped_run_stays_stopped_on_resume(tmp_path: Path) -> None:

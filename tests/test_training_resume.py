@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import single_thread, tiny_config, tiny_dataset  # noqa: F401
+from helpers_training import (  # noqa: F401
+    assert_same_run,
+    single_thread,
+    tiny_config,
+    tiny_dataset,
+)
 
 from automl_vision.training import train
 from automl_vision.training.resume import (
@@ -29,16 +34,6 @@ def _interrupt_at(epoch: int, seen: list[int]):
         return False
 
     return report
-
-
-def _same(a, b) -> None:
-    assert a.history == b.history
-    assert a.best_metrics == b.best_metrics and a.best_epoch == b.best_epoch
-    assert a.train_losses == b.train_losses
-    assert a.lr_history == b.lr_history
-    assert a.optimizer_steps == b.optimizer_steps
-    for key, value in a.checkpoint.state_dict.items():
-        assert torch.equal(value, b.checkpoint.state_dict[key]), key
 
 
 @pytest.mark.parametrize("schedule", ["warmup_cosine", "step"])
@@ -69,7 +64,7 @@ def test_resumed_run_is_bit_for_bit_an_uninterrupted_one(tmp_path: Path, schedul
     )
     assert resumed.resumed_from_epoch == 1
     assert later == [2, 3, 4]  # epoch 1's report is not sent again
-    _same(whole, resumed)
+    assert_same_run(whole, resumed)
     best_whole = torch.load(tmp_path / "whole" / "best.pt", weights_only=False)
     best_cut = torch.load(tmp_path / "cut" / "best.pt", weights_only=False)
     assert best_whole["epoch"] == best_cut["epoch"]
@@ -104,7 +99,7 @@ def test_a_finished_run_resumes_to_its_result_without_training(tmp_path: Path) -
         config, data, output_dir=tmp_path, report=lambda s, m: calls.append(s), resume=True
     )
     assert calls == [] and again.resumed_from_epoch == 2
-    _same(first, again)
+    assert_same_run(first, again)
 
 
 def test_without_resume_a_stale_resume_file_is_discarded(tmp_path: Path) -> None:

@@ -52,11 +52,9 @@ class TrialPlacer(Protocol):
 
     def place(self, trial: Trial) -> str:
         """The slot of ``trial`` (reserving its room there); raises if none has room."""
-        ...
 
     def release(self, trial_id: str) -> None:
         """``trial_id`` has ended: free its room."""
-        ...
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _WATCHDOG_S = 1.0  # how often a worker checks that the sweep's process is still its parent

@@ -400,63 +400,7 @@ def tune(
         created = not directory.exists()
         check_writable(directory)
         lock = SweepLock(directory).acquire()
-    try:
-        return _plan_and_run(
-            data,
-            lock,
-            task=task,
-            search_space=search_space,
-            sampling=sampling,
-            policy=policy,
-            primary_metric=primary_metric,
-            goal=goal,
-            max_trials=max_trials,
-            max_concurrent_trials=max_concurrent_trials,
-            timeout=timeout,
-            output_dir=output_dir,
-            device=device,
-            resume=resume,
-            seed=seed,
-            dry_run=dry_run,
-            force=force,
-            progress=progress,
-            log_to=log_to,
-            **options,
-        )
-    finally:
-        if lock is not None:
-            lock.release()
-            if created and [p.name for p in lock.path.parent.iterdir()] == [lock.path.name]:
-                # planning refused the sweep: leave nothing behind (bad input writes nothing)
-                lock.path.unlink(missing_ok=True)
-                lock.path.parent.rmdir()
-
-
-def _plan_and_run(
-    data: Any,
-    lock: SweepLock | None,
-    *,
-    resume: bool,
-    dry_run: bool,
-    force: bool,
-    progress: bool,
-    log_to: Sequence[str] | str | None,
-    task: Any,
-    search_space: Any,
-    sampling: str | Sampler,
-    policy: EarlyTerminationPolicy | Mapping[str, Any] | None,
-    primary_metric: str | None,
-    goal: PrimaryMetricGoal | str | None,
-    max_trials: int | None,
-    max_concurrent_trials: int,
-    timeout: float | None,
-    output_dir: str | Path | None,
-    device: str,
-    seed: int,
-    **options: Any,
-) -> TuneResult | SweepPlan:
-    plan = plan_sweep(
-        data,
+    plan_options = dict(
         task=task,
         search_space=search_space,
         sampling=sampling,
@@ -471,11 +415,21 @@ def _plan_and_run(
         seed=seed,
         **options,
     )
-    for line in plan.choices:
-        print(f"automl_vision: {line}", file=sys.stderr)
-    if dry_run:
-        print(plan.describe(), file=sys.stdout)
-        return plan
-    if lock is None or Path(os.path.abspath(plan.output_dir)) != lock.path.parent:
-        return run_plan(plan, resume=resume, force=force, progress=progress, log_to=log_to)
-    return run_plan(plan, resume=resume, force=force, progress=progress, log_to=log_to, locked=True)
+    try:
+        plan = plan_sweep(data, **plan_options)
+        for line in plan.choices:
+            print(f"automl_vision: {line}", file=sys.stderr)
+        if dry_run:
+            print(plan.describe(), file=sys.stdout)
+            return plan
+        locked = lock is not None and Path(os.path.abspath(plan.output_dir)) == lock.path.parent
+        return run_plan(
+            plan, resume=resume, force=force, progress=progress, log_to=log_to, locked=locked
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+            if created and [p.name for p in lock.path.parent.iterdir()] == [lock.path.name]:
+                # planning refused the sweep: leave nothing behind (bad input writes nothing)
+                lock.path.unlink(missing_ok=True)
+                lock.path.parent.rmdir()
