@@ -1,4 +1,4 @@
-"""Property tests for the ten distributions (DESIGN.md §3)."""
+"""Property tests for the ten distributions (docs/architecture.md, "Distributions")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md §1 import rule: the pure layers never import torch (or the trainer)."""
+"""The import rule of docs/architecture.md: the pure layers never import torch (or the trainer)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BanditPolicy: DESIGN.md §6 semantics on hand-computed histories, both goals."""
+"""BanditPolicy: the semantics in docs/architecture.md on hand-computed histories, both goals."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_evaluation_schedule(interval, delay, evaluated, goal, good, bad) -> Non
 @pytest.mark.parametrize(
     ("goal", "slack_factor", "slack_amount", "best", "value", "stop"),
     [
-        # DESIGN.md: slack_factor 0.2, best 0.8 -> a trial at 0.66 stops (0.66 * 1.2 < 0.8)
+        # slack_factor 0.2, best 0.8 -> a trial at 0.66 stops (0.66 * 1.2 < 0.8)
         (MAX, 0.2, None, 0.8, 0.66, True),
         (MAX, 0.2, None, 0.8, 0.67, False),  # 0.67 >= 0.8 / 1.2 = 0.6667
         (MAX, 0.2, None, 0.8, 0.8, False),

@@ -1,4 +1,4 @@
-"""Azure AutoML-for-Images defaults for the classification fields (DESIGN.md §7).
+"""Azure AutoML-for-Images defaults for the classification fields.
 
 A field that a search space or a trial leaves unset takes this value. Batch sizes and learning
 rates depend on the model family (ViT sizes) and on the task (multiclass or multilabel).

@@ -5,7 +5,7 @@ Every distribution is a monotone transform of one uniform number ``u`` in [0, 1)
 samplers draw ``u`` and transform it; model-based samplers work in the unit cube and map back.
 ``choice`` is the exception (unordered): its unit transform picks an option by index.
 
-Exact semantics (the public contract, see DESIGN.md §3):
+Exact semantics (the public contract, see docs/architecture.md, "Distributions"):
 
 ==============================  =================================================
 ``choice(*options)``            one of the options

@@ -1,4 +1,4 @@
-"""Executors run trials; the scheduler decides what runs and when it stops (DESIGN.md §9).
+"""Executors run trials; the scheduler decides what runs and when it stops (docs/architecture.md, "Trial status").
 
 An executor starts trials, delivers their reports to the scheduler's ``on_report`` callback
 (whose answer, True = stop now, goes back to the trial), and returns the outcome of each trial

@@ -21,6 +21,7 @@ from typing import Any
 
 from automl_vision.policies import EarlyTerminationPolicy
 from automl_vision.sampling import Sampler
+from automl_vision.sweep.announce import announce
 from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
 from automl_vision.sweep.integrations import make_observers, parse_log_to
@@ -214,10 +215,10 @@ def _run_locked(
 ) -> TuneResult:
     if plan.packing and plan.placer is None:
         pack_trials(plan)
-        print(f"automl_vision: {plan.choices[-1]}", file=sys.stderr)
+        announce(plan.choices[-1])
     store, history, notes = _open_store(plan, resume, force)
     for line in notes:
-        print(f"automl_vision: {line}", file=sys.stderr)
+        announce(line)
     options = dict(plan.options)
     if plan.shares_gpus:
         options.setdefault("image_placement", "pinned")
@@ -418,7 +419,7 @@ def tune(
     try:
         plan = plan_sweep(data, **plan_options)
         for line in plan.choices:
-            print(f"automl_vision: {line}", file=sys.stderr)
+            announce(line)
         if dry_run:
             print(plan.describe(), file=sys.stdout)
             return plan
