@@ -2,8 +2,11 @@
 
 Two configurations are the same when they set the same parameters to the same values, where
 ``True`` differs from ``1`` and ``'1'`` (as in the search-space language), but ``1`` equals
-``1.0``. Duplicate avoidance (grid resume, no repeated proposals in discrete spaces) compares
-configurations through ``config_key``.
+``1.0``. This is the project's one notion of "the same configuration": duplicate avoidance
+(grid resume, no repeated proposals in discrete spaces), ``FixedConfigurations`` (the default
+first trial: proposed unless the history already holds it) and reuse of finished trials
+(``sweep.tune.reuse_key``, which pairs it with the data's fingerprint) all compare through
+``config_key``.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from automl_vision.sampling.base import Sampler, Suggestion
+from automl_vision.sampling.configs import config_key
 from automl_vision.trial import PrimaryMetricGoal, Trial
 
 __all__ = ["FixedConfigurations"]
@@ -43,9 +44,9 @@ class FixedConfigurations(Sampler):
     def suggest(
         self, history: Sequence[Trial], goal: PrimaryMetricGoal, rng: np.random.Generator
     ) -> Suggestion | None:
-        tried = [t.params for t in history]
+        tried = {config_key(t.params) for t in history}  # the one identity (configs.py)
         for config in self.configs:
-            if config.params not in tried:
+            if config_key(config.params) not in tried:
                 return config
         if self.then is None:
             return None

@@ -15,12 +15,13 @@ import os
 import shutil
 import sqlite3
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from automl_vision.policies import EarlyTerminationPolicy
 from automl_vision.sampling import Sampler
+from automl_vision.sampling.configs import config_key
 from automl_vision.sweep.announce import announce
 from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
@@ -48,8 +49,10 @@ _PLAN_OPTIONS = frozenset(inspect.signature(plan_sweep).parameters) - {"data"}
 
 
 # -- running it -------------------------------------------------------------------------------
-def _config_key(params: Mapping[str, Any], fingerprint: str) -> str:
-    return json.dumps([fingerprint, sorted(params.items())], default=str)
+def reuse_key(params: Mapping[str, Any], fingerprint: str) -> tuple[str, Hashable]:
+    """The identity reuse compares: the data's fingerprint and the configuration's one identity
+    (``sampling.configs.config_key``: ``True`` is not ``1``, ``1`` is ``1.0``)."""
+    return fingerprint, config_key(params)
 
 
 def _reuse_lookup(
@@ -57,23 +60,23 @@ def _reuse_lookup(
 ) -> Callable[[Trial], Trial | None]:
     """A COMPLETED trial with identical params on the same data (this sweep or earlier ones)."""
     fingerprint = plan.dataset.fingerprint
-    earlier: dict[str, Trial] = {}
+    earlier: dict[tuple[str, Hashable], Trial] = {}
     for run_dir, trials, meta in previous_trials(plan.previous_runs):
         if meta.get("definition", {}).get("data_fingerprint") != fingerprint:
             continue
         for t in trials:
             if t.status is TrialStatus.COMPLETED:  # its files stay in its own sweep directory
                 earlier.setdefault(
-                    _config_key(t.params, fingerprint), with_absolute_artifacts(t, run_dir)
+                    reuse_key(t.params, fingerprint), with_absolute_artifacts(t, run_dir)
                 )
 
     def lookup(trial: Trial) -> Trial | None:
-        key = _config_key(trial.params, fingerprint)
+        key = reuse_key(trial.params, fingerprint)
         for t in scheduler_trials():
             if (
                 t is not trial
                 and t.status is TrialStatus.COMPLETED
-                and _config_key(t.params, fingerprint) == key
+                and reuse_key(t.params, fingerprint) == key
             ):
                 return t
         return earlier.get(key)
