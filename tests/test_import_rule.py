@@ -45,3 +45,29 @@ def test_a_non_azure_model_name_imports_timm_lazily() -> None:
         "ImageClassificationSearchSpace(model_name='efficientnet_b0')"
     )
     assert "timm" in loaded
+
+
+def _nested_project_imports(path) -> list[str]:
+    import ast
+
+    tree = ast.parse(path.read_text())
+    top = set(map(id, tree.body))
+    return [
+        f"{path.name}:{node.lineno} {node.module}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").startswith("automl_vision")
+        and id(node) not in top
+    ]
+
+
+def test_the_training_process_modules_form_no_import_cycle() -> None:
+    """train.py -> distributed.py -> process.py, every import at the top of its file."""
+    from pathlib import Path
+
+    training = Path(__file__).resolve().parents[1] / "automl_vision" / "training"
+    names = ("train.py", "distributed.py", "process.py")
+    assert [hit for n in names for hit in _nested_project_imports(training / n)] == []
+    process = (training / "process.py").read_text()
+    assert "training.train import" not in process and "training.distributed" not in process
+    assert "training.train import" not in (training / "distributed.py").read_text()

@@ -23,23 +23,16 @@ import torch.distributed as dist
 
 from automl_vision.data.dataset import DecodedSplit, ImageDataset
 from automl_vision.data.loader import available_cpus
+from automl_vision.training.components import storage_size
 from automl_vision.training.config import TrainingConfig
-from automl_vision.training.progress import ReportFn, StopReason
+from automl_vision.training.process import run_process
+from automl_vision.training.progress import ReportFn
 
-__all__ = ["broadcast_stop", "run_distributed"]
+__all__ = ["run_distributed"]
 
 log = logging.getLogger("automl_vision.training")
 
 _TIMEOUT = datetime.timedelta(minutes=30)
-_REASONS = list(StopReason)
-
-
-def broadcast_stop(stop: StopReason | None, device: torch.device) -> StopReason | None:
-    """Rank 0's stop decision, on every rank."""
-    code = torch.tensor([0 if stop is None else _REASONS.index(stop) + 1], device=device)
-    dist.broadcast(code, src=0)
-    value = int(code.item())
-    return None if value == 0 else _REASONS[value - 1]
 
 
 def _init(rank: int, world: int, device: torch.device, init_file: Path) -> None:
@@ -64,8 +57,6 @@ def _child(
     seed: int,
 ) -> None:
     """Entry point of ranks 1..W-1 (a spawned process)."""
-    from automl_vision.training.components import storage_size
-    from automl_vision.training.train import run_process
 
     try:
         threads = _threads_per_process(devices)
@@ -96,7 +87,6 @@ def run_distributed(
     output_dir: Path | None,
 ) -> object:
     """Train on ``devices`` data-parallel; return rank 0's ``TrainResult``."""
-    from automl_vision.training.train import run_process
 
     if dist.is_available() and dist.is_initialized():
         raise RuntimeError("a process group is already initialized in this process")
