@@ -12,35 +12,31 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from automl_vision.enums import ChoiceEnum
+
 __all__ = ["PrimaryMetricGoal", "Report", "Trial", "TrialStatus", "Verdict", "metric_history"]
 
 
-class PrimaryMetricGoal(str, enum.Enum):
+class PrimaryMetricGoal(ChoiceEnum):
     """Whether the primary metric is to be maximized or minimized (HyperDrive's name)."""
 
     MAXIMIZE = "maximize"
     MINIMIZE = "minimize"
 
     @classmethod
-    def _missing_(cls, value: object) -> PrimaryMetricGoal | None:
-        if isinstance(value, str):
-            key = value.strip().lower()
-            aliases = {"max": cls.MAXIMIZE, "min": cls.MINIMIZE}
-            for member in cls:
-                if member.value == key:
-                    return member
-            return aliases.get(key)
-        return None
+    def _aliases(cls) -> dict[str, PrimaryMetricGoal]:
+        return {"max": cls.MAXIMIZE, "min": cls.MINIMIZE}
 
     @classmethod
-    def parse(cls, value: PrimaryMetricGoal | str) -> PrimaryMetricGoal:
+    def _allowed_text(cls) -> str:
+        return "'maximize' or 'minimize'"
+
+    @classmethod
+    def parse(  # type: ignore[override]
+        cls, value: PrimaryMetricGoal | str, field: str = "goal", hint: str = ""
+    ) -> PrimaryMetricGoal:
         """``PrimaryMetricGoal``, or ``"maximize"``/``"MINIMIZE"``/``"max"``/``"min"``."""
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(
-                f"goal={value!r} is not allowed; goal must be 'maximize' or 'minimize'"
-            ) from None
+        return super().parse(value, field, hint)
 
     @property
     def sign(self) -> float:

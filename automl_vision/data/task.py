@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-import enum
+from automl_vision.enums import ChoiceEnum
 
 __all__ = ["Task"]
 
 
-class Task(str, enum.Enum):
-    """``multiclass``: exactly one label per image; ``multilabel``: any set of labels."""
+class Task(ChoiceEnum):
+    """``multiclass``: exactly one label per image; ``multilabel``: any set of labels.
+
+    Azure's task names (``image_classification``, ``image_classification_multilabel``) are
+    aliases, so a job's ``task:`` and ``tune(task=...)`` parse through this one enum."""
 
     MULTICLASS = "multiclass"
     MULTILABEL = "multilabel"
 
     @classmethod
-    def parse(cls, value: Task | str) -> Task:
+    def _aliases(cls) -> dict[str, Task]:
+        return {
+            "image_classification": cls.MULTICLASS,
+            "image_classification_multilabel": cls.MULTILABEL,
+        }
+
+    @classmethod
+    def _allowed_text(cls) -> str:
+        return "'multiclass' or 'multilabel'"
+
+    @classmethod
+    def parse(cls, value: Task | str, field: str = "task", hint: str = "") -> Task:  # type: ignore[override]
         """``Task`` or its name in any case (``"multi-label"`` and ``"multi_label"`` too)."""
-        if isinstance(value, Task):
-            return value
-        if isinstance(value, str):
-            key = value.strip().lower().replace("-", "").replace("_", "")
-            for member in cls:
-                if member.value == key:
-                    return member
-        raise ValueError(
-            f"task={value!r} is not allowed; task must be 'multiclass' or 'multilabel'"
-        )
+        return super().parse(value, field, hint)
 
     def __str__(self) -> str:
         return self.value

@@ -26,7 +26,6 @@ Validation is pure (no torch), so a bad job fails in milliseconds, before anythi
 from __future__ import annotations
 
 import difflib
-import enum
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.sampling.factory import SamplingAlgorithm
 from automl_vision.space import ImageClassificationSearchSpace, SearchSpaceError
 from automl_vision.space.load import format_validation_error, search_space_from_data
@@ -65,7 +65,7 @@ AZURE_ONLY_KEYS: dict[str, str | None] = {
 }
 
 
-class TaskType(str, enum.Enum):
+class TaskType(ChoiceEnum):
     """Azure's task names."""
 
     IMAGE_CLASSIFICATION = "image_classification"
@@ -76,7 +76,7 @@ class TaskType(str, enum.Enum):
         return self is TaskType.IMAGE_CLASSIFICATION_MULTILABEL
 
 
-class DataType(str, enum.Enum):
+class DataType(ChoiceEnum):
     MLTABLE = "mltable"
     URI_FOLDER = "uri_folder"
     URI_FILE = "uri_file"
@@ -91,11 +91,6 @@ class DataInput(_Strict):
 
     path: str
     type: DataType | None = None
-
-    @field_validator("type", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
 
     def checked_path(self, name: str) -> str:
         """The path, after checking that it exists and is what ``type`` says."""
@@ -168,11 +163,6 @@ class SweepSettings(_Strict):
     early_termination: dict[str, Any] | None = None
     seed: int = Field(0, ge=0)
 
-    @field_validator("sampling_algorithm", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
-
     @field_validator("early_termination", mode="after")
     @classmethod
     def _policy(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -205,11 +195,6 @@ class SweepConfig(_Strict):
     log_to: list[str] | None = None  # "tensorboard", "mlflow" (see sweep/integrations.py)
     search_space: list[ImageClassificationSearchSpace] | None = None
     ignored_keys: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("task", "goal", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
 
     @field_validator("log_to", mode="before")
     @classmethod

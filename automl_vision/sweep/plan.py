@@ -197,20 +197,12 @@ def _slots_text(slots: Sequence[str]) -> str:
 
 
 # -- resolving the arguments ------------------------------------------------------------------
-_AZURE_TASKS = {
-    "image_classification": "multiclass",
-    "image_classification_multilabel": "multilabel",
-}
-
-
 def _task(task: Any) -> Any:
     from automl_vision.data import Task
 
     if task is None:
         return None
-    if isinstance(task, str) and task.strip().lower() in _AZURE_TASKS:
-        task = _AZURE_TASKS[task.strip().lower()]
-    return Task.parse(getattr(task, "value", task))
+    return Task.parse(getattr(task, "value", task))  # Azure's task names are Task's aliases
 
 
 def _gpus() -> int:

@@ -33,6 +33,8 @@ from automl_vision.data.task import Task
 from automl_vision.space.defaults import azure_defaults
 from automl_vision.space.fields import FIELDS
 from automl_vision.space.models import timm_model_name
+from automl_vision.training.optim import OptimizerKind
+from automl_vision.training.schedule import SchedulerKind
 from automl_vision.training.weights import PretrainedMode, parse_pretrained
 
 __all__ = ["OPTIONS", "TrainingConfig"]
@@ -101,13 +103,13 @@ class TrainingConfig(BaseModel):
     gradient_accumulation_step: int
     layers_to_freeze: int
     learning_rate: float
-    learning_rate_scheduler: str
+    learning_rate_scheduler: SchedulerKind
     model_name: str
     momentum: float
     nesterov: bool
     number_of_epochs: int
     number_of_workers: int
-    optimizer: str
+    optimizer: OptimizerKind
     random_seed: int | None
     step_lr_gamma: float
     step_lr_step_size: int

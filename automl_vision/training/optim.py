@@ -14,19 +14,20 @@ torch refuses (parameters it cannot fuse), the default implementation runs.
 
 from __future__ import annotations
 
-import enum
 import inspect
 import logging
 
 import torch
 from torch import nn
 
+from automl_vision.enums import ChoiceEnum
+
 __all__ = ["OptimizerKind", "can_fuse", "make_optimizer", "parameter_groups"]
 
 log = logging.getLogger("automl_vision.training")
 
 
-class OptimizerKind(str, enum.Enum):
+class OptimizerKind(ChoiceEnum):
     SGD = "sgd"
     ADAM = "adam"
     ADAMW = "adamw"

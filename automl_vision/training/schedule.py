@@ -15,14 +15,15 @@ gradient_accumulation_step, rounded up) and ``E`` epochs, ``total = E * steps_pe
 from __future__ import annotations
 
 import abc
-import enum
 import math
 from dataclasses import dataclass
+
+from automl_vision.enums import ChoiceEnum
 
 __all__ = ["Schedule", "SchedulerKind", "StepSchedule", "WarmupCosineSchedule", "make_schedule"]
 
 
-class SchedulerKind(str, enum.Enum):
+class SchedulerKind(ChoiceEnum):
     WARMUP_COSINE = "warmup_cosine"
     STEP = "step"
 
