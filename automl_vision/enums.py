@@ -44,10 +44,6 @@ class ChoiceEnum(str, enum.Enum):
     def _missing_(cls, value: object) -> Any:
         if not isinstance(value, str):
             return None
-        key = value.strip().lower()
-        for member in cls:
-            if member.value == key:
-                return member
         loose = _normal(value)
         for member in cls:
             if _normal(member.value) == loose:

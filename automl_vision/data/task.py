@@ -31,6 +31,3 @@ class Task(ChoiceEnum):
     def parse(cls, value: Task | str, field: str = "task", hint: str = "") -> Task:  # type: ignore[override]
         """``Task`` or its name in any case (``"multi-label"`` and ``"multi_label"`` too)."""
         return super().parse(value, field, hint)
-
-    def __str__(self) -> str:
-        return self.value
