@@ -64,97 +64,13 @@ def parse_policy(text: str) -> dict[str, Any]:
 
 
 # -- commands ---------------------------------------------------------------------------------
-def _tune_kwargs(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """(data, keyword arguments of ``tune``) from a job file and/or flags (flags win)."""
-    kwargs: dict[str, Any] = {}
-    data: Any = None
-    if args.config:
-        from automl_vision.sweep.config import load_sweep_config
-
-        job = load_sweep_config(args.config)
-        for key, why in job.ignored_keys.items():
-            print(f"automl_vision: note: {key!r} is ignored here: {why}", file=sys.stderr)
-        if job.training_data is not None and not args.data:
-            data = job.training_data.checked_path("training_data")
-        if job.validation_data is not None:
-            kwargs["validation_data"] = job.validation_data.checked_path("validation_data")
-        kwargs["target_column_name"] = job.target_column_name
-        kwargs["validation_size"] = job.validation_data_size
-        if job.task is not None:
-            kwargs["task"] = job.task.value
-        kwargs["primary_metric"] = job.primary_metric
-        kwargs["goal"] = job.goal
-        if job.search_space is not None:
-            kwargs["search_space"] = job.spaces()
-        kwargs["sampling"] = job.sweep.sampling_algorithm.value
-        kwargs["policy"] = job.sweep.early_termination
-        kwargs["seed"] = job.sweep.seed
-        limits = job.limits
-        kwargs["max_trials"] = limits.max_trials
-        kwargs["max_concurrent_trials"] = limits.max_concurrent_trials
-        kwargs["recycle_workers_after"] = limits.recycle_workers_after
-        if limits.timeout_minutes:
-            kwargs["timeout"] = limits.timeout_minutes * 60
-        if limits.trial_timeout_minutes:
-            kwargs["trial_timeout"] = limits.trial_timeout_minutes * 60
-        kwargs["max_consecutive_failures"] = limits.max_consecutive_failures
-        kwargs["target_value"] = limits.target_value
-        kwargs["no_improvement_trials"] = limits.no_improvement_trials
-        kwargs["min_improvement"] = limits.min_improvement
-        if job.pretrained is not None:
-            kwargs["training_options"] = {"pretrained": job.pretrained}
-        if job.log_to:
-            kwargs["log_to"] = list(job.log_to)
-        if job.training_parameters and job.search_space is None:
-            kwargs["search_space"] = [job.training_parameters]  # every trial the same config
-    flags = {
-        "task": args.task,
-        "search_space": args.search_space,
-        "sampling": args.sampling,
-        "policy": parse_policy(args.policy) if args.policy else None,
-        "primary_metric": args.primary_metric,
-        "goal": args.goal,
-        "max_trials": args.max_trials,
-        "max_concurrent_trials": args.max_concurrent_trials,
-        "recycle_workers_after": args.recycle_workers_after,
-        "timeout": args.timeout_minutes * 60 if args.timeout_minutes else None,
-        "trial_timeout": args.trial_timeout_minutes * 60 if args.trial_timeout_minutes else None,
-        "seed": args.seed,
-        "validation_data": args.validation_data,
-        "target_value": args.target_value,
-        "no_improvement_trials": args.no_improvement_trials,
-        "warm_start_from": args.warm_start_from,
-        "log_to": args.log_to,
-        "keep_checkpoints": args.keep_checkpoints,
-    }
-    kwargs.update({k: v for k, v in flags.items() if v is not None})
-    if args.pretrained is not None:
-        options = kwargs.get("training_options", {})
-        kwargs["training_options"] = {**options, "pretrained": args.pretrained}
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    data = args.data or data
-    if data is None:
-        raise UsageError("no data: give --data PATH, or a job file with training_data")
-    if not args.default_trial:
-        kwargs["include_default_trial"] = False
-    if args.export_onnx:
-        kwargs["export_onnx"] = True
-    return data, kwargs
-
-
 def _cmd_tune(args: argparse.Namespace) -> int:
-    from automl_vision.sweep.tune import tune
+    from automl_vision.sweep.spec import SweepSpec
+    from automl_vision.sweep.tune import run_spec
 
-    data, kwargs = _tune_kwargs(args)
-    result = tune(
-        data,
-        output_dir=args.output_dir,
-        device=args.device,
-        resume=args.resume,
-        force=args.force,
-        dry_run=args.dry_run,
-        progress=not args.quiet,
-        **kwargs,
+    spec = SweepSpec.from_args(args)  # the job file and/or flags: one validated spec
+    result = run_spec(
+        spec, resume=args.resume, force=args.force, dry_run=args.dry_run, progress=not args.quiet
     )
     if args.dry_run:
         return 0
@@ -408,9 +324,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     path = Path(args.path)
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
     if isinstance(data, dict) and set(data) - {"search_space"}:
-        from automl_vision.sweep.config import load_sweep_config
+        from automl_vision.sweep.job import load_sweep_job
 
-        job = load_sweep_config(path)
+        job = load_sweep_job(path)
         spaces = job.spaces() or []
         print(f"{path}: a valid sweep job ({len(spaces)} search space(s))")
         return 0

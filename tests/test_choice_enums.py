@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from automl_vision.data import Task
-from automl_vision.sweep.config import DataType, SweepConfig, TaskType
+from automl_vision.sweep.job import DataType, SweepJob, TaskType
 from automl_vision.training import TrainingConfig
 from automl_vision.training.optim import OptimizerKind
 from automl_vision.training.schedule import SchedulerKind
@@ -48,7 +48,7 @@ def test_one_clear_error(kind, message) -> None:
 
 
 def test_pydantic_fields_take_any_spelling() -> None:
-    job = SweepConfig(task="Image_Classification_Multilabel", goal="MAX")
+    job = SweepJob(task="Image_Classification_Multilabel", goal="MAX")
     assert job.task is TaskType.IMAGE_CLASSIFICATION_MULTILABEL
     assert job.goal is PrimaryMetricGoal.MAXIMIZE
     config = TrainingConfig(

@@ -8,7 +8,7 @@ import pytest
 
 from automl_vision.sampling import FixedConfigurations
 from automl_vision.sampling.configs import config_key
-from automl_vision.sweep.tune import reuse_key
+from automl_vision.sweep.reuse import reuse_key
 from automl_vision.trial import PrimaryMetricGoal, Trial
 
 # (stored configuration, proposed configuration, the same?)

@@ -91,13 +91,13 @@ def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path, monkey
     )
     assert plan.packing and plan.recycle_workers_after == 1  # CUDA: a process per trial
     assert "auto (trials packed" in plan.describe()
-    plan.memory_probe, plan.gpu_memory = CountingProbe(), [16 * GB, 24 * GB]
-    pack_trials(plan)
+    probe, gpu_memory = CountingProbe(), [16 * GB, 24 * GB]
+    plan = pack_trials(plan, probe=probe, gpu_memory=gpu_memory)
     worst = fake_peak(Shape("resnet18", 16, 64)) + CONTEXT_BYTES
-    expected = min(auto_concurrency({"w": worst}, plan.gpu_memory), plan.max_trials, 8)
+    expected = min(auto_concurrency({"w": worst}, gpu_memory), plan.max_trials, 8)
     assert plan.max_concurrent_trials == expected > 2 and plan.shares_gpus
     assert sorted(set(plan.slots)) == ["0", "1"]
-    assert len(plan.memory_probe.calls[0]) == 4  # 2 models x 1 crop x 2 batches
+    assert len(probe.calls[0]) == 4  # 2 models x 1 crop x 2 batches
     assert (tmp_path / "sweep" / PROBE_FILE).is_file()
     assert plan.placer.peak_of({"model_name": "resnet18", "training_batch_size": 64,
                                 "training_crop_size": 16}) == worst  # fmt: skip
@@ -205,7 +205,7 @@ def test_bad_recycle_value_is_a_clear_error(tmp_path, bad) -> None:
 def test_yaml_and_cli_take_auto_and_name_the_field_on_bad_input(tmp_path) -> None:
 
     from automl_vision.cli import build_parser
-    from automl_vision.sweep.config import Limits
+    from automl_vision.sweep.job import Limits
 
     assert Limits(max_concurrent_trials="auto").max_concurrent_trials == "auto"
     assert Limits(recycle_workers_after=3).recycle_workers_after == 3

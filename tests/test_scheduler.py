@@ -348,13 +348,14 @@ def test_rng_is_derived_from_seed_and_trial_index() -> None:
 
 
 def test_reuse_hook_finishes_identical_trials_without_running_them() -> None:
+    from automl_vision.sweep.reuse import ReuseIndex
+
     earlier = Trial(index=0, params={"curve": 1}, status=TrialStatus.COMPLETED, value=0.8)
     earlier.reports = [r for r in replay_reports(CURVES[1])]
     earlier.artifacts = {"checkpoint": "/x.pt"}
     executor = SimulatedExecutor(CURVES, capacity=1)
 
-    def reuse(trial: Trial):
-        return earlier if trial.params == earlier.params else None
+    reuse = ReuseIndex.build("data", [("earlier-run", [earlier])])
 
     outcome = Scheduler(
         FixedConfigurations([{"curve": 0}, {"curve": 1}]),

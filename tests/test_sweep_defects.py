@@ -345,7 +345,7 @@ def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None
         executor.close()
         (outcome,) = outcomes
         assert outcome.error is None, outcome.error
-        return outcome.value, outcome.metrics, outcome.artifacts
+        return outcome.result.value, outcome.result.metrics, outcome.result.artifacts
 
     def runner(trial, report):
         context = TrialContext(trial.trial_id, trial.index, str(tmp_path / "inline" / "t"), "")

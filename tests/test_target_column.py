@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from automl_vision.data import load_dataset
-from automl_vision.sweep.config import DataInput
+from automl_vision.sweep.job import DataInput
 
 
 def _write(root, key: str) -> None:

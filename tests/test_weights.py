@@ -176,15 +176,15 @@ def test_cli_pretrained_true_exits_2_and_dry_run_says_per_model(
 
 
 def test_job_yaml_training_parameters_pretrained(tmp_path) -> None:
-    from automl_vision.sweep.config import load_sweep_config
+    from automl_vision.sweep.job import load_sweep_job
 
     job = tmp_path / "job.yaml"
     job.write_text("training_parameters: {pretrained: false, number_of_epochs: 2}\n")
-    config = load_sweep_config(job)
+    config = load_sweep_job(job)
     assert config.pretrained is False and config.training_parameters == {"number_of_epochs": 2}
     job.write_text("training_parameters: {pretrained: /no/such/dir}\n")
     with pytest.raises(ValueError, match="pretrained"):
-        load_sweep_config(job)
+        load_sweep_job(job)
 
 
 def test_weights_fetch_without_network_fails_fast(tmp_path) -> None:

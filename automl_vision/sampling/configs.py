@@ -5,7 +5,7 @@ Two configurations are the same when they set the same parameters to the same va
 ``1.0``. This is the project's one notion of "the same configuration": duplicate avoidance
 (grid resume, no repeated proposals in discrete spaces), ``FixedConfigurations`` (the default
 first trial: proposed unless the history already holds it) and reuse of finished trials
-(``sweep.tune.reuse_key``, which pairs it with the data's fingerprint) all compare through
+(``sweep.reuse.reuse_key``, which pairs it with the data's fingerprint) all compare through
 ``config_key``.
 """
 

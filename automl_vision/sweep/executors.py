@@ -1,8 +1,9 @@
-"""Executors run trials; the scheduler decides what runs and when it stops (docs/architecture.md, "Trial status").
+"""Executors run trials; the scheduler decides what runs, when it stops and what its status is.
 
 An executor starts trials, delivers their reports to the scheduler's ``on_report`` callback
-(whose answer, True = stop now, goes back to the trial), and returns the outcome of each trial
-that ends. Implementations: ``FunctionExecutor`` (a Python objective, inline or in threads),
+(whose answer, True = stop now, goes back to the trial), and returns the outcome of each
+attempt that ends: how it ended (``AttemptEnd``) and what came back (a return value, a
+``TrialResult``, an error), never a status (docs/architecture.md, "Trial status"). Implementations: ``FunctionExecutor`` (a Python objective, inline or in threads),
 ``SimulatedExecutor`` (replays recorded learning curves in simulated time) and the sweep's
 process pool for training runs.
 """
@@ -10,8 +11,8 @@ process pool for training runs.
 from __future__ import annotations
 
 import abc
+import enum
 import inspect
-import math
 import queue
 import threading
 import time
@@ -20,10 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from automl_vision.sweep.messages import ReportMessage
 from automl_vision.sweep.storage import storage_problem
-from automl_vision.trial import Trial, TrialStatus
+from automl_vision.trial import Trial
 
 __all__ = [
+    "AttemptEnd",
     "Executor",
     "FunctionExecutor",
     "MetricsReport",
@@ -32,6 +35,7 @@ __all__ = [
     "TrialResult",
     "describe_error",
     "error_outcome",
+    "returned_outcome",
 ]
 
 #: ``on_report(trial_id, step, metrics) -> stop`` — the scheduler's side of a report.
@@ -39,24 +43,38 @@ ReportCallback = Callable[[str, int, Mapping[str, float]], bool]
 
 
 @dataclass(frozen=True)
-class TrialOutcome:
-    """How a trial ended, as seen by the executor.
+class TrialResult:
+    """What a trial function returns when a bare float is not enough (training runs)."""
 
-    ``status`` is COMPLETED (ran to its end), STOPPED (ended because a report was answered
-    with True) or FAILED (``error`` says why); QUEUED means the trial could not go on for a
-    reason outside it (``error``: a full disk) and stays resumable. ``value`` is the trial's
-    final primary-metric value when the executor knows it (an objective's return value).
-    """
+    value: float | None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    artifacts: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AttemptEnd(enum.Enum):
+    """How one attempt at a trial ended, as the executor saw it (not the trial's status)."""
+
+    RETURNED = "returned"  # the trial function returned (``returned`` / ``result``)
+    RAISED = "raised"  # the trial function raised (``error``)
+    HALTED = "halted"  # ended early by ``Executor.stop`` (a sweep timeout or shutdown)
+    TIMED_OUT = "timed_out"  # killed at the trial's time limit (``error``)
+    DIED = "died"  # its process died (killed, out of memory); a new attempt may resume it
+    STORAGE = "storage"  # could not go on: the storage failed (``error``); not the trial's fault
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """What one attempt at a trial gave: how it ended and what came back. The scheduler
+    decides from this (and what it answered to the trial's reports) whether the trial is
+    COMPLETED, STOPPED, PAUSED, FAILED or queued again."""
 
     trial_id: str
-    status: TrialStatus
-    value: float | None = None
-    metrics: Mapping[str, float] = field(default_factory=dict)
+    end: AttemptEnd = AttemptEnd.RETURNED
+    #: a bare trial function's return value (meant to be a number; the scheduler checks it)
+    returned: Any = None
+    #: or the ``TrialResult`` it returned (a value it vouches for, metrics, artifacts)
+    result: TrialResult | None = None
     error: str | None = None
-    artifacts: Mapping[str, Any] = field(default_factory=dict)
-    #: a FAILED trial whose process died (killed, out of host memory): a new attempt may
-    #: resume it from its last resume checkpoint
-    resumable: bool = False
 
 
 class Executor(abc.ABC):
@@ -101,15 +119,6 @@ class Executor(abc.ABC):
         """Release resources (processes, threads)."""
 
 
-@dataclass(frozen=True)
-class TrialResult:
-    """What a trial function returns when a bare float is not enough (training runs)."""
-
-    value: float | None
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    artifacts: Mapping[str, Any] = field(default_factory=dict)
-
-
 #: ``report(step, metrics) -> stop``: the trial's side of a report.
 MetricsReport = Callable[[int, Mapping[str, float]], bool]
 #: ``runner(trial, report) -> float | TrialResult``: how a FunctionExecutor runs one trial.
@@ -127,6 +136,14 @@ def _positional_arity(objective: Callable[..., Any]) -> int:
         p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         for p in params
     )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A thread's report, with the queue its answer goes back on."""
+
+    report: ReportMessage
+    answer: queue.Queue[bool]
 
 
 class _StopRequested(Exception):
@@ -149,7 +166,7 @@ class FunctionExecutor(Executor):
         self.capacity = capacity
         self._pending: list[Trial] = []  # inline mode: started, not yet run
         self._threads: dict[str, threading.Thread] = {}
-        self._messages: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self._messages: queue.Queue[_Asked | TrialOutcome] = queue.Queue()
         self._hard_stop: set[str] = set()
 
     @classmethod
@@ -189,34 +206,26 @@ class FunctionExecutor(Executor):
 
     # -- running one trial -------------------------------------------------------------------
     def _call(self, trial: Trial, report: MetricsReport) -> TrialOutcome:
-        stopped = False
-
         def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
-            nonlocal stopped
             if trial.trial_id in self._hard_stop:
                 raise _StopRequested
-            metrics = {k: float(v) for k, v in metrics.items()}
-            stop = report(int(step), metrics)
-            stopped = stopped or stop
-            return stop
+            return report(int(step), {k: float(v) for k, v in metrics.items()})
 
         try:
             value = self.runner(trial, guarded_report)
         except _StopRequested:
-            return TrialOutcome(trial.trial_id, TrialStatus.STOPPED)
+            return TrialOutcome(trial.trial_id, AttemptEnd.HALTED)
         except Exception as err:  # a crashing trial fails, not the sweep
             return error_outcome(trial.trial_id, err)
-        if stopped:
-            return _result(trial.trial_id, value, TrialStatus.STOPPED)
-        return _result(trial.trial_id, value, TrialStatus.COMPLETED)
+        return returned_outcome(trial.trial_id, value)
 
     def _run_threaded(self, trial: Trial) -> None:
         def report(step: int, metrics: Mapping[str, float]) -> bool:
             answer: queue.Queue[bool] = queue.Queue(maxsize=1)
-            self._messages.put(("report", trial.trial_id, step, metrics, answer))
+            self._messages.put(_Asked(ReportMessage(trial.trial_id, step, metrics), answer))
             return answer.get()
 
-        self._messages.put(("done", self._call(trial, report)))
+        self._messages.put(self._call(trial, report))
 
     # -- the scheduler's side ----------------------------------------------------------------
     def wait(self) -> list[TrialOutcome]:
@@ -230,59 +239,31 @@ class FunctionExecutor(Executor):
         outcomes: list[TrialOutcome] = []
         while not outcomes:
             message = self._messages.get()
-            if message[0] == "report":
-                _, trial_id, step, metrics, answer = message
-                answer.put(self.report(trial_id, step, metrics))
+            if isinstance(message, _Asked):
+                asked = message.report
+                message.answer.put(self.report(asked.trial_id, asked.step, asked.metrics))
             else:
-                outcome = message[1]
-                self._threads.pop(outcome.trial_id).join()
-                outcomes.append(outcome)
+                self._threads.pop(message.trial_id).join()
+                outcomes.append(message)
         return outcomes
 
 
 def error_outcome(trial_id: str, err: BaseException) -> TrialOutcome:
-    """The outcome of a trial function that raised: FAILED, except when the storage failed
-    (disk full, read-only): then QUEUED, which pauses the sweep without blaming the trial."""
+    """The outcome of a trial function that raised: RAISED, or STORAGE when the storage failed
+    (disk full, read-only), which pauses the sweep without blaming the trial."""
     problem = storage_problem(err)
     if problem is not None:
-        return TrialOutcome(trial_id, TrialStatus.QUEUED, error=problem)
-    return TrialOutcome(trial_id, TrialStatus.FAILED, error=describe_error(err))
+        return TrialOutcome(trial_id, AttemptEnd.STORAGE, error=problem)
+    return TrialOutcome(trial_id, AttemptEnd.RAISED, error=describe_error(err))
+
+
+def returned_outcome(trial_id: str, value: Any) -> TrialOutcome:
+    """The outcome of a trial function that returned ``value`` (a number or a TrialResult)."""
+    if isinstance(value, TrialResult):
+        return TrialOutcome(trial_id, AttemptEnd.RETURNED, result=value)
+    return TrialOutcome(trial_id, AttemptEnd.RETURNED, returned=value)
 
 
 def describe_error(err: BaseException) -> str:
     """``Type: message`` of an exception, one line."""
     return "".join(traceback.format_exception_only(type(err), err)).strip()
-
-
-def _result(trial_id: str, value: Any, status: TrialStatus) -> TrialOutcome:
-    """The outcome for a trial function's return value (a number or a ``TrialResult``)."""
-    if isinstance(value, TrialResult):
-        outcome = _completed(trial_id, value.value) if value.value is not None else None
-        if outcome is not None and outcome.status is TrialStatus.FAILED:
-            return outcome
-        return TrialOutcome(
-            trial_id,
-            status,
-            value=None if outcome is None else outcome.value,
-            metrics=dict(value.metrics),
-            artifacts=dict(value.artifacts),
-        )
-    if status is TrialStatus.STOPPED:
-        return TrialOutcome(trial_id, status)
-    return _completed(trial_id, value)
-
-
-def _completed(trial_id: str, value: Any) -> TrialOutcome:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            return TrialOutcome(
-                trial_id,
-                TrialStatus.FAILED,
-                error=f"objective returned {value!r} ({type(value).__name__}), not a number",
-            )
-    value = float(value)
-    if not math.isfinite(value):
-        return TrialOutcome(trial_id, TrialStatus.FAILED, error=f"objective returned {value}")
-    return TrialOutcome(trial_id, TrialStatus.COMPLETED, value=value)

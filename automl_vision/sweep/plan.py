@@ -9,14 +9,16 @@ of ``--dry-run``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.metric_catalog import primary_metric as metric_for
 from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy, policy_from_dict
 from automl_vision.sampling import (
@@ -34,53 +36,98 @@ from automl_vision.space import (
     load_search_space,
 )
 from automl_vision.space.defaults import azure_defaults
-from automl_vision.sweep.arguments import checked_number
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
 from automl_vision.sweep.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.sweep.packing import cpu_concurrency
 from automl_vision.sweep.preflight import check_plan
+from automl_vision.sweep.result import with_absolute_artifacts
+from automl_vision.sweep.reuse import ReuseIndex
+from automl_vision.sweep.spec import DeviceChoice, SweepSpec
 from automl_vision.sweep.store import SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
-__all__ = ["SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]
+__all__ = ["DeviceKind", "Devices", "SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]
 
 
 # -- the plan ---------------------------------------------------------------------------------
-@dataclass
-class SweepPlan:
-    """A fully resolved sweep: what will run, where, and why those choices."""
+class DeviceKind(ChoiceEnum):
+    """Where the trials of a planned sweep run."""
 
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+@dataclass(frozen=True)
+class Devices:
+    """The devices a sweep's trials use: the CPU, or ``gpus`` GPUs (slots split them)."""
+
+    kind: DeviceKind
+    gpus: int = 0
+
+    @property
+    def cuda(self) -> bool:
+        return self.kind is DeviceKind.CUDA
+
+    def __str__(self) -> str:  # the text of describe() and of the store's settings
+        if not self.cuda:
+            return self.kind.value
+        return f"cuda ({self.gpus} GPU{'s' if self.gpus > 1 else ''})"
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """A fully resolved sweep: what will run, where, and why those choices. Built complete by
+    ``plan_sweep`` and never changed; ``pack_trials`` returns a packed copy."""
+
+    spec: SweepSpec
     dataset: Any
     spaces: list[ImageClassificationSearchSpace]
     parameter_spaces: list[ParameterSpace]
     sampler: Sampler
+    sampling_name: str
     policy: EarlyTerminationPolicy | None
     primary_metric: str
     goal: PrimaryMetricGoal
     max_trials: int
     max_concurrent_trials: int
-    slots: list[str]
-    device: str
+    device: Devices
+    slots: list[str]  # one CUDA_VISIBLE_DEVICES value per concurrent trial ("" on CPU)
+    threads_per_trial: int
     output_dir: Path
-    seed: int
-    criteria: list[Any] = field(default_factory=list)
-    trial_timeout: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    export_onnx: bool = False
-    previous_runs: list[Path] = field(default_factory=list)
-    choices: list[str] = field(default_factory=list)
-    sampling_name: str = ""
-    keep_checkpoints: int | None = 3  # the best k trials keep best.pt (None: all)
-    weights: list[Any] = field(default_factory=list)  # training.weights.WeightsLookup per model
-    threads_per_trial: int = 1
+    criteria: list[Any]
+    reuse: ReuseIndex
+    weights: list[Any]  # training.weights.WeightsLookup per model
+    choices: list[str]  # what was picked for the user, and why (announced)
+    recycle_workers_after: int | None = None  # pool workers: a fresh process after N trials
     #: max_concurrent_trials="auto" on CUDA: trials are packed by predicted memory when the
-    #: sweep starts (``pack_trials``), which sets max_concurrent_trials, slots and placer
+    #: sweep starts (``pack_trials``, which returns the plan with the count, slots and placer)
     packing: bool = False
     placer: Any = None  # packing.LedgerPlacer once packed
-    recycle_workers_after: int | None = None  # pool workers: a fresh process after N trials
-    #: injectable for tests: ``probe(shapes) -> {shape: bytes}`` and the GPUs' capacities
-    memory_probe: Any = None
-    gpu_memory: list[int] | None = None
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def trial_timeout(self) -> float | None:
+        return self.spec.trial_timeout
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The trainer's options every trial gets (``training_options``)."""
+        return dict(self.spec.training_options)
+
+    @property
+    def export_onnx(self) -> bool:
+        return self.spec.export_onnx
+
+    @property
+    def keep_checkpoints(self) -> int | None:
+        return self.spec.keep_checkpoints
+
+    @property
+    def log_to(self) -> tuple[str, ...]:
+        return self.spec.log_to or ()
 
     @property
     def multilabel(self) -> bool:
@@ -93,29 +140,14 @@ class SweepPlan:
 
     def max_epochs(self) -> int:
         """The most epochs any trial can run (the number_of_epochs bound over the spaces)."""
-        default = azure_defaults()["number_of_epochs"]
-        worst = 0
-        for space in self.parameter_spaces:
-            spec = space.parameters.get("number_of_epochs", default)
-            if isinstance(spec, Distribution):
-                s = spec.support
-                spec = max(s.options) if s.options else s.high
-            worst = max(worst, int(spec))
-        return worst
+        return _max_epochs(self.parameter_spaces)
 
     def definition(self) -> dict[str, Any]:
         """What makes two sweeps the same sweep (compared on resume; limits may change)."""
-        return {
-            "data_fingerprint": self.dataset.fingerprint,
-            "task": self.dataset.task.value,
-            "search_space": [s.to_dict() for s in self.spaces],
-            "sampling": self.sampling_name,
-            "policy": _policy_dict(self.policy),
-            "primary_metric": self.primary_metric,
-            "goal": self.goal.value,
-            "seed": self.seed,
-            "options": {k: str(v) for k, v in sorted(self.options.items())},
-        }
+        return _definition(
+            self.spec, self.dataset, self.spaces, self.sampling_name, self.policy,
+            self.primary_metric, self.goal,
+        )  # fmt: skip
 
     def describe(self) -> str:
         """The dry-run text: space, sampler, policy schedule, limits, worst-case epochs."""
@@ -160,6 +192,40 @@ class SweepPlan:
         return "\n".join(lines)
 
 
+def _max_epochs(spaces: Sequence[ParameterSpace]) -> int:
+    default = azure_defaults()["number_of_epochs"]
+    worst = 0
+    for space in spaces:
+        spec = space.parameters.get("number_of_epochs", default)
+        if isinstance(spec, Distribution):
+            s = spec.support
+            spec = max(s.options) if s.options else s.high
+        worst = max(worst, int(spec))
+    return worst
+
+
+def _definition(
+    spec: SweepSpec,
+    dataset: Any,
+    spaces: Sequence[ImageClassificationSearchSpace],
+    sampling_name: str,
+    policy: EarlyTerminationPolicy | None,
+    primary_metric: str,
+    goal: PrimaryMetricGoal,
+) -> dict[str, Any]:
+    return {
+        "data_fingerprint": dataset.fingerprint,
+        "task": dataset.task.value,
+        "search_space": [s.to_dict() for s in spaces],
+        "sampling": sampling_name,
+        "policy": _policy_dict(policy),
+        "primary_metric": primary_metric,
+        "goal": goal.value,
+        "seed": spec.seed,
+        "options": {k: str(v) for k, v in sorted(spec.training_options.items())},
+    }
+
+
 def _policy_dict(policy: EarlyTerminationPolicy | None) -> dict[str, Any] | None:
     if policy is None:
         return None
@@ -197,33 +263,20 @@ def _slots_text(slots: Sequence[str]) -> str:
 
 
 # -- resolving the arguments ------------------------------------------------------------------
-def _task(task: Any) -> Any:
-    from automl_vision.data import Task
-
-    if task is None:
-        return None
-    return Task.parse(getattr(task, "value", task))  # Azure's task names are Task's aliases
-
-
 def _gpus() -> int:
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def _device(device: str) -> tuple[str, int]:
-    """(device kind for the trials, number of GPUs to spread trials over)."""
-    kind = str(device).strip().lower()
+def _devices(device: DeviceChoice) -> Devices:
+    """The devices for the trials: ``auto`` is every GPU when there is one, else the CPU."""
     gpus = _gpus()
-    if kind == "auto":
-        return ("cuda", gpus) if gpus else ("cpu", 0)
-    if kind == "cpu":
-        return "cpu", 0
-    if kind.startswith("cuda"):
-        if not gpus:
-            raise ValueError(f"device={device!r}: CUDA is not available on this machine")
-        return "cuda", gpus
-    raise ValueError(f"device={device!r} is not allowed; use 'auto', 'cpu' or 'cuda'")
+    if device is DeviceChoice.CPU or (device is DeviceChoice.AUTO and not gpus):
+        return Devices(DeviceKind.CPU)
+    if not gpus:
+        raise ValueError(f"device={device.value!r}: CUDA is not available on this machine")
+    return Devices(DeviceKind.CUDA, gpus)
 
 
 def _cpus() -> int:
@@ -231,41 +284,33 @@ def _cpus() -> int:
     return max(1, cpus or 1)
 
 
-def _is_auto(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() == "auto"
-
-
-def _count_or_auto(name: str, value: Any) -> int:
-    try:
-        return checked_number(name, value, int, minimum=1)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer >= 1 or 'auto', got {value!r}") from None
-
-
 def default_threads(concurrency: int) -> int:
     """CPU threads per trial: the CPUs this process may use, shared by the concurrent trials."""
     return max(1, _cpus() // concurrency)
 
 
-def pack_trials(plan: SweepPlan) -> None:
+def pack_trials(
+    plan: SweepPlan, *, probe: Any = None, gpu_memory: Sequence[int] | None = None
+) -> SweepPlan:
     """``max_concurrent_trials="auto"`` on CUDA: probe (or read from the sweep directory) the
     step peak of every shape the space can produce, run as many trials as the worst one fits
     on the GPUs together (at most ``max_trials`` and the CPUs: each trial is a process that
-    feeds its GPU), and place each trial by its own predicted peak (``packing.py``).
+    feeds its GPU), and place each trial by its own predicted peak (``packing.py``). Returns the
+    packed plan (the plan itself when it does not pack).
     With more trials than GPUs, the training images stay in pinned host memory (unless
     ``image_placement`` is set; ``shares_gpus``), since the probe does not count a dataset
-    copy on the GPU."""
+    copy on the GPU. ``probe(shapes) -> {shape: bytes}`` and ``gpu_memory`` (the GPUs'
+    capacities) replace the real ones (tests)."""
     from automl_vision.sweep import memory
     from automl_vision.sweep.packing import GpuLedger, LedgerPlacer, auto_concurrency
 
-    if not plan.packing:
-        return
-    probe = plan.memory_probe or memory.cuda_probe(plan.dataset.num_classes, plan.options)
-    if plan.memory_probe is not None and plan.gpu_memory is not None:  # injected (tests)
-        identity, capacities = {"injected": True}, list(plan.gpu_memory)
+    if not plan.packing or plan.placer is not None:
+        return plan
+    probe = probe or memory.cuda_probe(plan.dataset.num_classes, plan.options)
+    if gpu_memory is not None:  # injected (tests)
+        identity, capacities = {"injected": True}, list(gpu_memory)
     else:
         identity, capacities = memory.gpu_info(plan.options)
-        capacities = list(plan.gpu_memory or capacities)
     shapes = memory.space_shapes(plan.parameter_spaces)
     peaks = memory.step_peaks(shapes, plan.output_dir, identity=identity, probe=probe)
     predict = memory.peak_of(peaks)
@@ -274,22 +319,26 @@ def pack_trials(plan: SweepPlan) -> None:
     fits = auto_concurrency(predicted, capacities)
     # never more processes than trials, nor than CPUs (each trial process feeds its GPU work)
     count = max(1, min(fits, plan.max_trials, _cpus()))
-    plan.max_concurrent_trials = count
-    plan.slots = [str(i % len(capacities)) for i in range(count)]
-    plan.placer = LedgerPlacer(GpuLedger(capacities), predict)
-    if plan.threads_per_trial == default_threads(len(capacities)):  # the default: re-share
-        plan.threads_per_trial = default_threads(count)
     worst = max(predicted.values(), default=0)
-    plan.choices.append(
+    said = (
         f"max_concurrent_trials=auto: {count} trials on {len(capacities)} GPU(s) "
         f"({fits} fit by the largest predicted peak, {worst / 2**30:.1f} GiB of "
         f"{len(peaks)} probed shape(s); at most max_trials and the CPUs)"
     )
+    return dataclasses.replace(
+        plan,
+        max_concurrent_trials=count,
+        slots=[str(i % len(capacities)) for i in range(count)],
+        placer=LedgerPlacer(GpuLedger(capacities), predict),
+        threads_per_trial=plan.spec.threads_per_trial or default_threads(count),
+        choices=[*plan.choices, said],
+    )
 
 
-def _slots(kind: str, gpus: int, concurrency: int) -> list[str]:
+def _slots(devices: Devices, concurrency: int) -> list[str]:
     """One CUDA_VISIBLE_DEVICES value per concurrent trial: GPUs split evenly, or shared."""
-    if kind == "cpu":
+    gpus = devices.gpus
+    if not devices.cuda:
         return [""] * concurrency
     if gpus >= concurrency:
         per = gpus // concurrency
@@ -298,28 +347,16 @@ def _slots(kind: str, gpus: int, concurrency: int) -> list[str]:
 
 
 def _spaces(
-    search_space: Any, kind: str, choices: list[str]
+    search_space: Sequence[ImageClassificationSearchSpace] | None,
+    devices: Devices,
+    choices: list[str],
 ) -> list[ImageClassificationSearchSpace]:
-    if search_space is None:
-        preset = "default" if kind == "cuda" else "cpu_tiny"
-        why = "a GPU is available" if kind == "cuda" else "no GPU: timm's tiny test models"
-        choices.append(f"search space: preset {preset!r} ({why})")
-        return load_search_space(preset)
-    if isinstance(search_space, (str, Path)):
-        return load_search_space(search_space)
-    if isinstance(search_space, ImageClassificationSearchSpace):
-        return [search_space]
-    if isinstance(search_space, Mapping):
-        return load_search_space(search_space)
-    if isinstance(search_space, Sequence):
-        return [
-            s if isinstance(s, ImageClassificationSearchSpace) else load_search_space(s)[0]
-            for s in search_space
-        ]
-    raise ValueError(
-        f"search_space must be an ImageClassificationSearchSpace, a list of them, a preset name "
-        f"or a YAML path, got {type(search_space).__name__}"
-    )
+    if search_space is not None:
+        return list(search_space)
+    preset = "default" if devices.cuda else "cpu_tiny"
+    why = "a GPU is available" if devices.cuda else "no GPU: timm's tiny test models"
+    choices.append(f"search space: preset {preset!r} ({why})")
+    return load_search_space(preset)
 
 
 def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
@@ -428,137 +465,111 @@ def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[Any]:
     return lookups
 
 
-def plan_sweep(
-    data: Any,
-    *,
-    task: Any = None,
-    search_space: Any = None,
-    sampling: str | Sampler | None = None,
-    policy: EarlyTerminationPolicy | Mapping[str, Any] | None = None,
-    primary_metric: str | None = None,
-    goal: PrimaryMetricGoal | str | None = None,
-    max_trials: int | None = None,
-    max_concurrent_trials: int | str = 1,
-    timeout: float | None = None,
-    trial_timeout: float | None = None,
-    output_dir: str | Path | None = None,
-    device: str = "auto",
-    seed: int = 0,
-    validation_data: Any = None,
-    validation_size: float = 0.2,
-    target_value: float | None = None,
-    no_improvement_trials: int | None = None,
-    min_improvement: float = 0.01,
-    max_consecutive_failures: int = 5,
-    warm_start_from: Sequence[str | Path] = (),
-    reuse_from: Sequence[str | Path] = (),
-    include_default_trial: bool = True,
-    export_onnx: bool = False,
-    training_options: Mapping[str, Any] | None = None,
-    cache_dir: str | Path | None = None,
-    target_column_name: str = "label",
-    keep_checkpoints: int | None = 3,
-    threads_per_trial: int | None = None,
-    recycle_workers_after: int | str | None = "auto",
-) -> SweepPlan:
-    """Resolve ``tune``'s arguments into a ``SweepPlan`` (see ``tune``). Writes nothing."""
+def _criteria(spec: SweepSpec) -> list[Any]:
+    criteria: list[Any] = [MaxConsecutiveFailures(spec.max_consecutive_failures)]
+    if spec.timeout is not None:
+        criteria.append(Timeout(spec.timeout))
+    if spec.target_value is not None:
+        criteria.append(TargetValue(spec.target_value))
+    if spec.no_improvement_trials is not None:
+        criteria.append(NoImprovement(spec.no_improvement_trials, spec.min_improvement))
+    return criteria
+
+
+def _concurrency(spec: SweepSpec, devices: Devices, choices: list[str]) -> tuple[int, bool]:
+    """(trials at once, packed later by predicted memory)."""
+    if spec.max_concurrent_trials != "auto":
+        return int(spec.max_concurrent_trials), False
+    if devices.cuda:
+        return devices.gpus, True  # until pack_trials measures what fits
+    count = cpu_concurrency(_cpus())
+    choices.append(f"max_concurrent_trials=auto: {count} (one trial per two CPUs)")
+    return count, False
+
+
+def _reuse_index(
+    fingerprint: str, runs: Sequence[tuple[Path, list[Trial], dict[str, Any]]]
+) -> ReuseIndex:
+    same_data = [
+        (run_dir, [with_absolute_artifacts(t, run_dir) for t in trials])
+        for run_dir, trials, meta in runs
+        if meta.get("definition", {}).get("data_fingerprint") == fingerprint
+    ]
+    return ReuseIndex.build(fingerprint, same_data)
+
+
+def plan_sweep(spec: SweepSpec | Any, /, **options: Any) -> SweepPlan:
+    """Resolve a ``SweepSpec`` (or ``data`` and ``tune``'s keyword options, which build one)
+    into a ``SweepPlan``. Reads the data and the earlier sweeps it names; writes nothing."""
     from automl_vision.data import load_dataset
 
+    if not isinstance(spec, SweepSpec):
+        spec = SweepSpec(data=spec, **options)
+    elif options:
+        spec = spec.replace(**options)
     choices: list[str] = []
-    auto_count = _is_auto(max_concurrent_trials)
-    if not auto_count:
-        max_concurrent_trials = _count_or_auto("max_concurrent_trials", max_concurrent_trials)
-    recycle_auto = _is_auto(recycle_workers_after)
-    if not recycle_auto and recycle_workers_after is not None:
-        recycle_workers_after = _count_or_auto("recycle_workers_after", recycle_workers_after)
-    max_trials = checked_number("max_trials", max_trials, int, minimum=1)
-    timeout = checked_number("timeout", timeout, float, minimum=0, exclusive=True)
-    trial_timeout = checked_number("trial_timeout", trial_timeout, float, minimum=0, exclusive=True)
-    seed = checked_number("seed", seed, int, minimum=0)
-    target_value = checked_number("target_value", target_value, float)
-    no_improvement_trials = checked_number("no_improvement_trials", no_improvement_trials, int,
-                                           minimum=1)  # fmt: skip
-    min_improvement = checked_number("min_improvement", min_improvement, float, minimum=0)
-    max_consecutive_failures = checked_number(
-        "max_consecutive_failures", max_consecutive_failures, int, minimum=1
-    )
-    threads_per_trial = checked_number("threads_per_trial", threads_per_trial, int, minimum=1)
-    validation_size = checked_number("validation_size", validation_size, float, minimum=0,
-                                     exclusive=True, maximum=1)  # fmt: skip
     dataset = load_dataset(
-        data,
-        task=_task(task),
-        validation=validation_data,
-        validation_size=validation_size,
-        seed=seed,
-        cache_dir=cache_dir,
-        label_column=target_column_name,
+        spec.data,
+        task=spec.task,
+        validation=spec.validation_data,
+        validation_size=spec.validation_size,
+        seed=spec.seed,
+        cache_dir=spec.cache_dir,
+        label_column=spec.target_column_name,
     )
-    spec = metric_for(dataset.task, primary_metric)
-    goal = PrimaryMetricGoal.parse(goal) if goal is not None else spec.goal
-    kind, gpus = _device(device)
-    if auto_count and kind == "cpu":
-        max_concurrent_trials = cpu_concurrency(_cpus())
-        choices.append(
-            f"max_concurrent_trials=auto: {max_concurrent_trials} (one trial per two CPUs)"
-        )
-    elif auto_count:
-        max_concurrent_trials = gpus  # until pack_trials measures what fits
-    if recycle_auto:
-        recycle_workers_after = 1 if kind == "cuda" else None
-    spaces = _spaces(search_space, kind, choices)
-    previous = previous_trials(list(warm_start_from))
+    metric = metric_for(dataset.task, spec.primary_metric)
+    goal = spec.goal if spec.goal is not None else metric.goal
+    devices = _devices(spec.device)
+    concurrency, packing = _concurrency(spec, devices, choices)
+    recycle = spec.recycle_workers_after
+    if recycle == "auto":
+        recycle = 1 if devices.cuda else None
+    spaces = _spaces(spec.search_space, devices, choices)
+    parameter_spaces = as_parameter_spaces(spaces)
+    # the earlier sweeps are read once: warm start (prior observations) and reuse
+    warm = previous_trials(spec.warm_start_from)
+    runs = warm + previous_trials(spec.reuse_from)
     prior = [
         t
-        for _, trials, meta in previous
+        for _, trials, meta in warm
         for t in trials
         if t.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED)
-        and meta.get("definition", {}).get("primary_metric", spec.name) == spec.name
+        and meta.get("definition", {}).get("primary_metric", metric.name) == metric.name
     ]
     sampler, sampling_name = _sampler(
-        sampling, spaces, seed, prior, include_default_trial, dataset.multilabel, choices
-    )
+        spec.sampling, spaces, spec.seed, prior, spec.include_default_trial,
+        dataset.multilabel, choices,
+    )  # fmt: skip
+    max_trials = spec.max_trials
     if max_trials is None:
         max_trials = sampler.size if isinstance(sampler, GridParameterSampling) else 20
-    plan = SweepPlan(
+    policy = _policy(spec.policy, _max_epochs(parameter_spaces), choices)
+    output_dir = _output_dir(
+        spec.output_dir,
+        spec.data,
+        _definition(spec, dataset, spaces, sampling_name, policy, metric.name, goal),
+    )
+    check_plan(dataset, parameter_spaces)  # what every trial would hit, found now
+    return SweepPlan(
+        spec=spec,
         dataset=dataset,
         spaces=spaces,
-        parameter_spaces=as_parameter_spaces(spaces),
+        parameter_spaces=parameter_spaces,
         sampler=sampler,
-        policy=None,
-        primary_metric=spec.name,
+        sampling_name=sampling_name,
+        policy=policy,
+        primary_metric=metric.name,
         goal=goal,
         max_trials=int(max_trials),
-        max_concurrent_trials=max_concurrent_trials,
-        slots=_slots(kind, gpus, max_concurrent_trials),
-        device=kind if kind == "cpu" else f"cuda ({gpus} GPU{'s' if gpus > 1 else ''})",
-        output_dir=Path("."),
-        seed=seed,
-        trial_timeout=trial_timeout,
-        options=dict(training_options or {}),
-        export_onnx=export_onnx,
-        previous_runs=[Path(p) for p in (*warm_start_from, *reuse_from)],
+        max_concurrent_trials=concurrency,
+        device=devices,
+        slots=_slots(devices, concurrency),
+        threads_per_trial=spec.threads_per_trial or default_threads(concurrency),
+        output_dir=output_dir,
+        criteria=_criteria(spec),
+        reuse=_reuse_index(dataset.fingerprint, runs),
+        weights=_weights(parameter_spaces, spec.training_options.get("pretrained", "auto")),
         choices=choices,
-        sampling_name=sampling_name,
-        threads_per_trial=threads_per_trial or default_threads(max_concurrent_trials),
-        packing=auto_count and kind == "cuda",
-        recycle_workers_after=recycle_workers_after,
+        recycle_workers_after=recycle,
+        packing=packing,
     )
-    if keep_checkpoints is not None and keep_checkpoints < 1:
-        raise ValueError(
-            f"keep_checkpoints must be >= 1 or None (keep all), got {keep_checkpoints}"
-        )
-    plan.keep_checkpoints = keep_checkpoints
-    plan.policy = _policy(policy, plan.max_epochs(), choices)
-    plan.weights = _weights(plan.parameter_spaces, plan.options.get("pretrained", "auto"))
-    criteria: list[Any] = [MaxConsecutiveFailures(max_consecutive_failures)]
-    if timeout is not None:
-        criteria.append(Timeout(float(timeout)))
-    if target_value is not None:
-        criteria.append(TargetValue(float(target_value)))
-    if no_improvement_trials is not None:
-        criteria.append(NoImprovement(int(no_improvement_trials), float(min_improvement)))
-    plan.criteria = criteria
-    plan.output_dir = _output_dir(output_dir, data, plan.definition())
-    check_plan(dataset, plan.parameter_spaces)  # what every trial would hit, found now
-    return plan

@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from automl_vision.sweep.executors import (
+    AttemptEnd,
     Executor,
     TrialOutcome,
-    TrialResult,
-    _result,
     error_outcome,
+    returned_outcome,
 )
-from automl_vision.trial import Trial, TrialStatus, Verdict
+from automl_vision.sweep.messages import AttemptDone, Exit, ReportMessage, RunTrial, TrialBegan
+from automl_vision.trial import Trial, Verdict
 
 __all__ = ["ProcessPoolExecutor", "TrialContext", "TrialPlacer"]
 
@@ -55,6 +56,7 @@ class TrialPlacer(Protocol):
 
     def release(self, trial_id: str) -> None:
         """``trial_id`` has ended: free its room."""
+
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _WATCHDOG_S = 1.0  # how often a worker checks that the sweep's process is still its parent
@@ -128,34 +130,30 @@ def _worker_main(
             message = conn.recv()
         except EOFError:
             return
-        if message[0] == "exit":
+        if isinstance(message, Exit):
             return
-        _, trial_id, index, params, workdir = message
-        conn.send(("started", trial_id))  # its time limit counts from here, not from start-up
+        run: RunTrial = message
+        trial_id, workdir = run.trial_id, run.workdir
+        conn.send(TrialBegan(trial_id))  # its time limit counts from here, not from start-up
         Path(workdir).mkdir(parents=True, exist_ok=True)
         _redirect_output(Path(workdir) / "log.txt")
-        stopped = False
 
         def report(step: int, metrics: Mapping[str, float], trial_id: str = trial_id) -> Verdict:
-            nonlocal stopped
-            conn.send(("report", trial_id, int(step), {k: float(v) for k, v in metrics.items()}))
-            answer = Verdict.of(conn.recv())
-            stopped = stopped or bool(answer)
-            return answer
+            conn.send(ReportMessage(trial_id, int(step), {k: float(v) for k, v in metrics.items()}))
+            return Verdict.of(conn.recv())
 
-        context = TrialContext(trial_id, index, workdir, devices)
+        context = TrialContext(trial_id, run.index, workdir, devices)
         try:
-            value = target(params, report, context)
-            status = TrialStatus.STOPPED if stopped else TrialStatus.COMPLETED
-            if isinstance(value, TrialResult):
-                payload: Any = ("result", value.value, dict(value.metrics), dict(value.artifacts))
-            else:
-                payload = ("value", value)
-            conn.send(("done", trial_id, status.value, payload, None))
+            value = target(dict(run.params), report, context)
+            conn.send(AttemptDone(trial_id, returned=value))
         except BaseException as err:  # everything a trial raises fails the trial, not the pool
             traceback.print_exc()
-            outcome = error_outcome(trial_id, err)  # QUEUED when the storage failed
-            conn.send(("done", trial_id, outcome.status.value, None, outcome.error))
+            outcome = error_outcome(trial_id, err)
+            conn.send(
+                AttemptDone(
+                    trial_id, error=outcome.error, storage=outcome.end is AttemptEnd.STORAGE
+                )
+            )
             if isinstance(err, KeyboardInterrupt):
                 return
 
@@ -243,13 +241,7 @@ class ProcessPoolExecutor(Executor):
         worker.started = None  # set when the worker says it began (it may still be starting)
         worker.workdir = self.output_dir / "trials" / trial.trial_id
         worker.conn.send(
-            (
-                "run",
-                trial.trial_id,
-                trial.index,
-                dict(trial.params),
-                str(worker.workdir),
-            )
+            RunTrial(trial.trial_id, trial.index, dict(trial.params), str(worker.workdir))
         )
 
     def stop(self, trial_id: str) -> None:
@@ -269,7 +261,7 @@ class ProcessPoolExecutor(Executor):
     def _retire(self, worker: _Worker, slot: str | None = None) -> None:
         """An idle worker exits cleanly; a fresh process takes its place (on ``slot``)."""
         with contextlib.suppress(OSError):
-            worker.conn.send(("exit",))
+            worker.conn.send(Exit())
         worker.process.join(10)
         worker.slot = worker.slot if slot is None else slot
         self._replace(worker)
@@ -283,26 +275,25 @@ class ProcessPoolExecutor(Executor):
         if self.recycle_after is not None and worker.finished >= self.recycle_after:
             self._retire(worker)
 
-    def _fail(self, worker: _Worker, error: str, resumable: bool = False) -> TrialOutcome:
+    def _fail(self, worker: _Worker, error: str, end: AttemptEnd) -> TrialOutcome:
         trial = worker.trial
         assert trial is not None
         log = _tail(worker.workdir / "log.txt") if worker.workdir else ""
         if self.placer is not None:
             self.placer.release(trial.trial_id)
         self._replace(worker)
-        return TrialOutcome(
-            trial.trial_id,
-            TrialStatus.FAILED,
-            error=error + (f"\n{log}" if log else ""),
-            resumable=resumable,
-        )
+        return TrialOutcome(trial.trial_id, end, error=error + (f"\n{log}" if log else ""))
 
     def _timeouts(self) -> list[TrialOutcome]:
         if self.trial_timeout is None:
             return []
         now = time.monotonic()
         return [
-            self._fail(w, f"trial exceeded its time limit of {self.trial_timeout:.0f} s")
+            self._fail(
+                w,
+                f"trial exceeded its time limit of {self.trial_timeout:.0f} s",
+                AttemptEnd.TIMED_OUT,
+            )  # fmt: skip
             for w in self._workers
             if w.trial is not None
             and w.started is not None
@@ -333,36 +324,32 @@ class ProcessPoolExecutor(Executor):
                     code = worker.process.exitcode
                     outcomes.append(
                         self._fail(
-                            worker, f"the trial's process died (exit code {code})", resumable=True
+                            worker, f"the trial's process died (exit code {code})", AttemptEnd.DIED
                         )
                     )
             outcomes += self._timeouts()
         return outcomes
 
-    def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> TrialOutcome | None:
-        trial = worker.trial
-        assert trial is not None
-        if message[0] == "started":
+    def _handle(
+        self, worker: _Worker, message: TrialBegan | ReportMessage | AttemptDone
+    ) -> TrialOutcome | None:
+        assert worker.trial is not None
+        if isinstance(message, TrialBegan):
             worker.started = time.monotonic()
             return None
-        if message[0] == "report":
-            _, trial_id, step, metrics = message
+        if isinstance(message, ReportMessage):
             answer = (
                 Verdict.STOP
-                if trial_id in self._hard_stop
-                else Verdict.of(self.report(trial_id, step, metrics))
+                if message.trial_id in self._hard_stop
+                else Verdict.of(self.report(message.trial_id, message.step, message.metrics))
             )
             worker.conn.send(int(answer))
             return None
-        _, trial_id, status, payload, error = message
-        self._ended(worker, trial_id)
-        if error is not None:  # FAILED, or QUEUED for a storage problem
-            return TrialOutcome(trial_id, TrialStatus(status), error=error)
-        if payload[0] == "result":
-            value = TrialResult(payload[1], payload[2], payload[3])
-        else:
-            value = payload[1]
-        return _result(trial_id, value, TrialStatus(status))
+        self._ended(worker, message.trial_id)
+        if message.error is not None:
+            end = AttemptEnd.STORAGE if message.storage else AttemptEnd.RAISED
+            return TrialOutcome(message.trial_id, end, error=message.error)
+        return returned_outcome(message.trial_id, message.returned)
 
     def close(self) -> None:
         """End every worker. A worker still running a trial (the sweep is being aborted: a
@@ -373,7 +360,7 @@ class ProcessPoolExecutor(Executor):
                 worker.process.kill()
                 continue
             with contextlib.suppress(OSError):
-                worker.conn.send(("exit",))
+                worker.conn.send(Exit())
         deadline = time.monotonic() + 5
         for worker in self._workers:
             worker.process.join(max(0.0, deadline - time.monotonic()))

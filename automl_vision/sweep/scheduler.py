@@ -27,7 +27,8 @@ from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promot
 from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
-from automl_vision.sweep.executors import Executor, TrialOutcome
+from automl_vision.sweep.executors import AttemptEnd, Executor, TrialOutcome
+from automl_vision.sweep.reuse import ReuseIndex
 from automl_vision.trial import (
     PrimaryMetricGoal,
     Report,
@@ -76,6 +77,16 @@ class SweepOutcome:
     storage_problem: str | None = None
 
 
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 class Scheduler:
     """Runs a sweep to its end. ``trials`` may hold an earlier history (resume): QUEUED ones
     are started first, the others only inform the sampler and the policy."""
@@ -96,7 +107,7 @@ class Scheduler:
         criteria: Sequence[StopCriterion] = (),
         observers: Sequence[SweepObserver] = (),
         trials: Sequence[Trial] = (),
-        reuse: Callable[[Trial], Trial | None] | None = None,
+        reuse: ReuseIndex | None = None,
         trial_timeout: float | None = None,
         windows: Callable[[Trial], JudgingWindow | None] | None = None,
     ) -> None:
@@ -127,6 +138,7 @@ class Scheduler:
         self.windows = windows
         self._windows: dict[str, JudgingWindow | None] = {}
         self._pausing: set[str] = set()  # paused by a decision, outcome not yet returned
+        self._stopping: set[str] = set()  # answered 'stop' (or halted), outcome not yet returned
         self._paused: dict[str, Trial] = {
             t.trial_id: t for t in self.trials if t.status is TrialStatus.PAUSED
         }
@@ -277,6 +289,7 @@ class Scheduler:
                 for trial in self.trials:
                     if trial.status is TrialStatus.RUNNING:
                         trial.stop_reason = trial.stop_reason or f"sweep ended: {reason}"
+                        self._stopping.add(trial.trial_id)
                         self.executor.stop(trial.trial_id)
                 return
 
@@ -289,7 +302,7 @@ class Scheduler:
         trial.started_at = self.executor.now()
         for observer in self.observers:
             observer.trial_started(trial)
-        earlier = self.reuse(trial) if self.reuse is not None else None
+        earlier = self.reuse.lookup(trial, self.trials) if self.reuse is not None else None
         if earlier is not None:
             self._reuse(trial, earlier)
         else:
@@ -313,6 +326,12 @@ class Scheduler:
             observer.trial_finished(trial)
 
     def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
+        verdict = self._judge(trial_id, step, metrics)
+        if verdict is Verdict.STOP:
+            self._stopping.add(trial_id)  # its attempt ends stopped (it is told so)
+        return verdict
+
+    def _judge(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
         trial = self._by_id[trial_id]
         if trial.status is not TrialStatus.RUNNING:
             return Verdict.STOP
@@ -379,8 +398,12 @@ class Scheduler:
         return Verdict.CONTINUE
 
     def _finish(self, outcome: TrialOutcome) -> None:
+        """Decide the status of ``outcome``'s trial: the one place a trial's attempt ends."""
         trial = self._by_id[outcome.trial_id]
-        if outcome.status is TrialStatus.QUEUED:
+        end = outcome.end
+        stopping = outcome.trial_id in self._stopping
+        self._stopping.discard(outcome.trial_id)
+        if end is AttemptEnd.STORAGE:
             # the trial could not go on for a reason outside it (the disk is full): it is not
             # its failure; the sweep pauses every trial and ends, resumable
             problem = outcome.error or "the storage failed"
@@ -388,12 +411,13 @@ class Scheduler:
             self.interrupt(problem)
             self._requeue(trial, problem)
             return
-        if trial.trial_id in self._requeueing and (
-            outcome.status is not TrialStatus.FAILED or outcome.resumable
+        if trial.trial_id in self._requeueing and end not in (
+            AttemptEnd.RAISED,
+            AttemptEnd.TIMED_OUT,
         ):
             self._requeue(trial, self._interrupted or "interrupted")
             return
-        if outcome.resumable and trial.error is None and self._interrupted is None:
+        if end is AttemptEnd.DIED and trial.error is None and self._interrupted is None:
             deaths = self._deaths[trial.trial_id] = self._deaths.get(trial.trial_id, 0) + 1
             if deaths <= self.MAX_PROCESS_DEATHS:
                 # its process died (killed, out of memory): a new attempt resumes it from its
@@ -402,38 +426,49 @@ class Scheduler:
                 self._queue.insert(0, trial)
                 return
         trial.finished_at = self.executor.now()
-        trial.artifacts.update(outcome.artifacts)
-        if outcome.metrics:
-            trial.artifacts["metrics"] = dict(outcome.metrics)
+        result = outcome.result
+        if result is not None:
+            trial.artifacts.update(result.artifacts)
+            if result.metrics:
+                trial.artifacts["metrics"] = dict(result.metrics)
         pausing = outcome.trial_id in self._pausing
         self._pausing.discard(outcome.trial_id)
-        failed = trial.error is not None or outcome.status is TrialStatus.FAILED
-        if pausing and not failed and trial.reports:
+        failed_end = end in (AttemptEnd.RAISED, AttemptEnd.TIMED_OUT, AttemptEnd.DIED)
+        if trial.error is None and failed_end:
+            trial.error = outcome.error or "failed"
+        stopped = stopping or end is AttemptEnd.HALTED or trial.stop_reason is not None
+        # a value the trial function vouches for (a trainer: its best epoch's); a bare
+        # function's return value counts only when it ran to its end
+        own = None if result is None else result.value
+        if trial.error is None and own is None and result is None and not (stopped or pausing):
+            own = outcome.returned
+            if own is None or isinstance(own, bool) or not _is_number(own):
+                trial.error = f"objective returned {own!r} ({type(own).__name__}), not a number"
+        if trial.error is None and own is not None:
+            if not _is_number(own) or not math.isfinite(float(own)):
+                trial.error = f"objective returned {own}"
+            else:
+                own = float(own)
+        if pausing and trial.error is None and trial.reports:
             trial.status = TrialStatus.PAUSED
-            trial.value = outcome.value if outcome.value is not None else trial.values[-1]
+            trial.value = own if own is not None else trial.values[-1]
             self._paused[trial.trial_id] = trial
             for observer in self.observers:
                 observer.trial_paused(trial)
             return
-        if failed:
+        if trial.error is not None:
             trial.status = TrialStatus.FAILED
-            trial.error = trial.error or outcome.error or "failed"
             trial.value = None
-        elif outcome.status is TrialStatus.STOPPED or trial.stop_reason is not None:
-            # a trial function that knows better says so (a trainer keeps its best epoch's
-            # checkpoint and value); a bare objective keeps its last reported value
+        elif stopped:
+            # a stopped bare objective keeps its last reported value
             trial.status = TrialStatus.STOPPED
-            trial.value = (
-                outcome.value
-                if outcome.value is not None
-                else (trial.values[-1] if trial.reports else None)
-            )
-        elif outcome.value is None and not trial.reports:
+            trial.value = own if own is not None else (trial.values[-1] if trial.reports else None)
+        elif own is None and not trial.reports:
             trial.status = TrialStatus.FAILED
             trial.error = "the trial ended without a value"
         else:
             trial.status = TrialStatus.COMPLETED
-            trial.value = outcome.value if outcome.value is not None else trial.values[-1]
+            trial.value = own if own is not None else trial.values[-1]
         for observer in self.observers:
             observer.trial_finished(trial)
 
@@ -442,6 +477,7 @@ class Scheduler:
         report (its reports stay, so the policy's view is unchanged)."""
         self._requeueing.discard(trial.trial_id)
         self._pausing.discard(trial.trial_id)
+        self._stopping.discard(trial.trial_id)
         trial.status = TrialStatus.QUEUED
         trial.stop_reason = trial.error = None
         for observer in self.observers:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from automl_vision.sweep.executors import Executor, TrialOutcome
-from automl_vision.trial import Trial, TrialStatus
+from automl_vision.sweep.executors import AttemptEnd, Executor, TrialOutcome
+from automl_vision.trial import Trial
 
 __all__ = ["SimulatedExecutor", "load_learning_curves"]
 
@@ -97,7 +97,7 @@ class SimulatedExecutor(Executor):
         if first > len(self.curves[curve]):  # nothing left to replay: it has ended
             del self._active[trial.trial_id]
             last = self.curves[curve][-1]
-            self._ended.append(TrialOutcome(trial.trial_id, TrialStatus.COMPLETED, value=last))
+            self._ended.append(TrialOutcome(trial.trial_id, returned=last))
             return
         heapq.heappush(self._events, (self._clock + seconds, trial.index, trial.trial_id, first))
 
@@ -107,7 +107,7 @@ class SimulatedExecutor(Executor):
             self._stopped.append(trial_id)
 
     def _drain_stopped(self) -> list[TrialOutcome]:
-        outcomes = [TrialOutcome(t, TrialStatus.STOPPED) for t in self._stopped]
+        outcomes = [TrialOutcome(t, AttemptEnd.HALTED) for t in self._stopped]
         outcomes += self._ended
         self._stopped, self._ended = [], []
         return outcomes
@@ -126,8 +126,7 @@ class SimulatedExecutor(Executor):
             if trial_id in self._active:  # not hard-stopped while reporting
                 if stop or epoch == len(values):
                     del self._active[trial_id]
-                    status = TrialStatus.STOPPED if stop else TrialStatus.COMPLETED
-                    outcomes.append(TrialOutcome(trial_id, status, value=values[epoch - 1]))
+                    outcomes.append(TrialOutcome(trial_id, returned=values[epoch - 1]))
                 else:
                     heapq.heappush(self._events, (when + seconds, index, trial_id, epoch + 1))
             outcomes += self._drain_stopped()

@@ -9,81 +9,39 @@ plan and prints it.
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import os
 import shutil
 import sqlite3
 import sys
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from automl_vision.policies import EarlyTerminationPolicy
-from automl_vision.sampling import Sampler
-from automl_vision.sampling.configs import config_key
 from automl_vision.sweep.announce import announce
-from automl_vision.sweep.arguments import check_keywords
 from automl_vision.sweep.executors import Executor, FunctionExecutor
 from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.judging import trial_judging_window
 from automl_vision.sweep.lock import SweepLock
 from automl_vision.sweep.optimize import best_trial
-from automl_vision.sweep.plan import SweepPlan, pack_trials, plan_sweep, previous_trials
+from automl_vision.sweep.plan import SweepPlan, pack_trials, plan_sweep
 from automl_vision.sweep.plots import save_plots
 from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
 from automl_vision.sweep.progress import ProgressDisplay
-from automl_vision.sweep.result import TuneResult, with_absolute_artifacts
+from automl_vision.sweep.result import TuneResult
 from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
 from automl_vision.sweep.signals import SweepInterrupted, interruptible, resume_hint
+from automl_vision.sweep.spec import SweepSpec
 from automl_vision.sweep.storage import StorageError, check_writable, storage_problem
 from automl_vision.sweep.store import EventKind, SweepStore
 from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
-from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.trial import Trial, TrialStatus
 
-__all__ = ["SweepPlan", "plan_sweep", "run_plan", "tune"]
-
-#: the keyword options ``tune`` passes on to ``plan_sweep``
-_PLAN_OPTIONS = frozenset(inspect.signature(plan_sweep).parameters) - {"data"}
+__all__ = ["SweepPlan", "SweepSpec", "plan_sweep", "run_plan", "run_spec", "tune", "tune_job"]
 
 
 # -- running it -------------------------------------------------------------------------------
-def reuse_key(params: Mapping[str, Any], fingerprint: str) -> tuple[str, Hashable]:
-    """The identity reuse compares: the data's fingerprint and the configuration's one identity
-    (``sampling.configs.config_key``: ``True`` is not ``1``, ``1`` is ``1.0``)."""
-    return fingerprint, config_key(params)
-
-
-def _reuse_lookup(
-    plan: SweepPlan, scheduler_trials: Callable[[], list[Trial]]
-) -> Callable[[Trial], Trial | None]:
-    """A COMPLETED trial with identical params on the same data (this sweep or earlier ones)."""
-    fingerprint = plan.dataset.fingerprint
-    earlier: dict[tuple[str, Hashable], Trial] = {}
-    for run_dir, trials, meta in previous_trials(plan.previous_runs):
-        if meta.get("definition", {}).get("data_fingerprint") != fingerprint:
-            continue
-        for t in trials:
-            if t.status is TrialStatus.COMPLETED:  # its files stay in its own sweep directory
-                earlier.setdefault(
-                    reuse_key(t.params, fingerprint), with_absolute_artifacts(t, run_dir)
-                )
-
-    def lookup(trial: Trial) -> Trial | None:
-        key = reuse_key(trial.params, fingerprint)
-        for t in scheduler_trials():
-            if (
-                t is not trial
-                and t.status is TrialStatus.COMPLETED
-                and reuse_key(t.params, fingerprint) == key
-            ):
-                return t
-        return earlier.get(key)
-
-    return lookup
-
-
 def _changes(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
     """(dotted path, old, new) of every leaf that differs between two JSON-like values."""
     if isinstance(old, Mapping) and isinstance(new, Mapping):
@@ -158,7 +116,7 @@ def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
         "settings": {
             "max_trials": plan.max_trials,
             "max_concurrent_trials": plan.max_concurrent_trials,
-            "device": plan.device,
+            "device": str(plan.device),
             "class_names": list(plan.dataset.class_names),
         },
     }
@@ -192,7 +150,6 @@ def run_plan(
     resume: bool = True,
     force: bool = False,
     progress: bool = True,
-    log_to: Sequence[str] | str | None = None,
     locked: bool = False,
 ) -> TuneResult:
     """Run a planned sweep to its end and write its results into ``plan.output_dir``.
@@ -202,10 +159,10 @@ def run_plan(
     SIGINT/SIGTERM and ``StorageError`` when the disk is full or read-only; in both cases every
     finished trial is kept and the unfinished ones resume when the sweep is run again."""
     if locked:
-        return _run_locked(plan, resume=resume, force=force, progress=progress, log_to=log_to)
+        return _run_locked(plan, resume=resume, force=force, progress=progress)
     check_writable(plan.output_dir)
     with SweepLock(plan.output_dir):  # one writer per sweep directory
-        return _run_locked(plan, resume=resume, force=force, progress=progress, log_to=log_to)
+        return _run_locked(plan, resume=resume, force=force, progress=progress)
 
 
 def _run_locked(
@@ -214,10 +171,9 @@ def _run_locked(
     resume: bool,
     force: bool,
     progress: bool,
-    log_to: Sequence[str] | str | None,
 ) -> TuneResult:
     if plan.packing and plan.placer is None:
-        pack_trials(plan)
+        plan = pack_trials(plan)
         announce(plan.choices[-1])
     store, history, notes = _open_store(plan, resume, force)
     for line in notes:
@@ -232,7 +188,7 @@ def _run_locked(
         dataset=plan.dataset,
         primary_metric=plan.primary_metric,
         seed=plan.seed,
-        device="cuda" if plan.device.startswith("cuda") else "cpu",
+        device=plan.device.kind.value,
         options=options,
         export_onnx=False,
         threads=plan.threads_per_trial,
@@ -242,7 +198,7 @@ def _run_locked(
         CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
     ]
     observers += make_observers(
-        parse_log_to(log_to), plan.output_dir, plan.primary_metric, plan.goal
+        parse_log_to(plan.log_to), plan.output_dir, plan.primary_metric, plan.goal
     )
     if progress:
         observers.append(
@@ -253,7 +209,6 @@ def _run_locked(
                 metric=plan.primary_metric,
             )
         )
-    scheduler_ref: list[Scheduler] = []
     scheduler = Scheduler(
         plan.sampler,
         _executor(plan, job),
@@ -264,12 +219,11 @@ def _run_locked(
         criteria=plan.criteria,
         observers=observers,
         trials=history,
-        reuse=_reuse_lookup(plan, lambda: scheduler_ref[0].trials),
+        reuse=plan.reuse,
         trial_timeout=plan.trial_timeout,
         # a schedule-aware policy judges each trial by its learning-rate schedule
         windows=trial_judging_window if getattr(plan.policy, "schedule_aware", False) else None,
     )
-    scheduler_ref.append(scheduler)
     try:
         with interruptible(scheduler.interrupt, plan.output_dir) as caught:
             outcome = scheduler.run()
@@ -334,31 +288,22 @@ def _link_best(link: Path, target: Path) -> None:
 
 
 def tune(
-    data: Any,
+    data: Any = None,
     *,
-    task: Any = None,
-    search_space: Any = None,
-    sampling: str | Sampler | None = None,
-    policy: EarlyTerminationPolicy | Mapping[str, Any] | None = None,
-    primary_metric: str | None = None,
-    goal: PrimaryMetricGoal | str | None = None,
-    max_trials: int | None = None,
-    max_concurrent_trials: int | str = 1,
-    timeout: float | None = None,
-    output_dir: str | Path | None = None,
-    device: str = "auto",
+    config: str | Path | None = None,
     resume: bool = True,
-    seed: int = 0,
-    dry_run: bool = False,
     force: bool = False,
+    dry_run: bool = False,
     progress: bool = True,
-    log_to: Sequence[str] | str | None = None,
     **options: Any,
 ) -> TuneResult | SweepPlan:
     """Tune an image classifier on ``data``; return the sweep's ``TuneResult``.
 
     ``data``: an image folder (``root/<class>/*.png``), a JSONL file in Azure's shape, an Azure
-    MLTable folder, a CSV file, ``(images, labels)`` arrays, or an ``ImageDataset``.
+    MLTable folder, a CSV file, ``(images, labels)`` arrays, or an ``ImageDataset``; or a whole
+    ``SweepSpec``. ``config``: a YAML sweep job (Azure's CLI v2 shape) whose options the
+    keywords override (``tune_job``). Every option is validated by ``SweepSpec`` (``spec.py``)
+    before anything is read or written.
     ``task``: ``"multiclass"``/``"multilabel"`` (or Azure's task names); inferred when None.
     ``search_space``: an ``ImageClassificationSearchSpace``, a list of them, a preset name or a
     YAML path; None picks a preset for the machine (``default`` on a GPU, ``cpu_tiny`` on CPU).
@@ -394,42 +339,47 @@ def tune(
     produce (probed once and cached in ``output_dir/memory_probe.json``), each trial placed
     on a GPU with room for its own peak; on CPU, one trial per two CPUs.
     """
-    check_keywords(options, _PLAN_OPTIONS, "tune")
-    parse_log_to(log_to)  # a missing package is reported before anything is planned
+    if isinstance(data, SweepSpec):
+        spec = data.replace(**options) if options else data
+    elif config is not None:
+        spec = SweepSpec.from_yaml(config, data=data, **options)
+    else:
+        spec = SweepSpec(data=data, **options)
+    return run_spec(spec, resume=resume, force=force, dry_run=dry_run, progress=progress)
+
+
+def tune_job(path: str | Path, **options: Any) -> TuneResult | SweepPlan:
+    """Run the YAML sweep job at ``path`` (Azure's CLI v2 shape, as ``automl-vision tune -c``);
+    keyword ``options`` win over the file's, as ``tune``'s."""
+    return tune(config=path, **options)
+
+
+def run_spec(
+    spec: SweepSpec,
+    *,
+    resume: bool = True,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+) -> TuneResult | SweepPlan:
+    """Plan ``spec`` and run it (``tune`` after building the spec; the CLI calls it too)."""
     lock: SweepLock | None = None
     created = False
-    if output_dir is not None and not dry_run:
+    if spec.output_dir is not None and not dry_run:
         # a second sweep on this directory is refused at once, before planning reads the data
-        directory = Path(os.path.abspath(Path(output_dir).expanduser()))
+        directory = Path(os.path.abspath(spec.output_dir))
         created = not directory.exists()
         check_writable(directory)
         lock = SweepLock(directory).acquire()
-    plan_options = dict(
-        task=task,
-        search_space=search_space,
-        sampling=sampling,
-        policy=policy,
-        primary_metric=primary_metric,
-        goal=goal,
-        max_trials=max_trials,
-        max_concurrent_trials=max_concurrent_trials,
-        timeout=timeout,
-        output_dir=output_dir,
-        device=device,
-        seed=seed,
-        **options,
-    )
     try:
-        plan = plan_sweep(data, **plan_options)
+        plan = plan_sweep(spec)
         for line in plan.choices:
             announce(line)
         if dry_run:
             print(plan.describe(), file=sys.stdout)
             return plan
         locked = lock is not None and Path(os.path.abspath(plan.output_dir)) == lock.path.parent
-        return run_plan(
-            plan, resume=resume, force=force, progress=progress, log_to=log_to, locked=locked
-        )
+        return run_plan(plan, resume=resume, force=force, progress=progress, locked=locked)
     finally:
         if lock is not None:
             lock.release()

@@ -1,4 +1,4 @@
-"""SweepConfig: Azure's CLI v2 sweep-job YAML shape, validated before anything runs."""
+"""SweepJob: Azure's CLI v2 sweep-job YAML shape, validated before anything runs."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pytest
 import yaml
 
 from automl_vision import BanditPolicy, choice, uniform
-from automl_vision.sweep.config import (
+from automl_vision.sweep.job import (
     DataType,
-    SweepConfig,
+    SweepJob,
     TaskType,
-    load_sweep_config,
-    sweep_config_from_data,
+    load_sweep_job,
+    sweep_job_from_data,
 )
 from automl_vision.trial import PrimaryMetricGoal
 
@@ -75,7 +75,7 @@ outputs:
 def test_loads_azures_fridge_objects_job(tmp_path) -> None:
     path = tmp_path / "job.yml"
     path.write_text(FRIDGE)
-    job = load_sweep_config(path)
+    job = load_sweep_job(path)
     assert job.task is TaskType.IMAGE_CLASSIFICATION and job.primary_metric == "accuracy"
     assert job.training_data.type is DataType.MLTABLE
     assert job.training_data.path == str(tmp_path / "data" / "training-mltable-folder")
@@ -97,7 +97,7 @@ def test_loads_azures_fridge_objects_job(tmp_path) -> None:
 
 
 def test_defaults_and_azure_sweep_job_names() -> None:
-    job = sweep_config_from_data(
+    job = sweep_job_from_data(
         {"limits": {"max_total_trials": 7, "timeout": 600, "trial_timeout": 120}}
     )
     assert (
@@ -106,8 +106,8 @@ def test_defaults_and_azure_sweep_job_names() -> None:
         and job.limits.trial_timeout_minutes == 2
     )
     assert job.sweep.sampling_algorithm.value == "random" and job.sweep.policy() is None
-    assert SweepConfig(goal="MINIMIZE").goal is PrimaryMetricGoal.MINIMIZE
-    assert SweepConfig(task="Image_Classification_Multilabel").task.multilabel
+    assert SweepJob(goal="MINIMIZE").goal is PrimaryMetricGoal.MINIMIZE
+    assert SweepJob(task="Image_Classification_Multilabel").task.multilabel
 
 
 @pytest.mark.parametrize(
@@ -153,24 +153,24 @@ def test_defaults_and_azure_sweep_job_names() -> None:
 )
 def test_bad_jobs_raise_one_clear_error(patch, match) -> None:
     with pytest.raises(ValueError, match=match):
-        sweep_config_from_data(patch)
+        sweep_job_from_data(patch)
 
 
 def test_error_names_the_file(tmp_path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump({"limits": {"max_trials": -1}}))
     with pytest.raises(ValueError, match=r"bad\.yaml: limits\.max_trials"):
-        load_sweep_config(path)
+        load_sweep_job(path)
     with pytest.raises(ValueError, match="does not exist"):
-        load_sweep_config(tmp_path / "missing.yaml")
+        load_sweep_job(tmp_path / "missing.yaml")
     path.write_text("limits: [")
     with pytest.raises(ValueError, match="not valid YAML"):
-        load_sweep_config(path)
+        load_sweep_job(path)
 
 
 def test_log_to_is_a_job_key_that_reaches_tune(tmp_path) -> None:
     """``log_to`` in the YAML job is checked like the keyword and handed to ``tune``."""
-    from automl_vision.cli import _tune_kwargs, build_parser
+    from automl_vision.sweep.spec import SweepSpec
 
     (tmp_path / "data").mkdir()
     job = tmp_path / "job.yaml"
@@ -179,8 +179,8 @@ def test_log_to_is_a_job_key_that_reaches_tune(tmp_path) -> None:
         "training_data: {path: data, type: uri_folder}\n"
         "log_to: [tensorboard]\n"
     )
-    assert load_sweep_config(job).log_to == ["tensorboard"]
-    _, kwargs = _tune_kwargs(build_parser().parse_args(["tune", "-c", str(job)]))
-    assert kwargs["log_to"] == ["tensorboard"]
+    assert load_sweep_job(job).log_to == ["tensorboard"]
+    spec = SweepSpec.from_cli(["-c", str(job)])
+    assert list(spec.log_to) == ["tensorboard"]
     with pytest.raises(ValueError, match="log_to"):
-        sweep_config_from_data({"log_to": ["wandb"]})
+        sweep_job_from_data({"log_to": ["wandb"]})

@@ -1,4 +1,7 @@
-"""``SweepConfig``: a sweep job, in Python or as YAML in Azure's CLI v2 sweep-job shape.
+"""``SweepJob``: a sweep job as YAML in Azure's CLI v2 sweep-job shape (the nested form).
+
+``SweepJob.spec_options`` maps it onto ``SweepSpec`` (``spec.py``), the one flat definition of
+a sweep's options that ``tune`` and the CLI use too; ``SweepSpec.from_yaml(path)`` does both.
 
 ```yaml
 task: image_classification            # or image_classification_multilabel
@@ -43,10 +46,10 @@ __all__ = [
     "DataInput",
     "DataType",
     "Limits",
-    "SweepConfig",
+    "SweepJob",
     "SweepSettings",
     "TaskType",
-    "load_sweep_config",
+    "load_sweep_job",
 ]
 
 # Keys of Azure's job YAML that have no local meaning. The value says why it is ignored when
@@ -178,8 +181,8 @@ class SweepSettings(_Strict):
         return None if self.early_termination is None else policy_from_dict(self.early_termination)
 
 
-class SweepConfig(_Strict):
-    """A whole sweep job. Build it in Python or with ``load_sweep_config(path)``."""
+class SweepJob(_Strict):
+    """A whole sweep job. Build it in Python or with ``load_sweep_job(path)``."""
 
     task: TaskType | None = None
     primary_metric: str | None = None
@@ -243,7 +246,7 @@ class SweepConfig(_Strict):
         return space.set_fields()
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> SweepConfig:
+    def _no_overlap(self) -> SweepJob:
         for i, space in enumerate(self.search_space or []):
             both = sorted(set(space.set_fields()) & set(self.training_parameters))
             if both:
@@ -252,6 +255,46 @@ class SweepConfig(_Strict):
                     "a field is either fixed for every trial or searched"
                 )
         return self
+
+    def spec_options(self) -> dict[str, Any]:
+        """The job as ``SweepSpec`` keywords (minutes become seconds; ``training_parameters``
+        are merged into every sub-space, or are the one configuration when nothing is
+        searched). Data paths are checked against their ``type`` here."""
+        limits = self.limits
+        options: dict[str, Any] = {
+            "target_column_name": self.target_column_name,
+            "validation_size": self.validation_data_size,
+            "task": self.task,
+            "primary_metric": self.primary_metric,
+            "goal": self.goal,
+            "sampling": self.sweep.sampling_algorithm,
+            "policy": self.sweep.early_termination,
+            "seed": self.sweep.seed,
+            "max_trials": limits.max_trials,
+            "max_concurrent_trials": limits.max_concurrent_trials,
+            "recycle_workers_after": limits.recycle_workers_after,
+            "timeout": None if limits.timeout_minutes is None else limits.timeout_minutes * 60,
+            "trial_timeout": (
+                None if limits.trial_timeout_minutes is None else limits.trial_timeout_minutes * 60
+            ),
+            "max_consecutive_failures": limits.max_consecutive_failures,
+            "target_value": limits.target_value,
+            "no_improvement_trials": limits.no_improvement_trials,
+            "min_improvement": limits.min_improvement,
+        }
+        if self.training_data is not None:
+            options["data"] = self.training_data.checked_path("training_data")
+        if self.validation_data is not None:
+            options["validation_data"] = self.validation_data.checked_path("validation_data")
+        if self.search_space is not None:
+            options["search_space"] = self.spaces()
+        elif self.training_parameters:
+            options["search_space"] = [self.training_parameters]  # every trial the same config
+        if self.pretrained is not None:
+            options["training_options"] = {"pretrained": self.pretrained}
+        if self.log_to:
+            options["log_to"] = list(self.log_to)
+        return options
 
     def spaces(self) -> list[ImageClassificationSearchSpace] | None:
         """The search space with ``training_parameters`` merged into every sub-space."""
@@ -266,7 +309,7 @@ class SweepConfig(_Strict):
 
 
 def _check_keys(data: Mapping[str, Any]) -> dict[str, str]:
-    known = set(SweepConfig.model_fields) - {"ignored_keys"}
+    known = set(SweepJob.model_fields) - {"ignored_keys"}
     ignored: dict[str, str] = {}
     for key in data:
         if key in known:
@@ -284,9 +327,9 @@ def _check_keys(data: Mapping[str, Any]) -> dict[str, str]:
     return ignored
 
 
-def sweep_config_from_data(
+def sweep_job_from_data(
     data: Any, base_dir: Path | None = None, where: str = "sweep job"
-) -> SweepConfig:
+) -> SweepJob:
     """Validate parsed YAML (a mapping); relative data paths resolve against ``base_dir``."""
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: expected a mapping of keys, got {type(data).__name__}")
@@ -300,14 +343,14 @@ def sweep_config_from_data(
                 if not path.is_absolute() and "://" not in entry["path"]:
                     body[key] = {**entry, "path": str((base_dir / path).resolve())}
     try:
-        return SweepConfig.model_validate({**body, "ignored_keys": ignored})
+        return SweepJob.model_validate({**body, "ignored_keys": ignored})
     except ValidationError as err:
         raise ValueError(
             f"{where}: " + format_validation_error(err).replace("\n", f"\n{where}: ")
         ) from None
 
 
-def load_sweep_config(path: str | Path) -> SweepConfig:
+def load_sweep_job(path: str | Path) -> SweepJob:
     """Read and validate a sweep job YAML file."""
     path = Path(path)
     if not path.is_file():
@@ -316,4 +359,4 @@ def load_sweep_config(path: str | Path) -> SweepConfig:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise ValueError(f"{path}: not valid YAML: {err}") from None
-    return sweep_config_from_data(data, path.resolve().parent, where=str(path))
+    return sweep_job_from_data(data, path.resolve().parent, where=str(path))
