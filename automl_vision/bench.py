@@ -173,7 +173,7 @@ def trainer_case(settings: Settings, model: str, crop: int, device: Any) -> dict
     from automl_vision.data.transforms import EvalTransform
     from automl_vision.sweep.memory import Shape, measure_step_peaks
     from automl_vision.training import train
-    from automl_vision.training.models import model_kwargs
+    from automl_vision.training.model_factory import model_kwargs
 
     images, labels = _synthetic(settings.images, crop, settings.classes)
     dataset = load_dataset((images, labels.tolist()), validation_size=0.2, cache=False)

@@ -38,7 +38,7 @@ import torch
 from automl_vision.bench import bare_loop as bench_bare_loop
 from automl_vision.data import load_dataset
 from automl_vision.data.transforms import EvalTransform
-from automl_vision.space.models import timm_model_name
+from automl_vision.space.model_names import timm_model_name
 from automl_vision.training import TrainingConfig, train
 
 # (model, crop size, images): small enough for a CPU benchmark, large enough to be real work.

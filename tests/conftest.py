@@ -8,11 +8,26 @@ import pytest
 from hypothesis import HealthCheck, settings
 from PIL import Image
 
-# CI machines are small and shared: no per-example deadline, fixed derandomized runs.
-settings.register_profile(
-    "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# CI machines are small and shared: no per-example deadline, fixed derandomized runs. `make test`
+# (CI) runs hypothesis's full 100 examples per property ("ci"); a bare `pytest` between edits
+# runs 25 derandomized examples per property ("dev").
+_COMMON = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", max_examples=100, **_COMMON)
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Every test runs torch on one thread: tiny models run fastest so, and the CI box is
+    shared (oversubscribed OpenMP threads make small ops many times slower). The import rule
+    tests check fresh interpreters, so importing torch here hides nothing from them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,21 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """Tiny models run fastest on one thread, and the CI box is shared: oversubscribed OpenMP
-    threads make small ops many times slower. Import this fixture into a test module."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 import time
 
-from automl_vision.sweep.executors import TrialResult
+from automl_vision.sweep.executors import TrialReturn
 
 
 def curve(params, report, context):
-    """Reports ``params['rate'] * step`` for 4 steps; returns a TrialResult with the slot."""
+    """Reports ``params['rate'] * step`` for 4 steps; returns a TrialReturn with the slot."""
     value = 0.0
     for step in range(1, 5):
         value = params["rate"] * step
         if report(step, {"accuracy": value, "loss": 1 - value}):
             break
     print(f"trial {context.trial_id} done")
-    return TrialResult(value, {"accuracy": value}, {"devices": os.environ["CUDA_VISIBLE_DEVICES"]})
+    return TrialReturn(value, {"accuracy": value}, {"devices": os.environ["CUDA_VISIBLE_DEVICES"]})
 
 
 def misbehave(params, report, context):
@@ -46,7 +46,7 @@ def resumable(params, report, context):
         saved.write_text(str(step))
         if report(step, {"accuracy": value}):
             break
-    return TrialResult(value, {"accuracy": value})
+    return TrialReturn(value, {"accuracy": value})
 
 
 def which_process(params, report, context):
@@ -54,7 +54,7 @@ def which_process(params, report, context):
     value = (params["x"] * 7919) % 101 / 100
     report(1, {"accuracy": value})
     time.sleep(params.get("sleep", 0.0))
-    return TrialResult(
+    return TrialReturn(
         value,
         {"accuracy": value},
         {"pid": os.getpid(), "devices": os.environ["CUDA_VISIBLE_DEVICES"]},

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from helpers_training import single_thread  # noqa: F401
-
 from automl_vision.cli import main
 
 

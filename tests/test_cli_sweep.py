@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -14,7 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 from helpers_sweep import TINY, tiny_space, write_job
-from helpers_training import single_thread  # noqa: F401
 
 from automl_vision.cli import main
 from automl_vision.sweep.store import SweepStore
@@ -46,8 +46,10 @@ def _snapshot(run: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def finished_run(digits_folder, tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def finished_run_once(digits_folder, tmp_path_factory) -> Path:
+    """One finished one-trial sweep per module; each test gets its own copy (finished_run)."""
+    tmp_path = tmp_path_factory.mktemp("finished")
     run = tmp_path / "run"
     space = tmp_path / "space.yaml"
     space.write_text(yaml.safe_dump({"search_space": [tiny_space()]}))
@@ -68,6 +70,13 @@ def finished_run(digits_folder, tmp_path) -> Path:
         )
         == 0
     )
+    return run
+
+
+@pytest.fixture
+def finished_run(finished_run_once, tmp_path) -> Path:
+    run = tmp_path / "run"
+    shutil.copytree(finished_run_once, run, symlinks=True)
     return run
 
 
@@ -181,6 +190,7 @@ def _counts(db: Path) -> tuple[int, int]:
         return 0, 0
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_completes_without_rerunning_completed_trials(
     digits_folder, tmp_path
 ) -> None:

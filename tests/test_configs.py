@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers_training import single_thread  # noqa: F401
 
 from automl_vision.cli import main
 from automl_vision.sweep.store import SweepStore
@@ -36,6 +35,7 @@ def test_config_validates_and_plans(repo_copy, config, capsys) -> None:
     assert "worst case:" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "extra", "metric"),
     [

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # subprocesses and whole sweeps: make test runs it
+
 HERE = Path(__file__).parent
 SWEEP_SCRIPT = HERE / "dashboard_sweep.py"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_training import coloured_images, single_thread, write_folder  # noqa: F401
+from helpers_training import coloured_images, write_folder
 from PIL import Image
 
 from automl_vision.data import CorruptImageWarning, decode_images, load_dataset

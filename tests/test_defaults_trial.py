@@ -9,7 +9,7 @@ from automl_vision.space import (
     loguniform,
     uniform,
 )
-from automl_vision.sweep.defaults import default_suggestion
+from automl_vision.sweep.tune_defaults import default_suggestion
 
 
 def test_defaults_where_allowed_else_first_option_or_median() -> None:

@@ -141,6 +141,7 @@ class CheckingPlacer(LedgerPlacer):
         return slot
 
 
+@pytest.mark.slow
 def test_the_pool_places_trials_on_fake_gpus_without_oversubscribing(tmp_path) -> None:
     peaks = {"small": 3 * GB, "large": 7 * GB}
     capacities = [10 * GB, 10 * GB, 16 * GB]
@@ -186,6 +187,7 @@ def _run(tmp_path, recycle_after):
     return [t.value for t in ordered], [t.artifacts["pid"] for t in ordered]
 
 
+@pytest.mark.slow
 def test_recycled_workers_are_new_processes_and_results_are_unchanged(tmp_path) -> None:
     kept_values, kept_pids = _run(tmp_path / "kept", None)
     fresh_values, fresh_pids = _run(tmp_path / "fresh", 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from pool_targets import curve, misbehave
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
@@ -40,6 +41,7 @@ def test_pool_runs_trials_on_their_slots_and_applies_the_policy(tmp_path) -> Non
     assert f"trial {by_rate[0.2].trial_id} done" in log.read_text()
 
 
+@pytest.mark.slow
 def test_crashes_deaths_and_timeouts_fail_only_their_trial(tmp_path) -> None:
     configs = [{"kind": k} for k in ("raise", "die", "ok", "hang", "ok2")]
     executor = ProcessPoolExecutor(misbehave, slots=["", ""], output_dir=tmp_path, trial_timeout=4)
@@ -57,6 +59,7 @@ def test_crashes_deaths_and_timeouts_fail_only_their_trial(tmp_path) -> None:
     assert by_kind["ok2"].status is TrialStatus.COMPLETED
 
 
+@pytest.mark.slow
 def test_pool_workers_continue_promoted_trials_from_their_own_state(tmp_path) -> None:
     from pool_targets import resumable
 

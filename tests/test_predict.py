@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_training import single_thread  # noqa: F401
 from PIL import Image
 
 TINY = {
@@ -56,6 +55,7 @@ def test_pytorch_and_onnx_agree_and_inputs_of_every_kind(digits_run, digits_fold
     assert pil[0].filename is None and torch_p[0].filename == str(files[0])
 
 
+@pytest.mark.slow
 def test_cli_writes_azure_jsonl_and_reports_a_corrupt_file(
     digits_run, digits_folder, tmp_path
 ) -> None:
@@ -95,6 +95,7 @@ def test_cli_writes_azure_jsonl_and_reports_a_corrupt_file(
     assert "1 image(s) could not be read" in run.stderr
 
 
+@pytest.mark.slow
 def test_bad_run_dir_exits_2_with_one_line(tmp_path) -> None:
     run = subprocess.run(
         [

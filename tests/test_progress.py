@@ -7,7 +7,7 @@ import io
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.sweep import Scheduler, SimulatedExecutor
-from automl_vision.sweep.progress import ProgressDisplay
+from automl_vision.sweep.display import ProgressDisplay
 from automl_vision.trial import PrimaryMetricGoal
 
 CURVES = [[0.1, 0.2, 0.3], [0.5, 0.6, 0.7], [0.2, 0.25, 0.3], [0.6, 0.7, 0.9]]

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers_training import single_thread  # noqa: F401
+
+pytestmark = pytest.mark.slow  # subprocesses and whole sweeps: make test runs it
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers_training import single_thread  # noqa: F401
 
 from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
@@ -84,6 +83,7 @@ def _sweep(data: Path, out: Path, metric: str, trials: int):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["accuracy", "log_loss"])  # maximize, minimize
 def test_sweep_and_resume_keep_exactly_the_top_k(digits_folder, tmp_path, metric) -> None:
     from automl_vision.sweep.result import artifact_path

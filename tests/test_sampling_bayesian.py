@@ -38,6 +38,7 @@ def key(params: dict[str, Any]) -> tuple:
 
 
 # -- the statistical test -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_bayesian_beats_random_on_branin_over_30_trials_for_most_seeds() -> None:
     """Deterministic: fixed seeds, so this either always passes or always fails."""
     space = {"x1": uniform(-5, 10), "x2": uniform(0, 15)}

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers_sweep import tiny_space
-from helpers_training import single_thread  # noqa: F401
 from PIL import Image
 
 from automl_vision import choice, parse_distribution, tune
@@ -321,6 +320,7 @@ def test_sixteen_bit_png_through_the_dataset(tmp_path) -> None:
 
 
 # -- 13: a seeded trial's result does not depend on the executor ---------------------------
+@pytest.mark.slow
 def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None:
     import functools
 

@@ -14,6 +14,8 @@ from helpers_training import write_folder
 
 from automl_vision.space import FIELDS
 
+pytestmark = pytest.mark.slow  # subprocesses and whole sweeps: make test runs it
+
 SCRIPT = Path(__file__).resolve().parents[1] / "trainers" / "train_image_classifier.py"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import coloured_images, single_thread, tiny_config  # noqa: F401
+from helpers_training import coloured_images, tiny_config
 
 from automl_vision.data import load_dataset
 from automl_vision.training import StopReason, train
@@ -19,6 +19,7 @@ SAME_MATH = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one_with_the_global_batch(tmp_path: Path) -> None:
     images, labels = coloured_images(10, size=16)
     ds = load_dataset((images, labels), cache_dir=tmp_path / "cache")  # 24 training images

@@ -10,8 +10,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from helpers_training import (  # noqa: F401
-    single_thread,
+from helpers_training import (
     tiny_config,
     tiny_dataset,
     write_multilabel_jsonl,

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 import timm
 import torch
-from helpers_training import (  # noqa: F401
+from helpers_training import (
     coloured_images,
-    single_thread,
     tiny_config,
     tiny_dataset,
     write_folder,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from test_import_rule import loaded_after
+import pytest
+from helpers_imports import loaded_after
 
 PACKAGE = Path(__file__).resolve().parents[1] / "automl_vision"
 
@@ -27,13 +28,13 @@ def test_training_and_data_sources_never_import_the_sweep() -> None:
         assert not {m for m in imported if m.startswith("automl_vision.sweep")}, package
 
 
+@pytest.mark.slow
 def test_importing_the_trainer_loads_no_sweep_module_of_its_own() -> None:
-    base = loaded_after("import automl_vision")
-    loaded = loaded_after("import automl_vision.training\nimport automl_vision.training.export")
+    base, _, loaded = loaded_after("torch")
     assert "torch" in loaded
     assert not {m for m in loaded - base if m.startswith("automl_vision.sweep")}
 
 
 def test_loading_a_dataset_does_not_import_torch() -> None:
-    loaded = loaded_after("import automl_vision.data\nimport automl_vision.data.demo")
+    (loaded,) = loaded_after("data")
     assert "torch" not in loaded and "automl_vision.training" not in loaded

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 from helpers_sweep import tiny_space
-from helpers_training import (  # noqa: F401
+from helpers_training import (
     assert_same_run,
-    single_thread,
     tiny_config,
     tiny_dataset,
 )
@@ -122,6 +121,7 @@ def test_a_promoted_trial_in_a_sweep_ends_as_an_uninterrupted_one(digits_folder,
     assert all(torch.equal(mine[k], theirs[k]) for k in mine)
 
 
+@pytest.mark.slow
 def test_a_killed_promotion_sweep_resumes_without_losing_anything(
     digits_folder, tmp_path, monkeypatch, capsys
 ) -> None:

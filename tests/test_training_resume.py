@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import (  # noqa: F401
+from helpers_training import (
     assert_same_run,
-    single_thread,
     tiny_config,
     tiny_dataset,
 )

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from helpers_training import single_thread, tiny_config, tiny_dataset  # noqa: F401
+from helpers_training import tiny_config, tiny_dataset
 
 from automl_vision.data.loader import BatchOrder
 from automl_vision.data.placement import ImagePlacement, MemoryBatches, resolve_placement

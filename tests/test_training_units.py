@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import timm
 import torch
-from helpers_training import single_thread  # noqa: F401
 from sklearn import metrics as skm
 
 from automl_vision.data import Task
@@ -21,7 +20,7 @@ from automl_vision.training.metrics import (
     classification_metrics,
     tune_thresholds,
 )
-from automl_vision.training.models import freeze_stages, model_stages, set_frozen_norms_eval
+from automl_vision.training.model_factory import freeze_stages, model_stages, set_frozen_norms_eval
 from automl_vision.training.optim import make_optimizer, parameter_groups
 from automl_vision.training.schedule import make_schedule
 from automl_vision.trial import PrimaryMetricGoal

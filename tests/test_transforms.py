@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers_training import single_thread  # noqa: F401
 from torchvision.ops import roi_align
 
 from automl_vision.data.loader import BatchOrder

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from helpers_sweep import tiny_space
-from helpers_training import single_thread  # noqa: F401
 
 from automl_vision import (
     BanditPolicy,
@@ -90,6 +89,7 @@ def test_every_sampler_with_a_policy(digits_folder, tmp_path, sampling, policy) 
     assert len(decisions) == sum(len(t.reports) for t in result.trials)
 
 
+@pytest.mark.slow
 def test_concurrent_trials_in_the_process_pool(digits_folder, tmp_path) -> None:
     result = tune(
         digits_folder,
@@ -178,7 +178,7 @@ def test_auto_choices_are_said(digits_folder, tmp_path, capsys) -> None:
     tune(digits_folder, output_dir=tmp_path / "auto", dry_run=True)
     err = capsys.readouterr().err
     assert "search space: preset 'cpu_tiny'" in err
-    # the defaults are the best measured combination (sweep/defaults.py)
+    # the defaults are the best measured combination (sweep/tune_defaults.py)
     assert "sampling: bayesian (the default" in err
     assert "early termination: Hyperband" in err and "brackets='auto'" in err
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers_training import single_thread, tiny_config  # noqa: F401
+from helpers_training import tiny_config
 
 HUB_ID = "timm/test_resnet.r160_in1k"  # timm's pretrained config of test_resnet
 
@@ -45,6 +45,7 @@ def hub_cache(tmp_path, monkeypatch):
     return cache, state
 
 
+@pytest.mark.slow
 def test_the_test_layout_is_what_timm_itself_reads_offline(hub_cache) -> None:
     """timm's own hf-hub path (HF_HUB_OFFLINE=1, read at import: a fresh process) loads it."""
     cache, state = hub_cache
@@ -65,7 +66,7 @@ def test_the_test_layout_is_what_timm_itself_reads_offline(hub_cache) -> None:
 
 def test_weights_found_and_loaded_with_a_new_classifier_and_frozen_layers(hub_cache) -> None:
     from automl_vision.training.components import build_components
-    from automl_vision.training.models import build_model
+    from automl_vision.training.model_factory import build_model
     from automl_vision.training.weights import find_weights
 
     cache, state = hub_cache
@@ -94,7 +95,7 @@ def test_weights_found_and_loaded_with_a_new_classifier_and_frozen_layers(hub_ca
 def test_weights_folder_named_after_the_model(tmp_path) -> None:
     import timm
 
-    from automl_vision.training.models import build_model
+    from automl_vision.training.model_factory import build_model
 
     torch.manual_seed(3)
     state = timm.create_model("test_resnet").state_dict()
@@ -149,6 +150,7 @@ def test_true_without_weights_fails_before_any_trial(digits_folder, tmp_path) ->
     assert not (tmp_path / "s").exists()  # nothing started
 
 
+@pytest.mark.slow
 def test_cli_pretrained_true_exits_2_and_dry_run_says_per_model(
     digits_folder, tmp_path, hub_cache
 ) -> None:
@@ -204,6 +206,7 @@ def test_weights_fetch_without_network_fails_fast(tmp_path) -> None:
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_weights_list_shows_the_cache(hub_cache) -> None:
     from automl_vision.training.weights import cached_weights
 

@@ -10,7 +10,7 @@ answers ``should_stop(trial_id, history, goal, finished=())`` and, with the numb
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
-from automl_vision.policies.config import POLICY_TYPES, policy_from_dict
+from automl_vision.policies.from_dict import POLICY_TYPES, policy_from_dict
 from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.model import PolicyConfigError
 from automl_vision.policies.no_termination import NoTerminationPolicy

@@ -3,8 +3,8 @@
 Pure Python + numpy: importing this package never imports torch.
 """
 
+from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.base import Condition, ParameterSpace, as_parameter_spaces
-from automl_vision.space.defaults import azure_defaults
 from automl_vision.space.distributions import (
     Distribution,
     Kind,
@@ -32,7 +32,7 @@ from automl_vision.space.image_classification import (
     ImageClassificationSearchSpace,
 )
 from automl_vision.space.load import load_search_space, preset_names, search_space_from_data
-from automl_vision.space.models import AZURE_MODELS, timm_model_name
+from automl_vision.space.model_names import AZURE_MODELS, timm_model_name
 from automl_vision.space.parse import parse_distribution
 
 __all__ = [

@@ -1,8 +1,8 @@
 """The 31 fields of Azure's image-classification search space: types, ranges, conditions.
 
 One table (``FIELDS``) drives validation of fixed values and of distributions' supports, the
-conditional-activity rules and the documentation; ``models.py`` holds the model names and
-``defaults.py`` Azure's default values.
+conditional-activity rules and the documentation; ``model_names.py`` holds the model names and
+``azure_defaults.py`` Azure's default values.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class FieldSpec:
                 return "", value.strip().lower()
             return "is not allowed", None
         if t is ValueType.MODEL:
-            from automl_vision.space.models import canonical_model_name, model_name_problem
+            from automl_vision.space.model_names import canonical_model_name, model_name_problem
 
             problem = model_name_problem(value)
             return problem, (None if problem else canonical_model_name(value))

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.base import Condition, ParameterSpace, _coerce
-from automl_vision.space.defaults import azure_defaults
 from automl_vision.space.distributions import Distribution, Kind, choice
 from automl_vision.space.errors import InactiveParameterWarning
 from automl_vision.space.fields import CONDITIONS, FIELDS

@@ -4,7 +4,7 @@ Importing this package does not import torch; training executors import it when 
 """
 
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
-from automl_vision.sweep.executors import Executor, FunctionExecutor, TrialOutcome
+from automl_vision.sweep.executors import AttemptOutcome, Executor, FunctionExecutor
 from automl_vision.sweep.judging import judging_window
 from automl_vision.sweep.optimize import OptimizeResult, best_trial, optimize
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver, SweepOutcome
@@ -22,7 +22,7 @@ __all__ = [
     "SweepOutcome",
     "TargetValue",
     "Timeout",
-    "TrialOutcome",
+    "AttemptOutcome",
     "best_trial",
     "judging_window",
     "load_learning_curves",

@@ -3,7 +3,7 @@
 An executor starts trials, delivers their reports to the scheduler's ``on_report`` callback
 (whose answer, True = stop now, goes back to the trial), and returns the outcome of each
 attempt that ends: how it ended (``AttemptEnd``) and what came back (a return value, a
-``TrialResult``, an error), never a status (docs/architecture.md, "Trial status"). Implementations: ``FunctionExecutor`` (a Python objective, inline or in threads),
+``TrialReturn``, an error), never a status (docs/architecture.md, "Trial status"). Implementations: ``FunctionExecutor`` (a Python objective, inline or in threads),
 ``SimulatedExecutor`` (replays recorded learning curves in simulated time) and the sweep's
 process pool for training runs.
 """
@@ -31,8 +31,8 @@ __all__ = [
     "FunctionExecutor",
     "MetricsReport",
     "ReportCallback",
-    "TrialOutcome",
-    "TrialResult",
+    "AttemptOutcome",
+    "TrialReturn",
     "describe_error",
     "error_outcome",
     "returned_outcome",
@@ -43,7 +43,7 @@ ReportCallback = Callable[[str, int, Mapping[str, float]], bool]
 
 
 @dataclass(frozen=True)
-class TrialResult:
+class TrialReturn:
     """What a trial function returns when a bare float is not enough (training runs)."""
 
     value: float | None
@@ -63,7 +63,7 @@ class AttemptEnd(enum.Enum):
 
 
 @dataclass(frozen=True)
-class TrialOutcome:
+class AttemptOutcome:
     """What one attempt at a trial gave: how it ended and what came back. The scheduler
     decides from this (and what it answered to the trial's reports) whether the trial is
     COMPLETED, STOPPED, PAUSED, FAILED or queued again."""
@@ -72,8 +72,8 @@ class TrialOutcome:
     end: AttemptEnd = AttemptEnd.RETURNED
     #: a bare trial function's return value (meant to be a number; the scheduler checks it)
     returned: Any = None
-    #: or the ``TrialResult`` it returned (a value it vouches for, metrics, artifacts)
-    result: TrialResult | None = None
+    #: or the ``TrialReturn`` it returned (a value it vouches for, metrics, artifacts)
+    result: TrialReturn | None = None
     error: str | None = None
 
 
@@ -99,7 +99,7 @@ class Executor(abc.ABC):
         """Start ``trial`` (its ``params`` are final)."""
 
     @abc.abstractmethod
-    def wait(self) -> list[TrialOutcome]:
+    def wait(self) -> list[AttemptOutcome]:
         """Block until at least one running trial ends; deliver reports meanwhile."""
 
     @abc.abstractmethod
@@ -121,7 +121,7 @@ class Executor(abc.ABC):
 
 #: ``report(step, metrics) -> stop``: the trial's side of a report.
 MetricsReport = Callable[[int, Mapping[str, float]], bool]
-#: ``runner(trial, report) -> float | TrialResult``: how a FunctionExecutor runs one trial.
+#: ``runner(trial, report) -> float | TrialReturn``: how a FunctionExecutor runs one trial.
 Runner = Callable[[Trial, MetricsReport], Any]
 
 
@@ -166,7 +166,7 @@ class FunctionExecutor(Executor):
         self.capacity = capacity
         self._pending: list[Trial] = []  # inline mode: started, not yet run
         self._threads: dict[str, threading.Thread] = {}
-        self._messages: queue.Queue[_Asked | TrialOutcome] = queue.Queue()
+        self._messages: queue.Queue[_Asked | AttemptOutcome] = queue.Queue()
         self._hard_stop: set[str] = set()
 
     @classmethod
@@ -205,7 +205,7 @@ class FunctionExecutor(Executor):
         self._hard_stop.add(trial_id)
 
     # -- running one trial -------------------------------------------------------------------
-    def _call(self, trial: Trial, report: MetricsReport) -> TrialOutcome:
+    def _call(self, trial: Trial, report: MetricsReport) -> AttemptOutcome:
         def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
             if trial.trial_id in self._hard_stop:
                 raise _StopRequested
@@ -214,7 +214,7 @@ class FunctionExecutor(Executor):
         try:
             value = self.runner(trial, guarded_report)
         except _StopRequested:
-            return TrialOutcome(trial.trial_id, AttemptEnd.HALTED)
+            return AttemptOutcome(trial.trial_id, AttemptEnd.HALTED)
         except Exception as err:  # a crashing trial fails, not the sweep
             return error_outcome(trial.trial_id, err)
         return returned_outcome(trial.trial_id, value)
@@ -228,7 +228,7 @@ class FunctionExecutor(Executor):
         self._messages.put(self._call(trial, report))
 
     # -- the scheduler's side ----------------------------------------------------------------
-    def wait(self) -> list[TrialOutcome]:
+    def wait(self) -> list[AttemptOutcome]:
         if self.capacity == 1:
             if not self._pending:
                 return []
@@ -236,7 +236,7 @@ class FunctionExecutor(Executor):
             return [self._call(trial, lambda step, m: self.report(trial.trial_id, step, m))]
         if not self._threads:
             return []
-        outcomes: list[TrialOutcome] = []
+        outcomes: list[AttemptOutcome] = []
         while not outcomes:
             message = self._messages.get()
             if isinstance(message, _Asked):
@@ -248,20 +248,20 @@ class FunctionExecutor(Executor):
         return outcomes
 
 
-def error_outcome(trial_id: str, err: BaseException) -> TrialOutcome:
+def error_outcome(trial_id: str, err: BaseException) -> AttemptOutcome:
     """The outcome of a trial function that raised: RAISED, or STORAGE when the storage failed
     (disk full, read-only), which pauses the sweep without blaming the trial."""
     problem = storage_problem(err)
     if problem is not None:
-        return TrialOutcome(trial_id, AttemptEnd.STORAGE, error=problem)
-    return TrialOutcome(trial_id, AttemptEnd.RAISED, error=describe_error(err))
+        return AttemptOutcome(trial_id, AttemptEnd.STORAGE, error=problem)
+    return AttemptOutcome(trial_id, AttemptEnd.RAISED, error=describe_error(err))
 
 
-def returned_outcome(trial_id: str, value: Any) -> TrialOutcome:
-    """The outcome of a trial function that returned ``value`` (a number or a TrialResult)."""
-    if isinstance(value, TrialResult):
-        return TrialOutcome(trial_id, AttemptEnd.RETURNED, result=value)
-    return TrialOutcome(trial_id, AttemptEnd.RETURNED, returned=value)
+def returned_outcome(trial_id: str, value: Any) -> AttemptOutcome:
+    """The outcome of a trial function that returned ``value`` (a number or a TrialReturn)."""
+    if isinstance(value, TrialReturn):
+        return AttemptOutcome(trial_id, AttemptEnd.RETURNED, result=value)
+    return AttemptOutcome(trial_id, AttemptEnd.RETURNED, returned=value)
 
 
 def describe_error(err: BaseException) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from automl_vision.policies.window import JudgingWindow
-from automl_vision.space.defaults import azure_defaults
+from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.trial import Trial
 
 __all__ = ["judging_window", "trial_judging_window"]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from automl_vision.space.defaults import azure_defaults
+from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.distributions import Distribution, Kind
 
 __all__ = [
@@ -206,8 +206,8 @@ def measure_step_peaks(
     import torch
     import torch.nn.functional as F
 
-    from automl_vision.space.models import timm_model_name
-    from automl_vision.training.models import model_kwargs
+    from automl_vision.space.model_names import timm_model_name
+    from automl_vision.training.model_factory import model_kwargs
 
     dev = torch.device(device)
     amp = bool(options.get("amp", True)) and dev.type == "cuda"

@@ -54,7 +54,7 @@ class ReportMessage:
 @dataclass(frozen=True)
 class AttemptDone:
     """The trial function returned (``returned``: its return value, a number or a
-    ``TrialResult``) or raised (``error``: the exception as one line; ``storage``: the storage
+    ``TrialReturn``) or raised (``error``: the exception as one line; ``storage``: the storage
     failed, which is not the trial's fault)."""
 
     trial_id: str

@@ -35,15 +35,15 @@ from automl_vision.space import (
     as_parameter_spaces,
     load_search_space,
 )
-from automl_vision.space.defaults import azure_defaults
+from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
-from automl_vision.sweep.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.sweep.packing import cpu_concurrency
 from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.result import with_absolute_artifacts
 from automl_vision.sweep.reuse import ReuseIndex
 from automl_vision.sweep.spec import DeviceChoice, SweepSpec
 from automl_vision.sweep.store import SweepStore
+from automl_vision.sweep.tune_defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["DeviceKind", "Devices", "SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]
@@ -360,7 +360,7 @@ def _spaces(
 
 
 def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
-    """tune()'s default policy (``sweep/defaults.py``: the best measured combination)."""
+    """tune()'s default policy (``sweep/tune_defaults.py``: the best measured combination)."""
     policy, said = default_policy(max_epochs)
     choices.append(said)
     return policy

@@ -37,8 +37,8 @@ from typing import Any, Protocol
 
 from automl_vision.sweep.executors import (
     AttemptEnd,
+    AttemptOutcome,
     Executor,
-    TrialOutcome,
     error_outcome,
     returned_outcome,
 )
@@ -72,7 +72,7 @@ class TrialContext:
     devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
 
 
-#: ``target(params, report, context) -> float | TrialResult``; must be importable (picklable).
+#: ``target(params, report, context) -> float | TrialReturn``; must be importable (picklable).
 TrialTarget = Callable[[dict, Callable[[int, Mapping[str, float]], bool], TrialContext], Any]
 
 
@@ -275,16 +275,16 @@ class ProcessPoolExecutor(Executor):
         if self.recycle_after is not None and worker.finished >= self.recycle_after:
             self._retire(worker)
 
-    def _fail(self, worker: _Worker, error: str, end: AttemptEnd) -> TrialOutcome:
+    def _fail(self, worker: _Worker, error: str, end: AttemptEnd) -> AttemptOutcome:
         trial = worker.trial
         assert trial is not None
         log = _tail(worker.workdir / "log.txt") if worker.workdir else ""
         if self.placer is not None:
             self.placer.release(trial.trial_id)
         self._replace(worker)
-        return TrialOutcome(trial.trial_id, end, error=error + (f"\n{log}" if log else ""))
+        return AttemptOutcome(trial.trial_id, end, error=error + (f"\n{log}" if log else ""))
 
-    def _timeouts(self) -> list[TrialOutcome]:
+    def _timeouts(self) -> list[AttemptOutcome]:
         if self.trial_timeout is None:
             return []
         now = time.monotonic()
@@ -300,8 +300,8 @@ class ProcessPoolExecutor(Executor):
             and now - w.started > self.trial_timeout
         ]
 
-    def wait(self) -> list[TrialOutcome]:
-        outcomes: list[TrialOutcome] = []
+    def wait(self) -> list[AttemptOutcome]:
+        outcomes: list[AttemptOutcome] = []
         while not outcomes and self.running:
             busy = [w for w in self._workers if w.trial is not None]
             ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0)
@@ -332,7 +332,7 @@ class ProcessPoolExecutor(Executor):
 
     def _handle(
         self, worker: _Worker, message: TrialBegan | ReportMessage | AttemptDone
-    ) -> TrialOutcome | None:
+    ) -> AttemptOutcome | None:
         assert worker.trial is not None
         if isinstance(message, TrialBegan):
             worker.started = time.monotonic()
@@ -348,7 +348,7 @@ class ProcessPoolExecutor(Executor):
         self._ended(worker, message.trial_id)
         if message.error is not None:
             end = AttemptEnd.STORAGE if message.storage else AttemptEnd.RAISED
-            return TrialOutcome(message.trial_id, end, error=message.error)
+            return AttemptOutcome(message.trial_id, end, error=message.error)
         return returned_outcome(message.trial_id, message.returned)
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.space import Distribution, ParameterSpace
-from automl_vision.space.defaults import azure_defaults
+from automl_vision.space.azure_defaults import azure_defaults
 
 __all__ = ["check_plan", "field_values", "free_disk_bytes", "memory_bytes"]
 
@@ -48,8 +48,8 @@ def _check_freeze(space: ParameterSpace, index: int, num_classes: int) -> None:
         return
     import torch
 
-    from automl_vision.space.models import timm_model_name
-    from automl_vision.training.models import build_model, model_stages
+    from automl_vision.space.model_names import timm_model_name
+    from automl_vision.training.model_factory import build_model, model_stages
 
     for model_name in field_values(space, "model_name"):
         timm_name = timm_model_name(str(model_name))

@@ -27,7 +27,7 @@ from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promot
 from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.sweep.criteria import StopCriterion
-from automl_vision.sweep.executors import AttemptEnd, Executor, TrialOutcome
+from automl_vision.sweep.executors import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.sweep.reuse import ReuseIndex
 from automl_vision.trial import (
     PrimaryMetricGoal,
@@ -397,7 +397,7 @@ class Scheduler:
             return Verdict.PAUSE
         return Verdict.CONTINUE
 
-    def _finish(self, outcome: TrialOutcome) -> None:
+    def _finish(self, outcome: AttemptOutcome) -> None:
         """Decide the status of ``outcome``'s trial: the one place a trial's attempt ends."""
         trial = self._by_id[outcome.trial_id]
         end = outcome.end

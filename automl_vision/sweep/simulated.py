@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from automl_vision.sweep.executors import AttemptEnd, Executor, TrialOutcome
+from automl_vision.sweep.executors import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.trial import Trial
 
 __all__ = ["SimulatedExecutor", "load_learning_curves"]
@@ -69,7 +69,7 @@ class SimulatedExecutor(Executor):
         self._events: list[tuple[float, int, str, int]] = []  # (time, trial index, id, epoch)
         self._active: dict[str, tuple[int, float]] = {}  # trial id -> (curve, seconds/epoch)
         self._stopped: list[str] = []  # hard-stopped, outcome not yet returned
-        self._ended: list[TrialOutcome] = []  # started with nothing left to replay
+        self._ended: list[AttemptOutcome] = []  # started with nothing left to replay
         self.epochs_run = 0
 
     def now(self) -> float:
@@ -97,7 +97,7 @@ class SimulatedExecutor(Executor):
         if first > len(self.curves[curve]):  # nothing left to replay: it has ended
             del self._active[trial.trial_id]
             last = self.curves[curve][-1]
-            self._ended.append(TrialOutcome(trial.trial_id, returned=last))
+            self._ended.append(AttemptOutcome(trial.trial_id, returned=last))
             return
         heapq.heappush(self._events, (self._clock + seconds, trial.index, trial.trial_id, first))
 
@@ -106,13 +106,13 @@ class SimulatedExecutor(Executor):
             del self._active[trial_id]
             self._stopped.append(trial_id)
 
-    def _drain_stopped(self) -> list[TrialOutcome]:
-        outcomes = [TrialOutcome(t, AttemptEnd.HALTED) for t in self._stopped]
+    def _drain_stopped(self) -> list[AttemptOutcome]:
+        outcomes = [AttemptOutcome(t, AttemptEnd.HALTED) for t in self._stopped]
         outcomes += self._ended
         self._stopped, self._ended = [], []
         return outcomes
 
-    def wait(self) -> list[TrialOutcome]:
+    def wait(self) -> list[AttemptOutcome]:
         outcomes = self._drain_stopped()
         while not outcomes and self._events:
             when, index, trial_id, epoch = heapq.heappop(self._events)
@@ -126,7 +126,7 @@ class SimulatedExecutor(Executor):
             if trial_id in self._active:  # not hard-stopped while reporting
                 if stop or epoch == len(values):
                     del self._active[trial_id]
-                    outcomes.append(TrialOutcome(trial_id, returned=values[epoch - 1]))
+                    outcomes.append(AttemptOutcome(trial_id, returned=values[epoch - 1]))
                 else:
                     heapq.heappush(self._events, (when + seconds, index, trial_id, epoch + 1))
             outcomes += self._drain_stopped()

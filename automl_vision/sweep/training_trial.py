@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from automl_vision.sweep.executors import TrialResult
+from automl_vision.sweep.executors import TrialReturn
 from automl_vision.sweep.pool import TrialContext
 
 __all__ = [
@@ -113,7 +113,7 @@ def run_training_trial(
     context: TrialContext,
     *,
     job: TrainingJob,
-) -> TrialResult:
+) -> TrialReturn:
     import torch
 
     threads_before = torch.get_num_threads()
@@ -130,7 +130,7 @@ def _run_trial(
     report: Callable[[int, Mapping[str, float]], bool],
     context: TrialContext,
     job: TrainingJob,
-) -> TrialResult:
+) -> TrialReturn:
     import torch
 
     from automl_vision.training import TrainingConfig, export_onnx, train
@@ -228,4 +228,4 @@ def _run_trial(
             export_onnx(result.checkpoint_path, Path(context.workdir) / "best.onnx"),
             context.workdir,
         )
-    return TrialResult(result.best_value, dict(result.best_metrics), artifacts)
+    return TrialReturn(result.best_value, dict(result.best_metrics), artifacts)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.sweep.announce import announce
+from automl_vision.sweep.display import ProgressDisplay
 from automl_vision.sweep.executors import Executor, FunctionExecutor
 from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.judging import trial_judging_window
@@ -27,7 +28,6 @@ from automl_vision.sweep.optimize import best_trial
 from automl_vision.sweep.plan import SweepPlan, pack_trials, plan_sweep
 from automl_vision.sweep.plots import save_plots
 from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
-from automl_vision.sweep.progress import ProgressDisplay
 from automl_vision.sweep.result import TuneResult
 from automl_vision.sweep.retention import CheckpointRetention
 from automl_vision.sweep.scheduler import Scheduler, SweepObserver
@@ -309,7 +309,7 @@ def tune(
     YAML path; None picks a preset for the machine (``default`` on a GPU, ``cpu_tiny`` on CPU).
     ``sampling``: ``random``, ``sobol``, ``grid``, ``bayesian`` or a ``Sampler``; None picks
     ``bayesian``. ``policy``: an early-termination policy or its dict form; None picks
-    Hyperband (every bracket) for the epochs (both by measurement: ``sweep/defaults.py``).
+    Hyperband (every bracket) for the epochs (both by measurement: ``sweep/tune_defaults.py``).
     ``primary_metric``/``goal``: default ``accuracy`` (multiclass) or ``iou`` (multilabel), and
     that metric's goal. ``max_trials``: default 20 (the grid size for grid sampling).
     ``timeout``: seconds for the whole sweep. ``output_dir``: default ``runs/<data>-<hash>``

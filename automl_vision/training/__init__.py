@@ -5,12 +5,12 @@ Never imports ``automl_vision.sweep``.
 """
 
 from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
-from automl_vision.training.config import TrainingConfig
 from automl_vision.training.early_stopping import EarlyStopping
+from automl_vision.training.evaluation import StopReason
 from automl_vision.training.export import export_onnx
 from automl_vision.training.metrics import METRICS, PRIMARY_METRIC, MetricSpec, metric_spec
-from automl_vision.training.progress import StopReason
 from automl_vision.training.train import TrainResult, train
+from automl_vision.training.training_config import TrainingConfig
 
 __all__ = [
     "METRICS",

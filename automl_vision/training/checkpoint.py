@@ -60,7 +60,7 @@ class Checkpoint:
 
     def build_model(self) -> nn.Module:
         """The model with these weights, in eval mode, on the CPU."""
-        from automl_vision.training.models import build_model
+        from automl_vision.training.model_factory import build_model
 
         model = build_model(self.timm_name, self.num_classes, kwargs=self.model_kwargs)
         model.load_state_dict(self.state_dict)
@@ -68,7 +68,7 @@ class Checkpoint:
 
     def training_config(self) -> Any:
         """The ``TrainingConfig`` that trained this model."""
-        from automl_vision.training.config import TrainingConfig
+        from automl_vision.training.training_config import TrainingConfig
 
         return TrainingConfig(**self.config)
 

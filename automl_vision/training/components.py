@@ -24,11 +24,11 @@ from automl_vision.data.dataset import DecodedSplit, ImageDataset
 from automl_vision.data.loader import BatchOrder, make_loader
 from automl_vision.data.placement import ImagePlacement, MemoryBatches, resolve_placement
 from automl_vision.data.transforms import EvalTransform, TrainTransform
-from automl_vision.training.config import TrainingConfig
 from automl_vision.training.losses import class_weights, make_loss
-from automl_vision.training.models import Stage, build_model, freeze_stages, model_kwargs
+from automl_vision.training.model_factory import Stage, build_model, freeze_stages, model_kwargs
 from automl_vision.training.optim import make_optimizer
 from automl_vision.training.schedule import Schedule, make_schedule
+from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["Components", "build_components", "storage_size"]
 

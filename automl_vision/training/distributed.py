@@ -24,9 +24,9 @@ import torch.distributed as dist
 from automl_vision.data.dataset import DecodedSplit, ImageDataset
 from automl_vision.data.loader import available_cpus
 from automl_vision.training.components import storage_size
-from automl_vision.training.config import TrainingConfig
+from automl_vision.training.evaluation import ReportFn
 from automl_vision.training.process import run_process
-from automl_vision.training.progress import ReportFn
+from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["run_distributed"]
 

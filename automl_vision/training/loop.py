@@ -28,9 +28,9 @@ from torch import nn
 from automl_vision.data.loader import available_cpus
 from automl_vision.training.ahead import ahead
 from automl_vision.training.components import Components
-from automl_vision.training.config import TrainingConfig
 from automl_vision.training.device import supports_bf16
-from automl_vision.training.models import set_frozen_norms_eval
+from automl_vision.training.model_factory import set_frozen_norms_eval
+from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["EpochRunner", "EpochStats"]
 

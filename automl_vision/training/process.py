@@ -24,10 +24,10 @@ from automl_vision.data.task import Task
 from automl_vision.faults import fault_point
 from automl_vision.training.checkpoint import Checkpoint
 from automl_vision.training.components import build_components
-from automl_vision.training.config import TrainingConfig
+from automl_vision.training.evaluation import Progress, ReportFn, StopReason
 from automl_vision.training.loop import EpochRunner
-from automl_vision.training.progress import Progress, ReportFn, StopReason
 from automl_vision.training.resume import RESUME_FILE, save_resume
+from automl_vision.training.training_config import TrainingConfig
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["TrainResult", "broadcast_stop", "run_process"]

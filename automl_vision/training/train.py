@@ -28,12 +28,12 @@ from typing import Any
 
 from automl_vision.data.dataset import ImageDataset, load_dataset
 from automl_vision.training.components import storage_size
-from automl_vision.training.config import TrainingConfig
 from automl_vision.training.device import DeviceSpec, resolve_devices
 from automl_vision.training.distributed import run_distributed
+from automl_vision.training.evaluation import ReportFn
 from automl_vision.training.process import TrainResult, run_process
-from automl_vision.training.progress import ReportFn
 from automl_vision.training.resume import RESUME_FILE, load_resume
+from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["TrainResult", "train"]
 

@@ -182,7 +182,7 @@ def _in_hub_cache(cfg: Any, cache: Path) -> Path | None:
 
 def find_weights(model: str, weights_dir: Path | None = None) -> WeightsLookup:
     """Look for ``model``'s pretrained weights on this machine (see the module docstring)."""
-    from automl_vision.space.models import timm_model_name
+    from automl_vision.space.model_names import timm_model_name
 
     timm_name = timm_model_name(model)
     cfg = _pretrained_cfg(timm_name)
@@ -253,7 +253,7 @@ def fetch_weights(
     """Download ``models``' pretrained weights into the Hugging Face cache (and copy them to
     ``to`` as ``<timm name>.<ext>`` when given). A network failure is one ``OSError`` naming the
     model, within about ``timeout_s`` seconds."""
-    from automl_vision.space.models import timm_model_name
+    from automl_vision.space.model_names import timm_model_name
 
     # huggingface_hub reads these when it is imported; set them for a process that has not yet
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout_s)))

@@ -3,7 +3,8 @@
 After every resume: the store passes ``PRAGMA integrity_check``, no finished trial was lost or
 run again, every interrupted trial continued from its last completed epoch (its resume
 checkpoint), and the final results equal those of an uninterrupted sweep with the same seed.
-The default run tries 1 kill point; the slow one the other 20 of ``KILL_POINTS``.
+Both tests are slow (make test runs them, the quick suite does not): the first tries one
+kill point, the second the other 22 of ``KILL_POINTS``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def _check(outcome) -> None:
     assert outcome.equal
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", seeded_kill_points()[:1], ids=lambda p: f"{p[0]}:{p[1]}")
 def test_kill_and_resume(digits_folder, tmp_path, reference, point) -> None:
     outcome = kill_and_resume(digits_folder, tmp_path, *point, reference)

@@ -37,7 +37,7 @@ def _paused_trials_kept_their_epochs(output) -> list:
 @pytest.mark.parametrize(
     ("sent", "code", "concurrency"),
     [
-        (signal.SIGINT, 130, 1),
+        pytest.param(signal.SIGINT, 130, 1, marks=pytest.mark.slow),
         pytest.param(signal.SIGTERM, 143, 2, marks=pytest.mark.slow),
         pytest.param(signal.SIGINT, 130, 2, marks=pytest.mark.slow),
     ],

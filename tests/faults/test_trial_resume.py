@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 import torch
 from helpers_sweep import tiny_space
-from helpers_training import single_thread  # noqa: F401
 
 from automl_vision import tune
 from automl_vision.sweep.store import SweepStore
@@ -155,5 +154,5 @@ def test_a_diverged_trial_fails_with_no_value_and_is_never_best(
     assert trial.status is TrialStatus.FAILED and trial.value is None
     assert "diverged" in trial.error
     with pytest.raises(ValueError, match="no trial produced a value"):
-        result.best_trial  # noqa: B018
+        result.best_trial
     assert not (tmp_path / "trials" / trial.trial_id / "best.pt").exists()

@@ -63,6 +63,7 @@ def _busy_worker(sweep, output: Path, reports: int = 2) -> int:
     return workers[0]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_workers_die_with_the_sweep(digits_folder, tmp_path) -> None:
     output = tmp_path / "run"

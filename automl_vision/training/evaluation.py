@@ -20,7 +20,6 @@ from torch import nn
 
 from automl_vision.data.task import Task
 from automl_vision.training.checkpoint import Checkpoint
-from automl_vision.training.config import TrainingConfig
 from automl_vision.training.early_stopping import EarlyStopping
 from automl_vision.training.loop import EpochStats
 from automl_vision.training.metrics import (
@@ -29,6 +28,7 @@ from automl_vision.training.metrics import (
     primary_metric,
     tune_thresholds,
 )
+from automl_vision.training.training_config import TrainingConfig
 from automl_vision.trial import Verdict
 
 __all__ = ["Progress", "ReportFn", "StopReason"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl_vision.space.models import timm_model_name
+from automl_vision.space.model_names import timm_model_name
 
 __all__ = ["DEFAULT_MODEL", "azure_defaults"]
 

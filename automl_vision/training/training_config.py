@@ -1,6 +1,6 @@
 """``TrainingConfig``: one concrete value for each of the 31 search-space fields, plus options.
 
-A field left out takes Azure's default (``automl_vision.space.defaults.azure_defaults``), which
+A field left out takes Azure's default (``automl_vision.space.azure_defaults.azure_defaults``), which
 depends on the model (ViT batch sizes and learning rates) and on the task (multiclass or
 multilabel learning rate). When the task is not known yet (``task=None``, inferred from the data
 by ``train``), ``for_task`` re-resolves the defaults of the fields that were not given. Every
@@ -30,9 +30,9 @@ from pydantic import (
 
 from automl_vision.data.placement import ImagePlacement
 from automl_vision.data.task import Task
-from automl_vision.space.defaults import azure_defaults
+from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.fields import FIELDS
-from automl_vision.space.models import timm_model_name
+from automl_vision.space.model_names import timm_model_name
 from automl_vision.training.optim import OptimizerKind
 from automl_vision.training.schedule import SchedulerKind
 from automl_vision.training.weights import PretrainedMode, parse_pretrained
