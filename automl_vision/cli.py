@@ -393,6 +393,17 @@ def _add_tune(sub: Any) -> None:
     p.add_argument("--output-dir", help="where the sweep lives (default runs/<data>-<hash>)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
     p.add_argument(
+        "--executor",
+        help="auto (default: inline for one trial at a time, else process) | inline | process | ray",
+    )
+    p.add_argument(
+        "--ray-address",
+        help="with --executor ray: auto | HOST:PORT of a running cluster (default: a local Ray)",
+    )
+    p.add_argument(
+        "--resources-per-trial", metavar="cpu=N,gpu=F", help="with --executor ray, e.g. gpu=0.25"
+    )
+    p.add_argument(
         "--no-resume",
         dest="resume",
         action="store_false",

@@ -131,6 +131,8 @@ class Trial:
     finished_at: float | None = None
     trial_id: str = ""
     artifacts: dict[str, Any] = field(default_factory=dict)  # checkpoint, final metrics, notes
+    #: where its latest attempt runs or ran, when the executor says (a Ray node, a GPU share)
+    placement: str | None = None
     #: set by the scheduler when it starts the trial again to go on after its last report
     #: (promoted from a pause, or re-queued after a kill): a replayed pausing report of a
     #: black-box objective is then not a pause again (a trainer resumes after it instead)

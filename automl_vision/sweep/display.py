@@ -56,6 +56,14 @@ class ProgressDisplay(SweepObserver):
         self._trial_start[trial.trial_id] = time.monotonic()
         self._draw()
 
+    def trial_placed(self, trial: Trial) -> None:
+        """A cluster executor said where the trial runs: one line (also on a terminal)."""
+        self.trials[trial.trial_id] = trial
+        if self.live:
+            self.stream.write("\r\033[K")
+        self.stream.write(f"{trial.trial_id} runs on {trial.placement}\n")
+        self._draw()
+
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
         self._draw()
 
@@ -87,7 +95,8 @@ class ProgressDisplay(SweepObserver):
         elif trial.status is TrialStatus.FAILED and trial.error:
             why = f" — {trial.error.splitlines()[0][:160]}"
         count = f"[{len(self._done())}/{self.max_trials}]"
-        return f"{count} {trial.trial_id} {trial.status.value}{value}{why}"
+        where = f" on {trial.placement}" if trial.placement else ""
+        return f"{count} {trial.trial_id} {trial.status.value}{value}{where}{why}"
 
     def _done(self) -> list[Trial]:
         return [t for t in self.trials.values() if t.finished]

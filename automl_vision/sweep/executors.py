@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.sweep.messages import ReportMessage
 from automl_vision.sweep.storage import storage_problem
 from automl_vision.trial import Trial
@@ -28,8 +29,11 @@ from automl_vision.trial import Trial
 __all__ = [
     "AttemptEnd",
     "Executor",
+    "ExecutorKind",
     "FunctionExecutor",
     "MetricsReport",
+    "ObjectiveTarget",
+    "PlacedCallback",
     "ReportCallback",
     "AttemptOutcome",
     "TrialReturn",
@@ -38,8 +42,21 @@ __all__ = [
     "returned_outcome",
 ]
 
+class ExecutorKind(ChoiceEnum):
+    """What runs a sweep's trials: ``auto`` (in the sweep's process for one trial at a time,
+    else the process pool), ``inline``, ``process`` (the local process pool) or ``ray`` (a Ray
+    cluster, ``ray_executor.py``)."""
+
+    AUTO = "auto"
+    INLINE = "inline"
+    PROCESS = "process"
+    RAY = "ray"
+
+
 #: ``on_report(trial_id, step, metrics) -> stop`` — the scheduler's side of a report.
 ReportCallback = Callable[[str, int, Mapping[str, float]], bool]
+#: ``on_placed(trial_id, where)`` — an executor that runs trials elsewhere says where
+PlacedCallback = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -84,10 +101,18 @@ class Executor(abc.ABC):
 
     def __init__(self) -> None:
         self._on_report: ReportCallback | None = None
+        self._on_placed: PlacedCallback | None = None
 
-    def bind(self, on_report: ReportCallback) -> None:
-        """Give the executor the scheduler's report handler (called from the scheduler thread)."""
+    def bind(self, on_report: ReportCallback, on_placed: PlacedCallback | None = None) -> None:
+        """Give the executor the scheduler's report handler (called from the scheduler thread)
+        and, optionally, where to say on which machine each trial runs."""
         self._on_report = on_report
+        self._on_placed = on_placed
+
+    def placed(self, trial_id: str, where: str) -> None:
+        """``trial_id``'s current attempt runs at ``where`` (a node, a GPU share)."""
+        if self._on_placed is not None:
+            self._on_placed(trial_id, where)
 
     def report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> bool:
         if self._on_report is None:
@@ -136,6 +161,23 @@ def _positional_arity(objective: Callable[..., Any]) -> int:
         p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         for p in params
     )
+
+
+@dataclass(frozen=True)
+class ObjectiveTarget:
+    """A black-box objective as a trial target, ``target(params, report, context)``, for the
+    executors that run trials in other processes (Ray): ``objective(params)`` or
+    ``objective(params, report)`` with ``report(step, value)``, as ``for_objective``."""
+
+    objective: Callable[..., Any]
+    metric: str = "value"
+
+    def __call__(self, params: Mapping[str, Any], report: Any, context: Any) -> Any:
+        if _positional_arity(self.objective) >= 2:
+            return self.objective(
+                dict(params), lambda step, value: report(step, {self.metric: value})
+            )
+        return self.objective(dict(params))
 
 
 @dataclass(frozen=True)

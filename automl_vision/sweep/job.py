@@ -196,6 +196,10 @@ class SweepJob(_Strict):
     training_parameters: dict[str, Any] = Field(default_factory=dict)
     pretrained: Any = None  # from training_parameters.pretrained: "auto" | true | false | path
     log_to: list[str] | None = None  # "tensorboard", "mlflow" (see sweep/integrations.py)
+    # what runs the trials (checked by SweepSpec: executors.ExecutorKind, ray_cluster)
+    executor: str | None = None
+    ray_address: str | None = None
+    resources_per_trial: dict[str, Any] | None = None
     search_space: list[ImageClassificationSearchSpace] | None = None
     ignored_keys: dict[str, str] = Field(default_factory=dict)
 
@@ -294,6 +298,9 @@ class SweepJob(_Strict):
             options["training_options"] = {"pretrained": self.pretrained}
         if self.log_to:
             options["log_to"] = list(self.log_to)
+        for name in ("executor", "ray_address", "resources_per_trial"):
+            if getattr(self, name) is not None:
+                options[name] = getattr(self, name)
         return options
 
     def spaces(self) -> list[ImageClassificationSearchSpace] | None:

@@ -37,6 +37,7 @@ from automl_vision.space import (
 )
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
+from automl_vision.sweep.executors import ExecutorKind
 from automl_vision.sweep.packing import cpu_concurrency
 from automl_vision.sweep.preflight import check_plan
 from automl_vision.sweep.result import with_absolute_artifacts
@@ -130,6 +131,15 @@ class SweepPlan:
         return self.spec.log_to or ()
 
     @property
+    def executor(self) -> ExecutorKind:
+        """What runs the trials: ``auto`` resolves to inline for one trial at a time, else to
+        the process pool."""
+        kind = self.spec.executor
+        if kind is ExecutorKind.AUTO:
+            return ExecutorKind.INLINE if self.max_concurrent_trials == 1 else ExecutorKind.PROCESS
+        return kind
+
+    @property
     def multilabel(self) -> bool:
         return self.dataset.multilabel
 
@@ -180,10 +190,15 @@ class SweepPlan:
         for w in self.weights:
             found = f"weights found ({w.path})" if w.found else "no weights"
             lines.append(f"  {w.model}: {found}")
-        lines.append(
-            f"devices: {self.device}; trial slots: {_slots_text(self.slots)}; "
-            f"{self.threads_per_trial} CPU thread(s) per trial"
-        )
+        if self.executor is ExecutorKind.RAY:
+            from automl_vision.sweep.ray_sweep import describe_ray
+
+            lines += describe_ray(self)
+        else:
+            lines.append(
+                f"executor: {self.executor.value}; devices: {self.device}; trial slots: "
+                f"{_slots_text(self.slots)}; {self.threads_per_trial} CPU thread(s) per trial"
+            )
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
             f"{self.max_trials * epochs} epochs (early termination only lowers this)"
@@ -480,6 +495,10 @@ def _concurrency(spec: SweepSpec, devices: Devices, choices: list[str]) -> tuple
     """(trials at once, packed later by predicted memory)."""
     if spec.max_concurrent_trials != "auto":
         return int(spec.max_concurrent_trials), False
+    if spec.executor is ExecutorKind.INLINE:
+        return 1, False
+    if spec.executor is ExecutorKind.RAY:
+        return 1, False  # counted from the cluster's resources when the sweep starts
     if devices.cuda:
         return devices.gpus, True  # until pack_trials measures what fits
     count = cpu_concurrency(_cpus())

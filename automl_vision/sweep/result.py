@@ -31,12 +31,14 @@ class TrialTable(list):  # list[Trial]
         params = sorted({k for t in self for k in t.params})
         if not all_params and len(self) > 1:
             params = [p for p in params if len({repr(t.params.get(p)) for t in self}) > 1]
+        placed = any(t.placement for t in self)  # a cluster sweep: where each trial ran
         return [
             {
                 "trial": t.trial_id,
                 "status": t.status.value,
                 "value": t.value,
                 "reports": len(t.reports),
+                **({"where": t.placement} if placed else {}),
                 **{p: t.params.get(p, "") for p in params},
             }
             for t in self
@@ -108,6 +110,7 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
         "started_at": trial.started_at,
         "finished_at": trial.finished_at,
         "artifacts": trial.artifacts,
+        "placement": trial.placement,
         "reports": [
             {
                 "step": r.step,

@@ -47,6 +47,9 @@ class SweepObserver:
     def trial_started(self, trial: Trial) -> None:
         """``trial`` is RUNNING."""
 
+    def trial_placed(self, trial: Trial) -> None:
+        """``trial``'s attempt runs at ``trial.placement`` (an executor that says where)."""
+
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
         """``trial`` reported; ``decision`` is the policy's verdict on it."""
 
@@ -155,7 +158,7 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
-        self.executor.bind(self._on_report)
+        self.executor.bind(self._on_report, self._on_placed)
         self._started_at = self.executor.now()
         exhausted = False
         self._review_requeued()
@@ -324,6 +327,12 @@ class Scheduler:
         trial.finished_at = self.executor.now()
         for observer in self.observers:
             observer.trial_finished(trial)
+
+    def _on_placed(self, trial_id: str, where: str) -> None:
+        trial = self._by_id[trial_id]
+        trial.placement = where
+        for observer in self.observers:
+            observer.trial_placed(trial)
 
     def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
         verdict = self._judge(trial_id, step, metrics)

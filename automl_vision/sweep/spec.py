@@ -15,11 +15,12 @@ say minutes and are converted here, once).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from automl_vision.data.task import Task
 from automl_vision.enums import ChoiceEnum
@@ -29,6 +30,8 @@ from automl_vision.space import ImageClassificationSearchSpace, load_search_spac
 from automl_vision.space.errors import SearchSpaceError
 from automl_vision.sweep.announce import announce
 from automl_vision.sweep.arguments import check_keywords, checked_number
+from automl_vision.sweep.executors import ExecutorKind
+from automl_vision.sweep.ray_cluster import RAY_INSTALL_HINT
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["DeviceChoice", "SweepSpec"]
@@ -122,6 +125,9 @@ class SweepSpec(BaseModel):
     threads_per_trial: int | None = None
     recycle_workers_after: int | str | None = "auto"
     log_to: tuple[str, ...] | None = None
+    executor: ExecutorKind = ExecutorKind.AUTO
+    ray_address: str | None = None
+    resources_per_trial: dict[str, float] | None = None
 
     def __init__(self, **options: Any) -> None:
         check_keywords(options, type(self).model_fields, "SweepSpec")
@@ -266,6 +272,68 @@ class SweepSpec(BaseModel):
         targets = parse_log_to(value)  # a missing package is reported now
         return tuple(t.value for t in targets) or None
 
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _executor(cls, value: Any) -> Any:
+        kind = ExecutorKind.parse(getattr(value, "value", value), "executor")
+        if kind is ExecutorKind.RAY and importlib.util.find_spec("ray") is None:
+            raise ValueError(f"executor: {RAY_INSTALL_HINT}")
+        return kind
+
+    @field_validator("ray_address", mode="before")
+    @classmethod
+    def _ray_address(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+            return None if value is None else "auto"
+        text = str(value).strip()
+        host, _, port = text.removeprefix("ray://").rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"ray_address must be 'auto', 'host:port' (the head's GCS port) or "
+                f"'ray://host:port' (Ray Client), got {value!r}"
+            )
+        return text
+
+    @field_validator("resources_per_trial", mode="before")
+    @classmethod
+    def _resources(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping) or not value:
+            raise ValueError(
+                "resources_per_trial must be a mapping such as {'cpu': 2, 'gpu': 0.25}, "
+                f"got {value!r}"
+            )
+        out: dict[str, float] = {}
+        for key, amount in value.items():
+            name = str(key).strip().lower() if str(key).lower() in ("cpu", "gpu") else str(key)
+            number = checked_number(f"resources_per_trial.{key}", amount, float, minimum=0)
+            if name == "gpu" and number > 1 and not float(number).is_integer():
+                raise ValueError(
+                    f"resources_per_trial.gpu must be a fraction of one GPU (<= 1) or a whole "
+                    f"number of GPUs, got {amount!r}"
+                )
+            if name == "cpu" and number == 0:
+                raise ValueError("resources_per_trial.cpu must be > 0 (a trial needs a CPU)")
+            out[name] = float(number)
+        return out
+
+    @model_validator(mode="after")
+    def _ray_options_need_ray(self) -> SweepSpec:
+        if self.executor is not ExecutorKind.RAY:
+            given = [n for n in ("ray_address", "resources_per_trial") if getattr(self, n)]
+            if given:
+                raise ValueError(
+                    f"{given[0]} is only used with executor='ray' (executor is "
+                    f"{self.executor.value!r})"
+                )
+        if self.executor is ExecutorKind.INLINE and self.max_concurrent_trials not in (1, "auto"):
+            raise ValueError(
+                "executor: 'inline' runs one trial at a time in the sweep's process; "
+                f"max_concurrent_trials={self.max_concurrent_trials} needs 'process' or 'ray'"
+            )
+        return self
+
     # -- the other ways in ------------------------------------------------------------------
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> SweepSpec:
@@ -308,6 +376,9 @@ class SweepSpec(BaseModel):
             "keep_checkpoints": args.keep_checkpoints,
             "output_dir": args.output_dir,
             "device": args.device,
+            "executor": args.executor,
+            "ray_address": args.ray_address,
+            "resources_per_trial": _cli_resources(args.resources_per_trial),
         }
         if not args.default_trial:
             flags["include_default_trial"] = False
@@ -352,3 +423,15 @@ def _cli_policy(text: str | None) -> dict[str, Any] | None:
     from automl_vision.cli import parse_policy
 
     return parse_policy(text)
+
+
+def _cli_resources(text: str | None) -> dict[str, str] | None:
+    """``cpu=2,gpu=0.25`` -> ``{"cpu": "2", "gpu": "0.25"}`` (the spec checks the numbers)."""
+    if text is None:
+        return None
+    pairs = [part.partition("=") for part in text.split(",") if part.strip()]
+    if not pairs or any(not sep or not key.strip() for key, sep, _ in pairs):
+        raise ValueError(
+            f"--resources-per-trial must look like cpu=2,gpu=0.25, got {text!r}"
+        )
+    return {key.strip(): value.strip() for key, _, value in pairs}

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     error TEXT,
     stop_reason TEXT,
     artifacts TEXT,                -- JSON: checkpoint path, metrics, notes
+    placement TEXT,                -- where it ran, when the executor says (a Ray node, a GPU)
     PRIMARY KEY (trial_index, attempt)
 );
 CREATE TABLE IF NOT EXISTS reports (
@@ -164,6 +165,15 @@ class SweepStore(SweepObserver):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        if "placement" not in self._attempt_columns():  # a store of an earlier version
+            self._db.execute("ALTER TABLE attempts ADD COLUMN placement TEXT")
+
+    def _attempt_columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(attempts)").fetchall()}
+
+    def _placement_column(self) -> str:
+        """``a.placement``, or NULL for a store (read only) written before it existed."""
+        return "a.placement" if "placement" in self._attempt_columns() else "NULL"
 
     @classmethod
     def open_for_writing(cls, path: str | Path) -> SweepStore:
@@ -287,6 +297,12 @@ class SweepStore(SweepObserver):
         ).fetchone()
         return int(attempt)
 
+    def trial_placed(self, trial: Trial) -> None:
+        self._db.execute(
+            "UPDATE attempts SET placement = ? WHERE trial_index = ? AND attempt = ?",
+            (trial.placement, trial.index, self._attempt(trial.index)),
+        )
+
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
         self._db.execute(
             "INSERT INTO reports (trial_index, attempt, step, value, metrics, stop, reason, time) "
@@ -347,7 +363,8 @@ class SweepStore(SweepObserver):
         trials: list[Trial] = []
         rows = self._db.execute(
             "SELECT t.trial_index, t.trial_id, t.space_index, t.params, t.inactive, a.attempt, "
-            "a.started_at, a.finished_at, a.status, a.value, a.error, a.stop_reason, a.artifacts "
+            "a.started_at, a.finished_at, a.status, a.value, a.error, a.stop_reason, a.artifacts, "
+            f"{self._placement_column()} "
             "FROM trials t JOIN attempts a ON a.trial_index = t.trial_index "
             "WHERE a.attempt = "
             "(SELECT MAX(attempt) FROM attempts b WHERE b.trial_index = t.trial_index) "
@@ -367,6 +384,7 @@ class SweepStore(SweepObserver):
             error,
             reason,
             art,
+            placement,
         ) in rows:
             unfinished = not status or status == TrialStatus.QUEUED.value
             if unfinished:  # an interrupted attempt: why it ended is the attempt's, but a stop
@@ -384,6 +402,7 @@ class SweepStore(SweepObserver):
                 started_at=start,
                 finished_at=end,
                 trial_id=trial_id,
+                placement=placement,
             )
             # every attempt's reports count: a re-run attempt resumes after them
             trial.reports = self.trial_reports(index)
@@ -426,12 +445,12 @@ class SweepStore(SweepObserver):
         rows = self._db.execute(
             "SELECT a.attempt, a.started_at, a.finished_at, a.status, a.error, a.stop_reason, "
             "(SELECT MIN(step) FROM reports r WHERE r.trial_index = a.trial_index "
-            " AND r.attempt = a.attempt), a.artifacts "
+            f" AND r.attempt = a.attempt), a.artifacts, {self._placement_column()} "
             "FROM attempts a WHERE a.trial_index = ? ORDER BY a.attempt",
             (trial_index,),
         ).fetchall()
         out = []
-        for attempt, start, end, status, error, reason, first_step, art in rows:
+        for attempt, start, end, status, error, reason, first_step, art, placement in rows:
             unfinished = not status or status == TrialStatus.QUEUED.value
             artifacts = json.loads(art) if art else {}
             inner = artifacts.get("attempts") or [{}]
@@ -448,6 +467,7 @@ class SweepStore(SweepObserver):
                     or reason
                     or ("interrupted (the sweep stopped)" if unfinished else status),
                     "retries": inner[1:] if len(inner) > 1 else [],
+                    "placement": placement,
                 }
             )
         return out

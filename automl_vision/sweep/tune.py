@@ -8,6 +8,7 @@ plan and prints it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -20,7 +21,7 @@ from typing import Any
 
 from automl_vision.sweep.announce import announce
 from automl_vision.sweep.display import ProgressDisplay
-from automl_vision.sweep.executors import Executor, FunctionExecutor
+from automl_vision.sweep.executors import Executor, ExecutorKind, FunctionExecutor
 from automl_vision.sweep.integrations import make_observers, parse_log_to
 from automl_vision.sweep.judging import trial_judging_window
 from automl_vision.sweep.lock import SweepLock
@@ -116,6 +117,7 @@ def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
         "settings": {
             "max_trials": plan.max_trials,
             "max_concurrent_trials": plan.max_concurrent_trials,
+            "executor": plan.executor.value,
             "device": str(plan.device),
             "class_names": list(plan.dataset.class_names),
         },
@@ -124,7 +126,7 @@ def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
 
 def _executor(plan: SweepPlan, job: TrainingJob) -> Executor:
     target = functools.partial(run_training_trial, job=job)
-    if plan.max_concurrent_trials == 1:
+    if plan.executor is ExecutorKind.INLINE:
         # inline: the trial runs in this process, on the job's device (every visible GPU)
 
         def runner(trial: Trial, report: Any) -> Any:
@@ -172,12 +174,26 @@ def _run_locked(
     force: bool,
     progress: bool,
 ) -> TuneResult:
+    if plan.executor is ExecutorKind.RAY:
+        from automl_vision.sweep.ray_cluster import ray_session
+
+        with ray_session(plan.spec.ray_address) as session:
+            return _run_with(plan, resume=resume, force=force, progress=progress, ray=session)
+    return _run_with(plan, resume=resume, force=force, progress=progress, ray=None)
+
+
+def _run_with(
+    plan: SweepPlan,
+    *,
+    resume: bool,
+    force: bool,
+    progress: bool,
+    ray: Any,
+) -> TuneResult:
+    """Run ``plan`` (``ray``: the connected ``RaySession`` of a Ray sweep, else None)."""
     if plan.packing and plan.placer is None:
         plan = pack_trials(plan)
         announce(plan.choices[-1])
-    store, history, notes = _open_store(plan, resume, force)
-    for line in notes:
-        announce(line)
     options = dict(plan.options)
     if plan.shares_gpus:
         options.setdefault("image_placement", "pinned")
@@ -193,6 +209,21 @@ def _run_locked(
         export_onnx=False,
         threads=plan.threads_per_trial,
     )
+    if ray is not None:  # resolved against the cluster before anything is written
+        from automl_vision.sweep.ray_sweep import ray_training_executor
+
+        executor, job = ray_training_executor(plan, job, ray)
+        plan = dataclasses.replace(plan, max_concurrent_trials=executor.capacity)
+    try:
+        store, history, notes = _open_store(plan, resume, force)
+    except BaseException:
+        if ray is not None:
+            executor.close()
+        raise
+    for line in notes:
+        announce(line)
+    if ray is None:
+        executor = _executor(plan, job)
     observers: list[SweepObserver] = [
         store,
         CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
@@ -211,7 +242,7 @@ def _run_locked(
         )
     scheduler = Scheduler(
         plan.sampler,
-        _executor(plan, job),
+        executor,
         goal=plan.goal,
         max_trials=plan.max_trials,
         policy=plan.policy,
