@@ -51,6 +51,10 @@ class LoopbackCluster:
             "PYTHONPATH": path,
             "RAY_USAGE_STATS_ENABLED": "0",
             "OMP_NUM_THREADS": "1",
+            # the cluster's own home: no ~/.ray/auth_token of this machine's other Ray sessions
+            # (a token there makes the head require it, and the nodes must agree on it)
+            "HOME": str(self.temp_dir),
+            "RAY_AUTH_MODE": "disabled",
         }
 
     def command(self, *argv: str) -> list[str]:
