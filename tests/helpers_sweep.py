@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import yaml
@@ -40,3 +41,18 @@ def write_job(path: Path, data: str, **extra) -> Path:
     }
     path.write_text(yaml.safe_dump(job, sort_keys=False))
     return path
+
+
+def reports_recorded(output: Path) -> int:
+    """How many reports the sweep in ``output`` has committed (0 before its store exists)."""
+    path = output / "sweep.db"
+    if not path.is_file():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:  # created but no table yet
+        return 0

@@ -87,6 +87,8 @@ def test_a_driver_killed_with_kill_9_resumes_against_the_same_cluster(
     import sys
     import time
 
+    from helpers_sweep import reports_recorded
+
     command = cluster.command(
         sys.executable, str(cluster_root() / "tests" / "ray_driver.py"), cluster.address,
         "sweep", str(digits_folder), str(tmp_path), "--trials", "4", "--concurrency", "2",
@@ -117,22 +119,6 @@ def test_a_driver_killed_with_kill_9_resumes_against_the_same_cluster(
     for index in resumed:  # it went on from its checkpoint: at most one epoch trained again
         started = attempts[index][-1]["started_from_epoch"]
         assert started >= reported[index] - 1, (reported[index], attempts[index])
-
-
-def reports_recorded(output) -> int:
-    import sqlite3
-
-    path = output / "sweep.db"
-    if not path.is_file():
-        return 0
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
 
 
 def cluster_root():

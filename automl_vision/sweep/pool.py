@@ -84,7 +84,7 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text[-lines:])
 
 
-def _redirect_output(path: Path) -> None:
+def redirect_output(path: Path) -> None:
     """Send this process's stdout/stderr (Python and C level) to the trial's log file."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -136,7 +136,7 @@ def _worker_main(
         trial_id, workdir = run.trial_id, run.workdir
         conn.send(TrialBegan(trial_id))  # its time limit counts from here, not from start-up
         Path(workdir).mkdir(parents=True, exist_ok=True)
-        _redirect_output(Path(workdir) / "log.txt")
+        redirect_output(Path(workdir) / "log.txt")
 
         def report(step: int, metrics: Mapping[str, float], trial_id: str = trial_id) -> Verdict:
             conn.send(ReportMessage(trial_id, int(step), {k: float(v) for k, v in metrics.items()}))

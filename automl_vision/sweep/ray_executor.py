@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import sys
 import threading
 import time
 import traceback
@@ -36,7 +35,7 @@ from automl_vision.sweep.executors import (
     returned_outcome,
 )
 from automl_vision.sweep.messages import AttemptDone, ReportMessage, RunTrial
-from automl_vision.sweep.pool import TrialContext, TrialTarget
+from automl_vision.sweep.pool import TrialContext, TrialTarget, redirect_output
 from automl_vision.trial import Trial, Verdict
 
 __all__ = ["Placement", "RayExecutor", "TrialResources"]
@@ -111,7 +110,7 @@ class _TrialActor:
     def _run(self, run: RunTrial, devices: str) -> None:
         workdir = Path(run.workdir)
         workdir.mkdir(parents=True, exist_ok=True)
-        _redirect_output(workdir / "log.txt")
+        redirect_output(workdir / "log.txt")
 
         def report(step: int, metrics: Mapping[str, float]) -> Verdict:
             message = ReportMessage(
@@ -135,16 +134,6 @@ class _TrialActor:
 
     def answer(self, verdict: int) -> None:
         self._answers.put(verdict)
-
-
-def _redirect_output(path: Path) -> None:
-    """This worker's stdout/stderr (Python and C level) go to the trial's log file."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from helpers_sweep import reports_recorded
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("crash_sweep.py")
@@ -153,21 +154,6 @@ def kill_and_resume(data: Path, output: Path, point: str, count: int, reference)
         from_last,
         final == reference,
     )
-
-
-def reports_recorded(output: Path) -> int:
-    """How many reports the sweep in ``output`` has committed (0 before its store exists)."""
-    path = output / "sweep.db"
-    if not path.is_file():
-        return 0
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:  # created but no table yet
-        return 0
 
 
 def start_sweep(data: Path, output: Path, *options: str) -> subprocess.Popen[str]:
