@@ -130,12 +130,12 @@ def run_timeout(args: argparse.Namespace) -> dict:
         capacity=2,
         output_dir=tempfile.mkdtemp(),
         resources=TrialResources(cpus=1),
-        trial_timeout=3,
+        trial_timeout=15,
     )
     sampler = create_sampler("grid", {"seconds": choice(0.5, 120.0)}, seed=0)
     start = time.monotonic()
     outcome = Scheduler(
-        sampler, executor, goal=PrimaryMetricGoal.MAXIMIZE, max_trials=2, trial_timeout=3
+        sampler, executor, goal=PrimaryMetricGoal.MAXIMIZE, max_trials=2, trial_timeout=15
     ).run()
     return {
         "seconds": time.monotonic() - start,

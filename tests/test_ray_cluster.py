@@ -76,8 +76,8 @@ def test_a_trial_past_its_time_limit_is_killed_on_the_cluster(cluster) -> None:
     out = cluster.driver("ray_driver.py", cluster.address, "timeout")
     (short, short_status, _), (long, long_status, error) = sorted(out["trials"])
     assert (short, short_status) == (0.5, "COMPLETED")
-    assert (long, long_status) == (120.0, "FAILED") and "time limit of 3 s" in error
-    assert out["seconds"] < 60  # the 120 s trial was cancelled, not waited for
+    assert (long, long_status) == (120.0, "FAILED") and "time limit of 15 s" in error
+    assert out["seconds"] < 90  # the 120 s trial was cancelled, not waited for
 
 
 def test_a_driver_killed_with_kill_9_resumes_against_the_same_cluster(
