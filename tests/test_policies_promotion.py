@@ -126,3 +126,35 @@ def test_the_yaml_form() -> None:
 def test_a_pause_is_a_stop() -> None:
     with pytest.raises(ValueError, match="pause=True needs stop=True"):
         Decision(False, "x", pause=True)
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+@pytest.mark.parametrize(
+    ("history", "paused", "promoted", "k"),
+    [
+        # fewer than eta at the rung: as the sweep closes the best of them goes on
+        ({"a": [0.9], "b": [0.5]}, ["a", "b"], "a", 1),
+        # a single trial at its rung goes on
+        ({"a": [0.4]}, ["a"], "a", 1),
+        # the best was already promoted: max(1, 2 // 3) = 1 keeps the other one paused
+        ({"a": [0.5], "b": [0.9, 0.9]}, ["a"], None, None),
+        # six at the rung: the top 2, as while open (b is promoted already, a is the other)
+        ({"a": [0.8], "b": [0.9, 0.9], "c": [0.1], "d": [0.2], "e": [0.3], "f": [0.4]},
+         ["a", "c", "d", "e", "f"], "a", 2),
+        # the furthest paused goes first, even alone at its rung
+        ({"a": [0.1, 0.1, 0.1], "b": [0.9], "c": [0.8], "d": [0.7]}, ["a", "b", "c", "d"],
+         "a", 1),
+        # a NaN is never promoted, closing or not
+        ({"a": [math.nan]}, ["a"], None, None),
+    ],
+)  # fmt: skip
+def test_the_closing_promotion_rule(goal, history, paused, promoted, k) -> None:
+    promotion = ASHA.promote(paused, sign(goal, history), goal, closing=True)
+    assert (promotion.trial_id if promotion else None) == promoted
+    if promotion is not None:
+        n = len(history[promoted])
+        assert promotion.reason.startswith(f"promoted from report {n} as the sweep closes")
+        assert f"// 3) = {k} of the" in promotion.reason
+    without = ASHA.promote(paused, sign(goal, history), goal)
+    if without is not None:  # closing only ever adds promotable trials
+        assert promotion is not None

@@ -179,3 +179,40 @@ def test_a_black_box_objective_promoted_runs_again_and_its_replays_are_not_recor
     promoted = [t for t in result.trials if len(t.reports) > 1]
     x = promoted[0].params["x"]
     assert [e for v, e in calls if v == x][:3] == [1, 1, 2]
+
+
+@pytest.mark.parametrize("goal", ["maximize", "minimize"])
+@pytest.mark.parametrize("closing", [True, False])
+def test_a_small_trial_bounded_sweep_closes_by_promoting_its_best(goal, closing) -> None:
+    """Two trials, promotion ASHA: no rung ever holds 3 trials, so the open rule promotes nobody;
+    once no new trial may start, the best paused trial of each rung goes on and the sweep ends
+    with its best trial trained to the end (the closing promotion switched off shows the difference)."""
+    data = curves()[:2] * (1 if goal == "maximize" else -1)
+
+    class NoClosing(ASHAPolicy):
+        def promote(self, paused, history, goal, *, closing=False):
+            return super().promote(paused, history, goal, closing=False)
+
+    policy = (ASHAPolicy if closing else NoClosing)(1, EPOCHS, 3, promotion=True)
+    log = Log()
+    outcome = Scheduler(
+        FixedConfigurations([{"curve": i} for i in range(2)]),
+        SimulatedExecutor(data, capacity=2, seed=0),
+        max_trials=2,
+        policy=policy,
+        primary_metric="accuracy",
+        goal=goal,
+        observers=[log],
+    ).run()
+    completed = [t for t in outcome.trials if t.status is TrialStatus.COMPLETED]
+    if not closing:
+        assert completed == [] and all(len(t.reports) == 1 for t in outcome.trials)
+        return
+    # as in stopping ASHA, the first at a rung goes on while no other reached it, so both may
+    # finish; the best always does
+    best = max(range(2), key=lambda i: data[i][0] * (1 if goal == "maximize" else -1))
+    assert best in [t.params["curve"] for t in completed]
+    assert all(len(t.reports) == EPOCHS for t in completed)
+    assert all(("promoted", t.trial_id) in log.events for t in completed)
+    for trial in outcome.trials:
+        assert trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED)

@@ -30,8 +30,11 @@ of its bracket that reached report ``n`` (those promoted past it included), so n
 promoted from a rung before ``reduction_factor`` trials reached it. Of several promotable
 trials the one paused furthest goes first, then the best value, then the smaller id. A promoted
 trial resumes from its checkpoint and runs to its next rung; only when none is promotable does
-the sampler propose a new trial. A sweep that ends with paused trials records them as STOPPED
-at the report they reached.
+the sampler propose a new trial. Once no new trial can start (the sweep's trial count is reached
+or the sampler is exhausted) no rung gets more trials, so ``promote(..., closing=True)`` uses the
+stopping variant's count, the top ``max(1, m // eta)``: the best paused trial of every rung goes
+on, and the sweep ends with at least one trial trained to ``max_resource``. A sweep that ends
+with paused trials records them as STOPPED at the report they reached.
 
 With ``schedule_aware=True`` a rung on a misleading report (warm-up, just before a
 learning-rate drop) is judged at the report ``policies/window.py`` moves it to.
@@ -372,11 +375,18 @@ class HyperbandPolicy(PolicyModel):
         paused: Collection[str],
         history: Mapping[str, Sequence[float]],
         goal: PrimaryMetricGoal,
+        *,
+        closing: bool = False,
     ) -> Promotion | None:
         """Asynchronous successive halving's promotion (with ``promotion=True``): a trial
         paused at report ``n`` continues if it is in the top ``m // eta`` (ties in its favour)
         of the ``m`` trials of its bracket that reached report ``n``. Of several, the one paused
-        furthest goes first, then the best value, then the smaller trial id."""
+        furthest goes first, then the best value, then the smaller trial id.
+
+        ``closing`` (no new trial can start, so no rung will get more trials): the top
+        ``max(1, m // eta)``, the stopping variant's rule, so the best trial at every rung goes
+        on even where fewer than ``eta`` trials reached it, and the sweep ends with at least
+        one trial trained to ``max_resource``."""
         if not self.promotion:
             return None
         goal = PrimaryMetricGoal.parse(goal)
@@ -389,7 +399,7 @@ class HyperbandPolicy(PolicyModel):
             value = float(values[-1])
             at_rung = self._at_report(trial_id, n, history)
             m = len(at_rung)
-            k = promotion_top(m, self.reduction_factor)
+            k = (promotion_count if closing else promotion_top)(m, self.reduction_factor)
             if count_better(value, at_rung, goal) >= k:
                 continue
             if found is None or n > found[0] or (n == found[0] and worse(found[1], value, goal)):
@@ -397,9 +407,17 @@ class HyperbandPolicy(PolicyModel):
         if found is None:
             return None
         n, value, trial_id, m, k = found
+        where = f"report {n}{self._where(self.bracket_of(trial_id))}"
+        if closing:
+            return Promotion(
+                trial_id,
+                f"promoted from {where} as the sweep closes (no new trial can start): "
+                f"{fmt(value)} is in the top max(1, {m} // {self.reduction_factor}) = {k} of the "
+                f"{m} trials at report {n}",
+            )
         return Promotion(
             trial_id,
-            f"promoted from report {n}{self._where(self.bracket_of(trial_id))}: {fmt(value)} is "
+            f"promoted from {where}: {fmt(value)} is "
             f"in the top {m} // {self.reduction_factor} = {k} of the {m} trials at report {n}",
         )
 

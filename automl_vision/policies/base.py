@@ -70,9 +70,16 @@ class EarlyTerminationPolicy(abc.ABC):
         paused: Collection[str],
         history: Mapping[str, Sequence[float]],
         goal: PrimaryMetricGoal,
+        *,
+        closing: bool = False,
     ) -> Promotion | None:
         """Which of the ``paused`` trials continues now, asked whenever a worker is free and
-        before a new trial starts; None: none (a policy that never pauses never promotes)."""
+        before a new trial starts; None: none (a policy that never pauses never promotes).
+
+        ``closing``: the sweep can start no new trial (its trial count is reached, or the
+        sampler has nothing left), so no more trials will reach the rungs; the policy may
+        relax its rule so that the sweep ends with trials trained to the end rather than
+        with its best ones paused."""
         return None
 
     def should_stop(

@@ -9,7 +9,10 @@ Pause and promotion: a policy's decision may pause a trial (``Decision.pause``):
 and is kept PAUSED. Whenever a worker is free the scheduler first asks the policy to
 ``promote`` one of the paused trials, which then continues from its checkpoint (its trial
 function resumes after the reports it made), and only then asks the sampler for a new trial.
-Trials still paused when the sweep ends are STOPPED at the report they reached.
+Once no new trial can start (``max_trials`` reached, the sampler exhausted) a free worker asks
+``promote(..., closing=True)``: no rung will get more trials, so the policy may promote the best
+paused ones it would otherwise keep waiting. Trials still paused when the sweep ends are STOPPED
+at the report they reached.
 
 Schedule-aware judging: ``windows(trial)`` gives each trial's ``JudgingWindow`` (where its
 learning-rate schedule makes its curve mislead), handed to the policy with each decision.
@@ -177,11 +180,13 @@ class Scheduler:
                     if self._promote():
                         continue
                     if len(self.trials) >= self.max_trials or exhausted:
+                        if self._promote(closing=True):
+                            continue
                         break
                     suggestion = self.sampler.ask(self.trials, self.goal)
                     if suggestion is None:
-                        exhausted = True
-                        break
+                        exhausted = True  # back to the top: a closing promotion may follow
+                        continue
                     trial = Trial(
                         index=len(self.trials),
                         params=dict(suggestion.params),
@@ -251,11 +256,14 @@ class Scheduler:
                     for observer in self.observers:
                         observer.trial_paused(trial)
 
-    def _promote(self) -> bool:
-        """Start the paused trial the policy promotes, if any."""
+    def _promote(self, *, closing: bool = False) -> bool:
+        """Start the paused trial the policy promotes, if any; ``closing``: no new trial can
+        start any more (the policy may then promote where it would otherwise wait)."""
         if not self._paused or self.policy is None:
             return False
-        promotion = self.policy.promote(list(self._paused), self._history, self.goal)
+        promotion = self.policy.promote(
+            list(self._paused), self._history, self.goal, closing=closing
+        )
         if promotion is None:
             return False
         trial = self._paused.pop(promotion.trial_id)
