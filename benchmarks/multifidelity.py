@@ -521,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         measure(tasks, args.workers, files)
         print(f"measured in {time.perf_counter() - started:.0f} s wall; results in {files[0]}\n")
-    results = [r for f in files for r in load(f)]
+    results = [r for f in files for r in load(f) if r["seed"] < args.seeds]
     methods = [m for m in METHODS if m in args.methods] + [
         m for m in args.methods if m not in METHODS
     ]
