@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from multifidelity import (  # noqa: E402  (the sibling benchmark holds the problem and methods)
+from multifidelity import (
     DATASETS,
     DEFAULT_CURVES,
     DROPS,
@@ -41,8 +41,8 @@ from multifidelity import (  # noqa: E402  (the sibling benchmark holds the prob
     quartiles,
 )
 
-from automl_vision.policies import JudgingWindow  # noqa: E402
-from automl_vision.sweep import Scheduler  # noqa: E402
+from automl_vision.policies import JudgingWindow
+from automl_vision.sweep import Scheduler
 
 DEFAULT_METHODS = [
     "random + none", "random + hyperband", "random + hyperband (first rung E/9)",
