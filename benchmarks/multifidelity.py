@@ -59,6 +59,7 @@ from automl_vision.policies import (
     MedianStoppingPolicy,
     NoTerminationPolicy,
     PrimaryMetricGoal,
+    RungSystem,
 )
 from automl_vision.sampling import BayesianParameterSampling, RandomParameterSampling, Sampler
 from automl_vision.sampling.base import Suggestion
@@ -156,8 +157,13 @@ class OptunaMethod(Sampler, EarlyTerminationPolicy):
             kwargs["pruner"] = optuna.pruners.HyperbandPruner(
                 min_resource=1, max_resource=problem.epochs
             )
+        # HyperbandPruner assigns brackets by a hash of the study's name, which Optuna makes
+        # from a random UUID when none is given: named per seed, a run is reproducible
         self.study = optuna.create_study(
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), **kwargs
+            study_name=f"seed-{seed}",
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            **kwargs,
         )
         lo, hi = problem.log_params.min(), problem.log_params.max()
         self.dists: dict[str, Any] = {
@@ -284,6 +290,10 @@ OURS = [
     # tune()'s own first rung, about E/9 (sweep/tune_defaults.py)
     "random + hyperband (first rung E/9)", "bayesian + hyperband (first rung E/9)",
     "bayesian + asha (promotion, first rung E/9)",
+    # Hyperband ranking every trial at a rung, whatever its bracket (rung_system="shared")
+    "random + hyperband (shared rungs)", "bayesian + hyperband (shared rungs)",
+    "bayesian + hyperband (shared rungs, promotion)",
+    "bayesian + hyperband (shared rungs, first rung E/9)",
 ]  # fmt: skip
 # the first report after each learning-rate drop (README of the curve files): the ResNets' rate
 # drops after epoch 30; MetaQNN's is multiplied by 0.2 every 5 epochs
@@ -315,17 +325,21 @@ def make(
         sampler = BayesianParameterSampling(problem.space, seed=seed, fidelity=fidelity)
     e = problem.epochs
     kind, _, variant = policy_name.partition(" ")
-    options = {
+    options: dict[str, Any] = {
         "schedule_aware": "schedule-aware" in variant,
         "promotion": "promotion" in variant,
     }
+    if "shared rungs" in variant:
+        options["rung_system"] = RungSystem.SHARED
     # "first rung E/9": tune()'s first rung (sweep/tune_defaults.py), else report 1
     first = max(1, round(e / 9)) if "first rung E/9" in variant else 1
     policy = {
         "none": lambda: NoTerminationPolicy(),
         "median": lambda: MedianStoppingPolicy(1, 5),
         "hyperband": lambda: HyperbandPolicy(first, e, **options),
-        "asha": lambda: ASHAPolicy(first, e, **options),
+        "asha": lambda: ASHAPolicy(
+            first, e, **{k: v for k, v in options.items() if k != "rung_system"}
+        ),
     }[kind]()
     return sampler, policy, []
 
@@ -439,6 +453,8 @@ def report(results: Sequence[Mapping[str, Any]], dataset: str, methods: Sequence
     best = min(ours, key=lambda m: sum(med(m, b) for b in BUDGETS))
     print(f"\n- lowest sum of median regrets at 10x and 25x among ours: {best}")
     for hb in ("bayesian + hyperband", "bayesian + hyperband (first rung E/9)",
+               "bayesian + hyperband (shared rungs)",
+               "bayesian + hyperband (shared rungs, first rung E/9)",
                "bayesian(rung) + hyperband"):  # fmt: skip
         if hb in by and "random + none" in by:
             ok = all(med(hb, b) <= med("random + none", b) for b in BUDGETS)

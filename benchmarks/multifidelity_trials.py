@@ -50,7 +50,9 @@ DEFAULT_METHODS = [
     "bayesian + none", "bayesian + median", "bayesian + hyperband",
     "bayesian + hyperband (first rung E/9)", "bayesian + asha",
     "bayesian + asha (promotion)", "bayesian + asha (promotion, first rung E/9)",
-    "bayesian + hyperband (promotion)", "optuna TPE", "optuna TPE + HyperbandPruner",
+    "bayesian + hyperband (promotion)", "random + hyperband (shared rungs)",
+    "bayesian + hyperband (shared rungs)", "bayesian + hyperband (shared rungs, first rung E/9)",
+    "optuna TPE", "optuna TPE + HyperbandPruner",
 ]  # fmt: skip
 
 
@@ -75,6 +77,7 @@ def run(args: tuple[str, str, int, int]) -> dict[str, Any]:
         "dataset": Path(path).stem,
         "method": method,
         "seed": seed,
+        "best": problem.best,
         "regret": problem.best - max(found) if found else problem.best,
         "share": executor.epochs_run / (trials * problem.epochs),
         "full": len(found),
@@ -96,6 +99,18 @@ def table(results: Sequence[Mapping[str, Any]], dataset: str, methods: Sequence[
         share = statistics.median(r["share"] for r in mine)
         full = statistics.median(r["full"] for r in mine)
         print(f"| {m} | {mid:.4f} [{lo:.4f}, {hi:.4f}] | {share:.2f} | {full:g} |")
+    shares = {m: statistics.median(r["share"] for r in rows if r["method"] == m) for m in medians}
+    for m in medians:
+        sampler, _, policy = m.partition(" + ")
+        none = f"{sampler} + none"
+        if not policy.startswith("hyperband") or none not in medians:
+            continue
+        best = rows[0]["best"]
+        within = best - medians[m] >= 0.99 * (best - medians[none])
+        ok = within and shares[m] <= 1 / 3
+        print(f"- target: {m} within 1% of {none} ({medians[m]:.4f} vs {medians[none]:.4f}: "
+              f"{'yes' if within else 'no'}) with <= 1/3 of its epochs ({shares[m]:.2f}): "
+              f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
     ours = [m for m in medians if not is_peer(m)]
     if ours:
         best = min(ours, key=lambda m: medians[m])

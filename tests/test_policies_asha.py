@@ -7,7 +7,13 @@ import math
 
 import pytest
 
-from automl_vision.policies import ASHAPolicy, HyperbandPolicy, PrimaryMetricGoal, policy_from_dict
+from automl_vision.policies import (
+    ASHAPolicy,
+    HyperbandPolicy,
+    PrimaryMetricGoal,
+    RungSystem,
+    policy_from_dict,
+)
 from automl_vision.policies.asha import (
     auto_brackets,
     bracket_sequence,
@@ -280,3 +286,72 @@ def test_rung_semantics_per_bracket(goal, bracket, rung, not_rungs) -> None:
         history[trial] = [g(0.0)] * (rung - 1) + [g(value)]
         got.append(not policy.should_stop(trial, history, goal))
     assert got == CONTINUES
+
+
+# -- shared rungs --------------------------------------------------------------------------------
+SHARED = HyperbandPolicy(1, 27, rung_system="shared")  # 4 brackets, one rung system
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+@pytest.mark.parametrize(
+    ("bracket", "rung", "not_rungs"), [(0, 1, [2]), (1, 3, [1, 2, 4]), (2, 9, [1, 3, 8])]
+)
+def test_shared_rungs_rank_against_every_bracket(goal, bracket, rung, not_rungs) -> None:
+    """The same arrivals as the per-bracket table, but five better trials of another bracket
+    already sit at the rung: with shared rungs they count (m grows by 5, and each is better),
+    while each bracket still judges its trials only at its own rungs."""
+    ids = _ids_in(SHARED, bracket, len(ARRIVALS))
+    others = _ids_in(SHARED, (bracket + 1) % 3, 5)
+
+    def g(v: float) -> float:
+        return v if goal is MAX else 1.0 - v
+
+    history: dict[str, list[float]] = {o: [g(0.99)] * rung for o in others}
+    got = []
+    for i, (trial, value) in enumerate(zip(ids, ARRIVALS, strict=True)):
+        for n in not_rungs:
+            assert not SHARED.should_stop(trial, {**history, trial: [g(0.0)] * n}, goal)
+        history[trial] = [g(0.0)] * (rung - 1) + [g(value)]
+        decision = SHARED.decide(trial, history, goal)
+        got.append(not decision.stop)
+        m = 5 + i + 1  # every trial at the rung, whatever its bracket
+        assert f"{m} trials at report {rung}" in decision.reason
+        assert "rungs shared by all brackets" in decision.reason
+        # the per-bracket policy ranks the same trial among its own bracket only
+        assert f"{i + 1} trial" in HyperbandPolicy(1, 27).decide(trial, history, goal).reason
+    # five better trials above: k = max(1, m // 3) only exceeds 5 once m >= 18, so all stop
+    assert got == [False] * len(ARRIVALS)
+
+
+@pytest.mark.parametrize("goal", [MAX, MIN])
+def test_shared_rungs_promote_across_brackets(goal) -> None:
+    policy = HyperbandPolicy(1, 27, rung_system="shared", promotion=True)
+    a, b = _ids_in(policy, 0, 2)
+    (c,) = _ids_in(policy, 1, 1)
+    sign = 1 if goal is MAX else -1
+    history = {a: [sign * 0.9], b: [sign * 0.5], c: [sign * 0.1] * 3}
+    # three trials reached report 1 (c of bracket 1 too): a is the top 3 // 3 = 1
+    assert policy.promote([a, b], history, goal).trial_id == a
+    # per bracket, only a and b reached report 1 of bracket 0: nobody yet
+    per_bracket = HyperbandPolicy(1, 27, promotion=True)
+    assert per_bracket.promote([a, b], history, goal) is None
+
+
+def test_the_rung_system_option() -> None:
+    assert HyperbandPolicy(1, 27).rung_system is RungSystem.PER_BRACKET
+    shared = HyperbandPolicy(1, 27, rung_system="Shared")
+    assert shared.rung_system is RungSystem.SHARED and shared != HyperbandPolicy(1, 27)
+    assert shared.to_dict()["rung_system"] == "shared"
+    assert "rung_system" not in HyperbandPolicy(1, 27).to_dict()  # the default: Azure's shape
+    assert policy_from_dict(shared.to_dict()) == shared
+    assert (
+        policy_from_dict({"type": "hyperband", "rung_system": "shared"}).with_max_resource(27)
+        == shared
+    )
+    assert eval(repr(shared)) == shared  # the repr is a constructor call
+    # one bracket: both systems are the same rule, so the same policy
+    assert HyperbandPolicy(1, 27, 3, 1, rung_system="shared") == ASHAPolicy(1, 27)
+    with pytest.raises(ValueError, match="rung_system must be one of 'per_bracket', 'shared'"):
+        HyperbandPolicy(rung_system="global")
+    with pytest.raises(ValueError, match="unknown key 'rung_system' for early_termination type"):
+        policy_from_dict({"type": "asha", "rung_system": "shared"})

@@ -15,6 +15,7 @@ from automl_vision.policies import (
     MedianStoppingPolicy,
     NoTerminationPolicy,
     PolicyConfigError,
+    RungSystem,
     TruncationSelectionPolicy,
     policy_from_dict,
 )
@@ -44,6 +45,7 @@ def test_hyperdrive_signatures(cls, parameters) -> None:
     expected = {"schedule_aware": False} if cls is not NoTerminationPolicy else {}
     if cls is HyperbandPolicy:
         expected["promotion"] = False
+        expected["rung_system"] = RungSystem.PER_BRACKET
     assert switches == expected
 
 

@@ -7,7 +7,7 @@ answers ``should_stop(trial_id, history, goal, finished=())`` and, with the numb
 ``decide(...) -> Decision(stop, reason)``. ``policy_from_dict`` reads the YAML/dict form.
 """
 
-from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
+from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy, RungSystem
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.from_dict import POLICY_TYPES, policy_from_dict
@@ -32,6 +32,7 @@ __all__ = [
     "PolicyConfigError",
     "PrimaryMetricGoal",
     "Promotion",
+    "RungSystem",
     "TruncationSelectionPolicy",
     "policy_from_dict",
 ]

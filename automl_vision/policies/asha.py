@@ -36,6 +36,15 @@ stopping variant's count, the top ``max(1, m // eta)``: the best paused trial of
 on, and the sweep ends with at least one trial trained to ``max_resource``. A sweep that ends
 with paused trials records them as STOPPED at the report they reached.
 
+Rung system (``rung_system``): ``"per_bracket"`` (the default; Li et al.'s and Optuna's
+Hyperband) ranks a trial at a rung among the trials *of its own bracket* that reached it;
+``"shared"`` (Syne Tune's default for its Hyperband) ranks it among *every* trial that reached
+that report count, whatever its bracket. The brackets still decide where each trial is first
+judged (its bracket's first rung), but every decision sees all the data at its report count, so
+rungs fill up ``B`` times faster and promotions come sooner. ``tune()`` uses ``"shared"``: it
+measured better on the recorded-curve search (``benchmarks/RESULTS.md``). With one bracket
+(ASHA) both are the same rule.
+
 With ``schedule_aware=True`` a rung on a misleading report (warm-up, just before a
 learning-rate drop) is judged at the report ``policies/window.py`` moves it to.
 
@@ -62,6 +71,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.policies.base import Decision, Promotion
 from automl_vision.policies.common import count_better, fmt, kth_best, ordinal, worse
 from automl_vision.policies.model import Count, Flag, PolicyModel, integer
@@ -70,6 +80,7 @@ from automl_vision.trial import PrimaryMetricGoal
 __all__ = [
     "ASHAPolicy",
     "HyperbandPolicy",
+    "RungSystem",
     "auto_brackets",
     "bracket_sequence",
     "bracket_weights",
@@ -79,6 +90,25 @@ __all__ = [
 ]
 
 ReductionFactor = Annotated[int, BeforeValidator(lambda v: integer(v, 2))]
+
+
+class RungSystem(ChoiceEnum):
+    """Whom a trial is ranked against at a rung (see the module docstring)."""
+
+    PER_BRACKET = "per_bracket"  # the trials of its own bracket that reached the rung
+    SHARED = "shared"  # every trial that reached the rung's report count
+
+    def __repr__(self) -> str:
+        return repr(self.value)  # a policy's repr stays a valid constructor call
+
+
+def _rung_system(value: Any) -> RungSystem:
+    try:
+        return RungSystem(value)
+    except ValueError:
+        raise ValueError(f"must be {RungSystem._allowed_text()}, got {value!r}") from None
+
+
 AUTO = "auto"
 
 
@@ -170,6 +200,7 @@ class HyperbandPolicy(PolicyModel):
     brackets: Brackets = AUTO
     schedule_aware: Flag = False
     promotion: Flag = False
+    rung_system: Annotated[RungSystem, BeforeValidator(_rung_system)] = RungSystem.PER_BRACKET
 
     def __init__(
         self,
@@ -180,6 +211,7 @@ class HyperbandPolicy(PolicyModel):
         *,
         schedule_aware: bool = False,
         promotion: bool = False,
+        rung_system: RungSystem | str = RungSystem.PER_BRACKET,
     ) -> None:
         super().__init__(
             min_resource=min_resource,
@@ -188,6 +220,7 @@ class HyperbandPolicy(PolicyModel):
             brackets=brackets,
             schedule_aware=schedule_aware,
             promotion=promotion,
+            rung_system=rung_system,
         )
 
     @model_validator(mode="after")
@@ -209,7 +242,7 @@ class HyperbandPolicy(PolicyModel):
         return self
 
     # -- value semantics -----------------------------------------------------------------------
-    def _key(self) -> tuple[int, int | None, int, int | str, bool, bool]:
+    def _key(self) -> tuple[int, int | None, int, int | str, bool, bool, RungSystem]:
         return (
             self.min_resource,
             self.max_resource,
@@ -217,7 +250,20 @@ class HyperbandPolicy(PolicyModel):
             self._bracket_key(),
             self.schedule_aware,
             self.promotion,
+            self._rung_key(),
         )
+
+    def _rung_key(self) -> RungSystem:
+        # with one bracket both rung systems are the same rule
+        return RungSystem.PER_BRACKET if self._bracket_key() == 1 else self.rung_system
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.rung_system is RungSystem.PER_BRACKET:
+            data.pop("rung_system", None)  # the default: the YAML shape stays as it was
+        else:
+            data["rung_system"] = self.rung_system.value
+        return data
 
     def _bracket_key(self) -> int | str:
         # "auto" without max_resource is not a number yet: it stays "auto" so that the sweep
@@ -253,6 +299,7 @@ class HyperbandPolicy(PolicyModel):
             "brackets",
             "schedule_aware",
             "promotion",
+            "rung_system",
         )
 
     # -- schedule ------------------------------------------------------------------------------
@@ -299,7 +346,11 @@ class HyperbandPolicy(PolicyModel):
 
     # -- decision ------------------------------------------------------------------------------
     def _where(self, bracket: int) -> str:
-        return f" of bracket {bracket}" if self.bracket_count > 1 else ""
+        if self.bracket_count == 1:
+            return ""
+        if self.rung_system is RungSystem.SHARED:
+            return f" of bracket {bracket} (rungs shared by all brackets)"
+        return f" of bracket {bracket}"
 
     def _is_point(self, trial_id: str, n: int) -> bool:
         return self._is_rung(n, self.bracket_of(trial_id))
@@ -307,7 +358,10 @@ class HyperbandPolicy(PolicyModel):
     def _at_report(
         self, trial_id: str, n: int, history: Mapping[str, Sequence[float]]
     ) -> list[float]:
-        """The values at report ``n`` of the trials of ``trial_id``'s bracket that reached it."""
+        """The values at report ``n`` of the trials ``trial_id`` is ranked against that reached
+        it: those of its bracket, or with shared rungs every trial."""
+        if self.rung_system is RungSystem.SHARED:
+            return [float(values[n - 1]) for values in history.values() if len(values) >= n]
         bracket = self.bracket_of(trial_id)
         return [
             float(values[n - 1])

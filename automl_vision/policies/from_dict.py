@@ -40,7 +40,8 @@ POLICY_TYPES: dict[str, type[PolicyModel]] = {
     "no_termination": NoTerminationPolicy,
 }
 _ALIASES = {"none": "no_termination"}
-_FIXED: dict[str, dict[str, Any]] = {"asha": {"brackets": 1}}  # fields a type sets itself
+# fields a type sets itself (with one bracket the rung system is moot)
+_FIXED: dict[str, dict[str, Any]] = {"asha": {"brackets": 1, "rung_system": "per_bracket"}}
 
 
 def _squash(name: str) -> str:
