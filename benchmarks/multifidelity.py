@@ -515,13 +515,18 @@ def beats_peers(
     print()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def search_arguments(parser: argparse.ArgumentParser, methods: Sequence[str]) -> None:
+    """The arguments both multi-fidelity benchmarks take: curves, seeds, workers, files, methods."""
     parser.add_argument("curves", nargs="?", default=str(DEFAULT_CURVES))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--methods", nargs="+", default=METHODS)
+    parser.add_argument("--methods", nargs="+", default=list(methods))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    search_arguments(parser, METHODS)
     parser.add_argument("--results", type=Path, nargs="+", default=None,
                         help="JSON-lines files of runs: new runs are appended to the first, runs "
                              "already in any are not repeated, and the tables cover every run in "

@@ -30,8 +30,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from multifidelity import (
-    DATASETS,
-    DEFAULT_CURVES,
     DROPS,
     MappedExecutor,
     Problem,
@@ -39,6 +37,7 @@ from multifidelity import (
     is_peer,
     make,
     quartiles,
+    search_arguments,
 )
 
 from automl_vision.policies import JudgingWindow
@@ -122,12 +121,8 @@ def table(results: Sequence[Mapping[str, Any]], dataset: str, methods: Sequence[
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("curves", nargs="?", default=str(DEFAULT_CURVES))
+    search_arguments(parser, DEFAULT_METHODS)
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS)
     args = parser.parse_args(argv)
     tasks = [
         (str(Path(args.curves) / f"{d}.csv"), m, s, args.trials)
