@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
+import yaml
 
+from automl_vision.cli import parse_policy
 from automl_vision.policies import (
     ASHAPolicy,
     HyperbandPolicy,
@@ -355,3 +357,7 @@ def test_the_rung_system_option() -> None:
         HyperbandPolicy(rung_system="global")
     with pytest.raises(ValueError, match="unknown key 'rung_system' for early_termination type"):
         policy_from_dict({"type": "asha", "rung_system": "shared"})
+    # the YAML and CLI forms
+    from_yaml = policy_from_dict(yaml.safe_load("type: hyperband\nrung_system: shared"))
+    from_cli = policy_from_dict(parse_policy("hyperband:rung_system=shared"))
+    assert from_yaml == from_cli == HyperbandPolicy(rung_system=RungSystem.SHARED)
