@@ -515,6 +515,38 @@ def beats_peers(
     print()
 
 
+def plot(
+    results: Sequence[Mapping[str, Any]],
+    datasets: Sequence[str],
+    methods: Sequence[str],
+    path: Path,
+) -> None:
+    """Median regret against the epochs spent (in full trainings, 1x to 25x), one panel a file:
+    the anytime view behind the 10x / 25x columns."""
+    from matplotlib.figure import Figure
+
+    budgets = np.linspace(1, max(BUDGETS), 97)
+    figure = Figure(figsize=(6 * len(datasets), 4.5))
+    for k, dataset in enumerate(datasets):
+        axes = figure.add_subplot(1, len(datasets), k + 1)
+        for m in methods:
+            rows = [r for r in results if r["dataset"] == dataset and r["method"] == m]
+            if not rows:
+                continue
+            medians = [np.median([regret(r, b * r["epochs"]) for r in rows]) for b in budgets]
+            style = "--" if is_peer(m) else "-"
+            axes.plot(budgets, medians, style, label=f"{m} ({len(rows)})", linewidth=1.5)
+        axes.set_yscale("log")
+        axes.set_ylim(1e-3, 1)
+        axes.set_xlabel("epochs spent (full trainings)")
+        axes.set_ylabel("median regret of the best fully trained")
+        axes.set_title(dataset)
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
 def search_arguments(parser: argparse.ArgumentParser, methods: Sequence[str]) -> None:
     """The arguments both multi-fidelity benchmarks take: curves, seeds, workers, files, methods."""
     parser.add_argument("curves", nargs="?", default=str(DEFAULT_CURVES))
@@ -532,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "already in any are not repeated, and the tables cover every run in "
                              "them (default: a fresh temporary file)")  # fmt: skip
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG of median regret vs epochs")
     args = parser.parse_args(argv)
     files = args.results or [Path(tempfile.mkdtemp()) / "multifidelity.jsonl"]
     tasks = [
@@ -549,6 +582,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for dataset in args.datasets:
         report(results, dataset, methods)
     beats_peers(results, args.datasets, methods)
+    if args.plot is not None:
+        plot(results, args.datasets, methods, args.plot)
+        print(f"plot: {args.plot}")
     return 0
 
 
