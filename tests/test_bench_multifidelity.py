@@ -59,3 +59,10 @@ def test_a_trial_bounded_promotion_search_ends_with_a_fully_trained_trial(tmp_pa
         (str(curves_file(tmp_path)), "bayesian + asha (promotion)", 0, 5)
     )
     assert result["full"] >= 1 and result["share"] < 1.0
+
+
+def test_the_anytime_plot_is_written(tmp_path) -> None:
+    result = multifidelity.run((str(curves_file(tmp_path)), "random + asha", 0))
+    path = tmp_path / "anytime.png"
+    multifidelity.plot([result], ["deep_resnets_cifar10"], ["random + asha"], path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
