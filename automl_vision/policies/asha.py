@@ -41,9 +41,10 @@ Hyperband) ranks a trial at a rung among the trials *of its own bracket* that re
 ``"shared"`` (Syne Tune's default for its Hyperband) ranks it among *every* trial that reached
 that report count, whatever its bracket. The brackets still decide where each trial is first
 judged (its bracket's first rung), but every decision sees all the data at its report count, so
-rungs fill up ``B`` times faster and promotions come sooner. ``tune()`` uses ``"shared"``: it
-measured better on the recorded-curve search (``benchmarks/RESULTS.md``). With one bracket
-(ASHA) both are the same rule.
+rungs fill up ``B`` times faster and promotions come sooner. With an epoch budget ``"shared"``
+measured better on the recorded-curve search; in sweeps bounded by a trial count it did not, so
+``tune()`` keeps ``"per_bracket"`` (``benchmarks/RESULTS.md``, ``sweep/tune_defaults.py``). With
+one bracket (ASHA) both are the same rule.
 
 With ``schedule_aware=True`` a rung on a misleading report (warm-up, just before a
 learning-rate drop) is judged at the report ``policies/window.py`` moves it to.
