@@ -344,26 +344,36 @@ def make(
     return sampler, policy, []
 
 
-def run(args: tuple[str, str, int]) -> dict[str, Any]:
-    """One search; returns its (epochs spent, final accuracy) of every full training."""
-    path, method, seed = args
+def search(
+    path: str, method: str, seed: int, max_trials: int | None
+) -> tuple[Problem, MappedExecutor, Recorder]:
+    """One search on one curve file: ``max_trials`` trials, or (None) until the epoch budget
+    (25x one full training) is spent."""
     problem = Problem(Path(path))
     sampler, policy, observers = make(method, problem, seed)
     executor = MappedExecutor(problem, capacity=4, seed=seed)
-    budget = max(BUDGETS) * problem.epochs
     recorder = Recorder(executor, problem.epochs)
     window = JudgingWindow(drops=DROPS[Path(path).stem])
-    started = time.process_time()
+    budget = [Budget(executor, max(BUDGETS) * problem.epochs)] if max_trials is None else []
     Scheduler(
         sampler,
         executor,
-        max_trials=len(problem.curves),
+        max_trials=len(problem.curves) if max_trials is None else max_trials,
         policy=policy,
         primary_metric="accuracy",
-        criteria=[Budget(executor, budget)],
+        criteria=budget,
         observers=[recorder, *observers],
         windows=(lambda trial: window) if "schedule-aware" in method else None,
     ).run()
+    return problem, executor, recorder
+
+
+def run(args: tuple[str, str, int]) -> dict[str, Any]:
+    """One epoch-budgeted search; returns its (epochs spent, final accuracy) of every full
+    training."""
+    path, method, seed = args
+    started = time.process_time()
+    problem, _, recorder = search(path, method, seed, None)
     return {
         "dataset": Path(path).stem,
         "method": method,

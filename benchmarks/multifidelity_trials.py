@@ -29,19 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from multifidelity import (
-    DROPS,
-    MappedExecutor,
-    Problem,
-    Recorder,
-    is_peer,
-    make,
-    quartiles,
-    search_arguments,
-)
-
-from automl_vision.policies import JudgingWindow
-from automl_vision.sweep import Scheduler
+from multifidelity import is_peer, quartiles, search, search_arguments
 
 DEFAULT_METHODS = [
     "random + none", "random + hyperband", "random + hyperband (first rung E/9)",
@@ -57,20 +45,7 @@ DEFAULT_METHODS = [
 
 def run(args: tuple[str, str, int, int]) -> dict[str, Any]:
     path, method, seed, trials = args
-    problem = Problem(Path(path))
-    sampler, policy, observers = make(method, problem, seed)
-    executor = MappedExecutor(problem, capacity=4, seed=seed)
-    recorder = Recorder(executor, problem.epochs)
-    window = JudgingWindow(drops=DROPS[Path(path).stem])
-    Scheduler(
-        sampler,
-        executor,
-        max_trials=trials,
-        policy=policy,
-        primary_metric="accuracy",
-        observers=[recorder, *observers],
-        windows=(lambda trial: window) if "schedule-aware" in method else None,
-    ).run()
+    problem, executor, recorder = search(path, method, seed, trials)
     found = [v for _, v in recorder.full]
     return {
         "dataset": Path(path).stem,

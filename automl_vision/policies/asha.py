@@ -258,14 +258,6 @@ class HyperbandPolicy(PolicyModel):
         # with one bracket both rung systems are the same rule
         return RungSystem.PER_BRACKET if self._bracket_key() == 1 else self.rung_system
 
-    def to_dict(self) -> dict[str, Any]:
-        data = super().to_dict()
-        if self.rung_system is RungSystem.PER_BRACKET:
-            data.pop("rung_system", None)  # the default: the YAML shape stays as it was
-        else:
-            data["rung_system"] = self.rung_system.value
-        return data
-
     def _bracket_key(self) -> int | str:
         # "auto" without max_resource is not a number yet: it stays "auto" so that the sweep
         # filling max_resource in later gives the same policy as writing it out

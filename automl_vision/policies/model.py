@@ -87,8 +87,9 @@ class PolicyModel(BaseModel, EarlyTerminationPolicy):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     type_name: ClassVar[str]  # the ``type`` of the YAML/dict form
-    #: opt-in switches left out of ``to_dict`` while off (the Azure shape stays as it was)
-    _OPT_IN: ClassVar[tuple[str, ...]] = ("schedule_aware", "promotion")
+    #: our options beyond Azure's, left out of ``to_dict`` while at their default (the Azure
+    #: shape stays as it was)
+    _OPT_IN: ClassVar[tuple[str, ...]] = ("schedule_aware", "promotion", "rung_system")
 
     def __init__(self, **fields: Any) -> None:
         try:
@@ -99,9 +100,10 @@ class PolicyModel(BaseModel, EarlyTerminationPolicy):
     def to_dict(self) -> dict[str, Any]:
         """The YAML/dict form (``type`` plus the fields that are set); ``policy_from_dict``
         turns it back into an equal policy."""
-        data = self.model_dump(exclude_none=True)
+        data = self.model_dump(mode="json", exclude_none=True)
+        fields = type(self).model_fields
         for name in self._OPT_IN:
-            if data.get(name) is False:
+            if name in data and data[name] == fields[name].default:
                 del data[name]
         return {"type": self.type_name, **data}
 
