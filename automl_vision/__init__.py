@@ -55,21 +55,21 @@ from automl_vision.space import (
     randint,
     uniform,
 )
-from automl_vision.sweep.optimize import NoTrialValueError, OptimizeResult, optimize
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.tuning.optimize import NoTrialValueError, OptimizeResult, optimize
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it, imported on first access (PEP 562)
 _LAZY: dict[str, str] = {
-    "tune": "automl_vision.sweep.tune",
-    "plan_sweep": "automl_vision.sweep.tune",
-    "SweepPlan": "automl_vision.sweep.tune",
-    "TuneResult": "automl_vision.sweep.result",
-    "tune_job": "automl_vision.sweep.tune",
-    "SweepSpec": "automl_vision.sweep.spec",
-    "SweepJob": "automl_vision.sweep.job",
-    "load_sweep_job": "automl_vision.sweep.job",
+    "tune": "automl_vision.tuning.tune",
+    "plan_sweep": "automl_vision.tuning.tune",
+    "SweepPlan": "automl_vision.tuning.tune",
+    "TuneResult": "automl_vision.reporting.result",
+    "tune_job": "automl_vision.tuning.tune",
+    "SweepSpec": "automl_vision.config.spec",
+    "SweepJob": "automl_vision.config.job",
+    "load_sweep_job": "automl_vision.config.job",
     "load_dataset": "automl_vision.data",
     "ImageDataset": "automl_vision.data",
     "Task": "automl_vision.data",

@@ -171,7 +171,7 @@ def trainer_case(settings: Settings, model: str, crop: int, device: Any) -> dict
 
     from automl_vision.data import load_dataset
     from automl_vision.data.transforms import EvalTransform
-    from automl_vision.sweep.memory import Shape, measure_step_peaks
+    from automl_vision.planning.memory import Shape, measure_step_peaks
     from automl_vision.training import train
     from automl_vision.training.model_factory import model_kwargs
 
@@ -226,9 +226,9 @@ def trainer_case(settings: Settings, model: str, crop: int, device: Any) -> dict
 
 def sweep_case(settings: Settings, device: Any, workdir: Path) -> dict[str, Any]:
     """The same small sweep one trial at a time and packed: trials per hour of each."""
+    from automl_vision.planning.memory import PROBE_FILE
     from automl_vision.space.distributions import choice
-    from automl_vision.sweep.memory import PROBE_FILE
-    from automl_vision.sweep.tune import tune
+    from automl_vision.tuning.tune import tune
 
     images, labels = _synthetic(settings.sweep_images, settings.sweep_crop, settings.classes, 1)
     space = {

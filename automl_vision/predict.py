@@ -169,7 +169,7 @@ def _checkpoint_path(source: str | Path) -> Path:
         raise ValueError(f"{source}: no such run directory or checkpoint file")
     if (path / "best.pt").is_file():
         return path / "best.pt"
-    from automl_vision.sweep.result import TuneResult
+    from automl_vision.reporting.result import TuneResult
 
     if (path / "sweep.db").is_file():
         best = TuneResult.load(path).best_checkpoint

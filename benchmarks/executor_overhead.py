@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 from automl_vision import choice
+from automl_vision.executors.base import ObjectiveTarget
+from automl_vision.executors.pool import ProcessPoolExecutor
 from automl_vision.sampling import create_sampler
-from automl_vision.sweep.executors import ObjectiveTarget
-from automl_vision.sweep.pool import ProcessPoolExecutor
-from automl_vision.sweep.scheduler import Scheduler
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.trial import PrimaryMetricGoal
 
 
@@ -52,7 +52,7 @@ def _sweep(executor, seconds: float, trials: int) -> float:
 def main(trials_1s: int, trials_10s: int, concurrency: int) -> dict:
     import ray
 
-    from automl_vision.sweep.ray_executor import RayExecutor, TrialResources
+    from automl_vision.executors.ray_executor import RayExecutor, TrialResources
 
     target = ObjectiveTarget(sleeper)
     rows = []

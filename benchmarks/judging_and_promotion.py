@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from automl_vision.executors.simulated import SimulatedExecutor, load_learning_curves
 from automl_vision.policies import (
     ASHAPolicy,
     EarlyTerminationPolicy,
@@ -29,7 +30,7 @@ from automl_vision.policies import (
     NoTerminationPolicy,
 )
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.sweep import Scheduler, SimulatedExecutor, SweepObserver, load_learning_curves
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
 from automl_vision.trial import Trial
 
 BUDGETS = (10, 25)

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import (
     ASHAPolicy,
     Decision,
@@ -63,8 +64,8 @@ from automl_vision.policies import (
 )
 from automl_vision.sampling import BayesianParameterSampling, RandomParameterSampling, Sampler
 from automl_vision.sampling.base import Suggestion
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
 from automl_vision.space import choice, loguniform, uniform
-from automl_vision.sweep import Scheduler, SimulatedExecutor, SweepObserver
 from automl_vision.trial import Trial, TrialStatus
 
 DEFAULT_CURVES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "learning_curves"

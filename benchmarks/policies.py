@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from automl_vision.executors.simulated import SimulatedExecutor, load_learning_curves
 from automl_vision.policies import (
     BanditPolicy,
     Decision,
@@ -45,7 +46,7 @@ from automl_vision.policies import (
     TruncationSelectionPolicy,
 )
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.sweep import Scheduler, SimulatedExecutor, load_learning_curves
+from automl_vision.scheduling.scheduler import Scheduler
 
 DEFAULT_CURVES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "learning_curves"
 DATASETS = ("metaqnn_cifar10", "deep_resnets_cifar10")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.space.distributions import choice, uniform
-from automl_vision.sweep import optimize
-from automl_vision.sweep.store import EventKind, SweepStore
+from automl_vision.store.database import EventKind, SweepStore
+from automl_vision.tuning.optimize import optimize
 
 
 class StopLow(EarlyTerminationPolicy):
@@ -27,13 +27,18 @@ class StopLow(EarlyTerminationPolicy):
 
 def run(run_dir: Path, trials: int = 6, delay: float = 0.0) -> None:
     store = SweepStore(Path(run_dir) / SweepStore.FILENAME)
-    store.set_meta({
-        "primary_metric": "accuracy",
-        "goal": "maximize",
-        "definition": {"sampling": "random", "policy": "StopLow(< 0.3 after 2 reports)",
-                       "search_space": {"x": "uniform(0.05, 0.9)", "model": "choice(a, b)"}},
-        "settings": {"max_trials": trials, "max_concurrent_trials": 1},
-    })
+    store.set_meta(
+        {
+            "primary_metric": "accuracy",
+            "goal": "maximize",
+            "definition": {
+                "sampling": "random",
+                "policy": "StopLow(< 0.3 after 2 reports)",
+                "search_space": {"x": "uniform(0.05, 0.9)", "model": "choice(a, b)"},
+            },
+            "settings": {"max_trials": trials, "max_concurrent_trials": 1},
+        }
+    )
     store.log(EventKind.SWEEP_STARTED, f"{trials} trials planned")
 
     def objective(params, report):

@@ -23,7 +23,13 @@ PROBES: dict[str, list[str]] = {
     "sampling": ["import automl_vision.sampling"],
     "policies": ["import automl_vision.policies"],
     "trial": ["import automl_vision.trial"],
-    "sweep": ["import automl_vision.sweep"],
+    "executors": ["import automl_vision.executors"],
+    "scheduling": ["import automl_vision.scheduling"],
+    "store": ["import automl_vision.store"],
+    "reporting": ["import automl_vision.reporting"],
+    "config": ["import automl_vision.config"],
+    "planning": ["import automl_vision.planning"],
+    "tuning": ["import automl_vision.tuning"],
     "optimize": [
         "from automl_vision import optimize, uniform\n"
         "from automl_vision.sampling.fixed import FixedConfigurations\n"

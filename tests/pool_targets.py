@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from automl_vision.sweep.executors import TrialReturn
+from automl_vision.executors.base import TrialReturn
 
 
 def curve(params, report, context):

@@ -117,10 +117,10 @@ def run_timeout(args: argparse.Namespace) -> dict:
 
     from ray_objectives import sleep_for
 
+    from automl_vision.executors.base import ObjectiveTarget
+    from automl_vision.executors.ray_executor import RayExecutor, TrialResources
     from automl_vision.sampling import create_sampler
-    from automl_vision.sweep.executors import ObjectiveTarget
-    from automl_vision.sweep.ray_executor import RayExecutor, TrialResources
-    from automl_vision.sweep.scheduler import Scheduler
+    from automl_vision.scheduling.scheduler import Scheduler
     from automl_vision.trial import PrimaryMetricGoal
 
     ray.init(address=args.address, include_dashboard=False, log_to_driver=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from automl_vision.config.job import DataType, SweepJob, TaskType
 from automl_vision.data import Task
-from automl_vision.sweep.job import DataType, SweepJob, TaskType
 from automl_vision.training import TrainingConfig
 from automl_vision.training.optim import OptimizerKind
 from automl_vision.training.schedule import SchedulerKind

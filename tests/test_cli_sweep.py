@@ -17,7 +17,7 @@ import yaml
 from helpers_sweep import TINY, tiny_space, write_job
 
 from automl_vision.cli import main
-from automl_vision.sweep.store import SweepStore
+from automl_vision.store.database import SweepStore
 from automl_vision.trial import TrialStatus
 
 

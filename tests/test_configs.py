@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from automl_vision.cli import main
-from automl_vision.sweep.store import SweepStore
+from automl_vision.store.database import SweepStore
 from automl_vision.trial import TrialStatus
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))

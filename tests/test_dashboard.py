@@ -17,7 +17,7 @@ from automl_vision.cli import main
 from automl_vision.dashboard.report import write_html_report
 from automl_vision.dashboard.server import make_server
 from automl_vision.dashboard.snapshot import load_snapshot
-from automl_vision.sweep.store import EventKind, SweepStore
+from automl_vision.store.database import EventKind, SweepStore
 
 HERE = Path(__file__).parent
 SWEEP_SCRIPT = HERE / "dashboard_sweep.py"
@@ -87,8 +87,15 @@ def test_html_report_is_self_contained(finished_run):
     html = path.read_text()
     assert _external_refs(html) == []
     assert "<link" not in html and "<img" not in html
-    for view in ("Learning curves", "Best so far", "Parallel coordinates", "Parameter importance",
-                 "Plan", "Per-epoch metrics", "Log tail"):
+    for view in (
+        "Learning curves",
+        "Best so far",
+        "Parallel coordinates",
+        "Parameter importance",
+        "Plan",
+        "Per-epoch metrics",
+        "Log tail",
+    ):
         assert view in html
     assert html.count('class="trial"') == 6
     assert "STOPPED" in html and "COMPLETED" in html and "stopmark" in html
@@ -141,7 +148,9 @@ def test_bad_input_exits_2_with_one_message(case, finished_run, tmp_path):
         }[case]
         proc = subprocess.run(
             [sys.executable, "-m", "automl_vision.cli", *args],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         sock.close()
@@ -149,16 +158,30 @@ def test_bad_input_exits_2_with_one_message(case, finished_run, tmp_path):
     assert "Traceback" not in proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, proc.stderr
-    expected = {"no_sweep": "holds no sweep", "port_in_use": f"cannot listen on 127.0.0.1:{port}",
-                "report_no_sweep": "no sweep"}[case]
+    expected = {
+        "no_sweep": "holds no sweep",
+        "port_in_use": f"cannot listen on 127.0.0.1:{port}",
+        "report_no_sweep": "no sweep",
+    }[case]
     assert expected in lines[0]
 
 
 def test_public_host_warns_about_no_login(finished_run):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "automl_vision.cli", "dashboard", str(finished_run),
-         "--host", "0.0.0.0", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "automl_vision.cli",
+            "dashboard",
+            str(finished_run),
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()

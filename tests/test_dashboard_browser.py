@@ -35,8 +35,13 @@ def chromium() -> str:
         pytest.skip("chromium is not installed and apt-get (as root) is not available")
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
-                                  env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+            done = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            )
         except (OSError, subprocess.TimeoutExpired) as err:
             pytest.skip(f"cannot install chromium: {err}")
         if done.returncode != 0:
@@ -55,9 +60,20 @@ def _free_port() -> int:
 
 def _browser(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=2000", *args],
-        capture_output=True, text=True, timeout=90,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=2000",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
@@ -70,7 +86,10 @@ def test_dashboard_in_chromium_while_a_sweep_runs(chromium, tmp_path):
     run_dir = tmp_path / "run"
     sweep = subprocess.Popen(
         [sys.executable, str(SWEEP_SCRIPT), str(run_dir), "--trials", "8", "--delay", "0.4"],
-        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     dashboard = None
     try:
@@ -80,8 +99,19 @@ def test_dashboard_in_chromium_while_a_sweep_runs(chromium, tmp_path):
             time.sleep(0.1)
         port = _free_port()
         dashboard = subprocess.Popen(
-            [sys.executable, "-m", "automl_vision.cli", "dashboard", str(run_dir), "--port", str(port)],
-            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "automl_vision.cli",
+                "dashboard",
+                str(run_dir),
+                "--port",
+                str(port),
+            ],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert "dashboard: http://127.0.0.1:" in dashboard.stdout.readline()
         url = f"http://127.0.0.1:{port}/"
@@ -97,12 +127,28 @@ def test_dashboard_in_chromium_while_a_sweep_runs(chromium, tmp_path):
             if not running:
                 break
             time.sleep(0.5)
-        assert seen_running, f"the table never showed a finished and a stopped trial while the sweep ran:\n{dom[-2000:]}"
+        assert seen_running, (
+            f"the table never showed a finished and a stopped trial while the sweep ran:\n{dom[-2000:]}"
+        )
         shot = tmp_path / "dashboard.png"
-        _browser(chromium, tmp_path / "profile", "--window-size=1300,1400", f"--screenshot={shot}", url)
-        assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
-        for text in ("Learning curves", "Best so far", "Parallel coordinates", "Parameter importance",
-                     "Plan", "accuracy", "StopLow", "&lt; 0.3 after 2 reports"):
+        _browser(
+            chromium, tmp_path / "profile", "--window-size=1300,1400", f"--screenshot={shot}", url
+        )
+        assert (
+            shot.is_file()
+            and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            and shot.stat().st_size > 10_000
+        )
+        for text in (
+            "Learning curves",
+            "Best so far",
+            "Parallel coordinates",
+            "Parameter importance",
+            "Plan",
+            "accuracy",
+            "StopLow",
+            "&lt; 0.3 after 2 reports",
+        ):
             assert text in dom, text
         assert "stopmark" in dom  # stopped trials are marked on the curves
         assert sweep.wait(timeout=120) == 0, sweep.stderr.read()
@@ -114,7 +160,9 @@ def test_dashboard_in_chromium_while_a_sweep_runs(chromium, tmp_path):
     db = sqlite3.connect(run_dir / "sweep.db")
     try:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        (finished,) = db.execute("SELECT COUNT(*) FROM attempts WHERE status IS NOT NULL").fetchone()
+        (finished,) = db.execute(
+            "SELECT COUNT(*) FROM attempts WHERE status IS NOT NULL"
+        ).fetchone()
         assert finished == 8
     finally:
         db.close()

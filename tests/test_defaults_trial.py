@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from automl_vision.planning.defaults import default_suggestion
 from automl_vision.space import (
     ImageClassificationSearchSpace,
     as_parameter_spaces,
@@ -9,7 +10,6 @@ from automl_vision.space import (
     loguniform,
     uniform,
 )
-from automl_vision.sweep.tune_defaults import default_suggestion
 
 
 def test_defaults_where_allowed_else_first_option_or_median() -> None:

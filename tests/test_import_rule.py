@@ -10,7 +10,8 @@ HEAVY = ("torch", "timm", "torchvision", "automl_vision.training")
 
 @pytest.mark.parametrize(
     "probe",
-    ["automl_vision", "space", "sampling", "policies", "trial", "sweep", "optimize",
+    ["automl_vision", "space", "sampling", "policies", "trial", "executors", "scheduling", "store",
+     "reporting", "config", "planning", "tuning", "optimize",
      "azure_space", "preset"],
 )  # fmt: skip
 def test_pure_layers_do_not_import_torch(probe: str) -> None:

@@ -7,10 +7,10 @@ import importlib.util
 import pytest
 
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.reporting.integrations import LogTarget, make_observers, parse_log_to
 from automl_vision.space.distributions import choice, uniform
-from automl_vision.sweep import optimize
-from automl_vision.sweep.integrations import LogTarget, make_observers, parse_log_to
 from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.tuning.optimize import optimize
 
 
 class StopLow(EarlyTerminationPolicy):
@@ -27,8 +27,15 @@ def _sweep(observers, goal="maximize"):
                 break
         return value
 
-    return optimize(objective, {"x": uniform(0.05, 0.9), "model": choice("a", "b")}, max_trials=4,
-                    seed=1, policy=StopLow(), observers=observers, goal=goal)
+    return optimize(
+        objective,
+        {"x": uniform(0.05, 0.9), "model": choice("a", "b")},
+        max_trials=4,
+        seed=1,
+        policy=StopLow(),
+        observers=observers,
+        goal=goal,
+    )
 
 
 def test_parse_log_to_names_the_pip_install(monkeypatch):
@@ -36,16 +43,22 @@ def test_parse_log_to_names_the_pip_install(monkeypatch):
     with pytest.raises(ValueError, match="log_to"):
         parse_log_to(["wandb"])
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "mlflow" else real(name))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "mlflow" else real(name)
+    )
     with pytest.raises(ValueError, match="pip install mlflow-skinny"):
         parse_log_to("mlflow")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None, reason="tensorboard not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorboard") is None, reason="tensorboard not installed"
+)
 def test_tensorboard_scalars_and_hparams_read_back(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    observers = make_observers([LogTarget.TENSORBOARD], tmp_path, "accuracy", PrimaryMetricGoal.MAXIMIZE)
+    observers = make_observers(
+        [LogTarget.TENSORBOARD], tmp_path, "accuracy", PrimaryMetricGoal.MAXIMIZE
+    )
     result = _sweep(observers)
     folders = sorted((tmp_path / "tensorboard").iterdir())
     assert [f.name for f in folders] == [t.trial_id for t in result.trials]
@@ -85,7 +98,9 @@ def test_mlflow_parent_and_child_runs_read_back(tmp_path, goal, monkeypatch):
         assert [m.step for m in history] == [r.step for r in trial.reports]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tensorboard") is None, reason="tensorboard not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorboard") is None, reason="tensorboard not installed"
+)
 def test_tune_log_to_writes_tensorboard_events(digits_folder, tmp_path):
     """``tune(log_to=...)`` reaches the running sweep (not only the observers' own factory)."""
     from helpers_sweep import tiny_space

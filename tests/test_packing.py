@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from automl_vision.sweep.packing import GpuLedger, auto_concurrency, cpu_concurrency
+from automl_vision.executors.packing import GpuLedger, auto_concurrency, cpu_concurrency
 
 GB = 1 << 30
 
@@ -24,7 +24,9 @@ def test_random_schedule_never_oversubscribes(capacities):
     for i in range(500):
         if running and rng.random() < 0.4:
             ledger.release(running.pop(rng.randrange(len(running))))
-        peak = fake_peak(rng.choice(["small", "large"]), rng.choice([32, 64, 224]), rng.choice([8, 64, 256]))
+        peak = fake_peak(
+            rng.choice(["small", "large"]), rng.choice([32, 64, 224]), rng.choice([8, 64, 256])
+        )
         if ledger.place(f"t{i}", peak) is not None:
             running.append(f"t{i}")
         for g, cap in enumerate(capacities):
@@ -53,7 +55,9 @@ def test_auto_concurrency_tight_and_cpu():
     assert cpu_concurrency(1) == 1 and cpu_concurrency(2) == 1 and cpu_concurrency(16) == 8
 
 
-@pytest.mark.parametrize("kwargs", [{"capacities": []}, {"capacities": [0]}, {"capacities": [1], "margin": 1.0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"capacities": []}, {"capacities": [0]}, {"capacities": [1], "margin": 1.0}]
+)
 def test_bad_ledger_config(kwargs):
     with pytest.raises(ValueError):
         GpuLedger(**kwargs)

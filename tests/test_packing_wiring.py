@@ -11,14 +11,14 @@ from helpers_sweep import tiny_space
 from pool_targets import which_process
 
 from automl_vision import choice, quniform, uniform
+from automl_vision.executors.packing import GpuLedger, LedgerPlacer, auto_concurrency
+from automl_vision.executors.pool import ProcessPoolExecutor
+from automl_vision.planning import plan as plan_module
+from automl_vision.planning.memory import CONTEXT_BYTES, PROBE_FILE, Shape, space_shapes, step_peaks
+from automl_vision.planning.plan import pack_trials, plan_sweep
 from automl_vision.sampling.fixed import FixedConfigurations
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.space.base import ParameterSpace
-from automl_vision.sweep import Scheduler
-from automl_vision.sweep import plan as plan_module
-from automl_vision.sweep.memory import CONTEXT_BYTES, PROBE_FILE, Shape, space_shapes, step_peaks
-from automl_vision.sweep.packing import GpuLedger, LedgerPlacer, auto_concurrency
-from automl_vision.sweep.plan import pack_trials, plan_sweep
-from automl_vision.sweep.pool import ProcessPoolExecutor
 from automl_vision.trial import TrialStatus
 
 GB = 1 << 30
@@ -207,7 +207,7 @@ def test_bad_recycle_value_is_a_clear_error(tmp_path, bad) -> None:
 def test_yaml_and_cli_take_auto_and_name_the_field_on_bad_input(tmp_path) -> None:
 
     from automl_vision.cli import build_parser
-    from automl_vision.sweep.job import Limits
+    from automl_vision.config.job import Limits
 
     assert Limits(max_concurrent_trials="auto").max_concurrent_trials == "auto"
     assert Limits(recycle_workers_after=3).recycle_workers_after == 3

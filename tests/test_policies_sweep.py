@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import (
     BanditPolicy,
     HyperbandPolicy,
@@ -14,8 +15,9 @@ from automl_vision.policies import (
     policy_from_dict,
 )
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.sweep import Scheduler, SimulatedExecutor, SweepObserver, optimize
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
 from automl_vision.trial import TrialStatus, metric_history
+from automl_vision.tuning.optimize import optimize
 
 CURVES = [
     [0.30, 0.40, 0.45, 0.50, 0.52, 0.53, 0.54, 0.55, 0.56],

@@ -8,6 +8,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from automl_vision.planning.judging import judging_window
 from automl_vision.policies import (
     ASHAPolicy,
     BanditPolicy,
@@ -18,7 +19,6 @@ from automl_vision.policies import (
     TruncationSelectionPolicy,
     policy_from_dict,
 )
-from automl_vision.sweep.judging import judging_window
 
 MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
 

@@ -7,10 +7,10 @@ import itertools
 import pytest
 from pool_targets import curve, misbehave
 
+from automl_vision.executors.pool import ProcessPoolExecutor
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.sweep import Scheduler
-from automl_vision.sweep.pool import ProcessPoolExecutor
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.trial import TrialStatus
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
+from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.reporting.progress import ProgressDisplay
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.sweep import Scheduler, SimulatedExecutor
-from automl_vision.sweep.display import ProgressDisplay
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.trial import PrimaryMetricGoal
 
 CURVES = [[0.1, 0.2, 0.3], [0.5, 0.6, 0.7], [0.2, 0.25, 0.3], [0.6, 0.7, 0.9]]

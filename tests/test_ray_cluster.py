@@ -36,7 +36,7 @@ def cluster():
 
 
 def _attempts(output):
-    from automl_vision.sweep.store import SweepStore
+    from automl_vision.store.database import SweepStore
 
     store = SweepStore.read_only(output / "sweep.db")
     try:

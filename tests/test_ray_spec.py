@@ -12,14 +12,14 @@ import pytest
 import yaml
 from helpers_sweep import write_job
 
-from automl_vision.sweep.executors import ExecutorKind, ObjectiveTarget
-from automl_vision.sweep.ray_cluster import (
+from automl_vision.config.spec import SweepSpec
+from automl_vision.executors.base import ExecutorKind, ObjectiveTarget
+from automl_vision.executors.ray_cluster import (
     RAY_INSTALL_HINT,
     DataTransport,
     local_dataset,
     packed_files,
 )
-from automl_vision.sweep.spec import SweepSpec
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="Ray is not installed")
@@ -96,7 +96,7 @@ def test_cli_without_ray_exits_2_with_the_hint(monkeypatch, capsys, digits_folde
 
 
 def test_the_default_executor_is_unchanged(digits_folder) -> None:
-    from automl_vision.sweep.plan import plan_sweep
+    from automl_vision.planning.plan import plan_sweep
 
     one = plan_sweep(digits_folder, search_space="cpu_tiny", max_concurrent_trials=1)
     two = plan_sweep(digits_folder, search_space="cpu_tiny", max_concurrent_trials=2)
@@ -141,7 +141,7 @@ def test_data_travels_by_path_when_every_node_sees_it_else_by_object_store(
     digits_folder, tmp_path
 ) -> None:
     from automl_vision.data import load_dataset
-    from automl_vision.sweep.ray_sweep import data_transport
+    from automl_vision.executors.ray_backend import data_transport
 
     dataset = load_dataset(digits_folder)
     out = tmp_path / "sweep"

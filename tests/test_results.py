@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from automl_vision.sweep.plots import parameter_importance, save_plots
-from automl_vision.sweep.result import TuneResult
+from automl_vision.reporting.plots import parameter_importance, save_plots
+from automl_vision.reporting.result import TuneResult
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from automl_vision.space import ImageClassificationSearchSpace, choice, loguniform, uniform
-from automl_vision.sweep import optimize
+from automl_vision.tuning.optimize import optimize
 
 SPACE = {"x": uniform(-2, 2), "y": uniform(-2, 2)}
 

@@ -10,21 +10,20 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.base import Sampler, Suggestion
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.space import choice, uniform
-from automl_vision.sweep import (
+from automl_vision.scheduling.criteria import (
     MaxConsecutiveFailures,
     NoImprovement,
-    Scheduler,
-    SimulatedExecutor,
-    SweepObserver,
     TargetValue,
     Timeout,
-    optimize,
 )
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.space import choice, uniform
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.tuning.optimize import optimize
 
 
 class SpaceRandom(Sampler):
@@ -348,7 +347,7 @@ def test_rng_is_derived_from_seed_and_trial_index() -> None:
 
 
 def test_reuse_hook_finishes_identical_trials_without_running_them() -> None:
-    from automl_vision.sweep.reuse import ReuseIndex
+    from automl_vision.planning.reuse import ReuseIndex
 
     earlier = Trial(index=0, params={"curve": 1}, status=TrialStatus.COMPLETED, value=0.8)
     earlier.reports = [r for r in replay_reports(CURVES[1])]

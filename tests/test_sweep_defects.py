@@ -16,13 +16,13 @@ from PIL import Image
 
 from automl_vision import choice, parse_distribution, tune
 from automl_vision.cli import EXIT_NO_VALUE, main
-from automl_vision.sweep.optimize import NoTrialValueError
-from automl_vision.sweep.plan import plan_sweep
-from automl_vision.sweep.plots import comparable_values, parameter_importance
-from automl_vision.sweep.preflight import check_plan
-from automl_vision.sweep.result import TuneResult, artifact_path
-from automl_vision.sweep.store import CorruptStoreError, SweepStore
+from automl_vision.planning.plan import plan_sweep
+from automl_vision.planning.preflight import check_plan
+from automl_vision.reporting.plots import comparable_values, parameter_importance
+from automl_vision.reporting.result import TuneResult, artifact_path
+from automl_vision.store.database import CorruptStoreError, SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
+from automl_vision.tuning.optimize import NoTrialValueError
 
 
 def _no_nan(text: str) -> None:
@@ -154,7 +154,7 @@ def test_a_sweep_without_any_value_exits_3_on_stderr(
     def crash(params, report, context, *, job):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("automl_vision.sweep.tune.run_training_trial", crash)
+    monkeypatch.setattr("automl_vision.tuning.tune.run_training_trial", crash)
     space = tmp_path / "space.yaml"
     space.write_text(json.dumps({"search_space": [tiny_space()]}))
     code = main(
@@ -327,9 +327,9 @@ def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None
     import torch
 
     from automl_vision.data import load_dataset
-    from automl_vision.sweep.executors import FunctionExecutor
-    from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
-    from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
+    from automl_vision.executors.base import FunctionExecutor
+    from automl_vision.executors.pool import ProcessPoolExecutor, TrialContext
+    from automl_vision.tuning.training_trial import TrainingJob, run_training_trial
 
     dataset = load_dataset(digits_folder, seed=0)
     job = TrainingJob(dataset=dataset, primary_metric="accuracy", seed=3, device="cpu", threads=1)

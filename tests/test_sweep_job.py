@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from automl_vision import BanditPolicy, choice, uniform
-from automl_vision.sweep.job import (
+from automl_vision.config.job import (
     DataType,
     SweepJob,
     TaskType,
@@ -170,7 +170,7 @@ def test_error_names_the_file(tmp_path) -> None:
 
 def test_log_to_is_a_job_key_that_reaches_tune(tmp_path) -> None:
     """``log_to`` in the YAML job is checked like the keyword and handed to ``tune``."""
-    from automl_vision.sweep.spec import SweepSpec
+    from automl_vision.config.spec import SweepSpec
 
     (tmp_path / "data").mkdir()
     job = tmp_path / "job.yaml"

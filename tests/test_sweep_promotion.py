@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import ASHAPolicy, HyperbandPolicy, JudgingWindow
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.sweep import Scheduler, SimulatedExecutor, SweepObserver
-from automl_vision.sweep.store import EventKind, SweepStore
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.store.database import EventKind, SweepStore
 from automl_vision.trial import TrialStatus
 
 EPOCHS, TRIALS = 9, 14

@@ -8,13 +8,13 @@ from pathlib import Path
 import pydantic
 import pytest
 
+from automl_vision.config.spec import DeviceChoice, SweepSpec
+from automl_vision.planning.plan import DeviceKind, Devices, plan_sweep
 from automl_vision.policies import BanditPolicy, HyperbandPolicy
 from automl_vision.sampling import SamplingAlgorithm
 from automl_vision.space import ImageClassificationSearchSpace, choice, uniform
-from automl_vision.sweep.plan import DeviceKind, Devices, plan_sweep
-from automl_vision.sweep.spec import DeviceChoice, SweepSpec
-from automl_vision.sweep.tune import tune, tune_job
 from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.tuning.tune import tune, tune_job
 
 JOB = """\
 task: image_classification

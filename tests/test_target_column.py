@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from automl_vision.config.job import DataInput
 from automl_vision.data import load_dataset
-from automl_vision.sweep.job import DataInput
 
 
 def _write(root, key: str) -> None:

@@ -18,7 +18,7 @@ from helpers_training import (
 
 from automl_vision import choice, tune
 from automl_vision.policies import ASHAPolicy, NoTerminationPolicy
-from automl_vision.sweep.store import EventKind, SweepStore
+from automl_vision.store.database import EventKind, SweepStore
 from automl_vision.training import train
 from automl_vision.training.loop import EpochRunner
 from automl_vision.training.resume import RESUME_FILE, load_resume

@@ -18,9 +18,9 @@ from automl_vision import (
     tune,
     uniform,
 )
-from automl_vision.sweep.store import SweepStore
-from automl_vision.sweep.tune import SweepPlan
+from automl_vision.store.database import SweepStore
 from automl_vision.trial import TrialStatus
+from automl_vision.tuning.tune import SweepPlan
 
 
 def test_tune_multiclass_on_real_digits(digits_folder, tmp_path) -> None:
@@ -110,7 +110,7 @@ def test_concurrent_trials_in_the_process_pool(digits_folder, tmp_path) -> None:
 def test_a_crashing_trial_does_not_stop_the_sweep(digits_folder, tmp_path, monkeypatch) -> None:
     # test_resnet has 5 stages: freezing 50 fails at training time, in that trial only (the
     # planning-time check that refuses such a space is switched off here)
-    monkeypatch.setattr("automl_vision.sweep.plan.check_plan", lambda *a, **k: None)
+    monkeypatch.setattr("automl_vision.planning.plan.check_plan", lambda *a, **k: None)
     result = tune(
         digits_folder,
         search_space=tiny_space(layers_to_freeze=choice(0, 50)),

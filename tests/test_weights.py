@@ -178,7 +178,7 @@ def test_cli_pretrained_true_exits_2_and_dry_run_says_per_model(
 
 
 def test_job_yaml_training_parameters_pretrained(tmp_path) -> None:
-    from automl_vision.sweep.job import load_sweep_job
+    from automl_vision.config.job import load_sweep_job
 
     job = tmp_path / "job.yaml"
     job.write_text("training_parameters: {pretrained: false, number_of_epochs: 2}\n")

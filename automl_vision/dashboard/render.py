@@ -16,7 +16,7 @@ from typing import Any
 
 from automl_vision.dashboard.snapshot import RunSnapshot, TrialView, log_tail
 from automl_vision.dashboard.svg import PALETTE, Series, bar_chart, line_chart, parallel_coordinates
-from automl_vision.sweep.plots import parameter_importance
+from automl_vision.reporting.plots import parameter_importance
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["render_body", "render_page"]

@@ -235,9 +235,7 @@ class BayesianParameterSampling(Sampler):
         if self.fidelity is FidelityModel.RUNG:
             return self._rung_model(x_points, observations)
         kept = cap_observations(observations, self.max_observations)
-        x = np.array(
-            [np.append(x_points[i], observations[i][k].fidelity) for i, k in kept]
-        )
+        x = np.array([np.append(x_points[i], observations[i][k].fidelity) for i, k in kept])
         y = standardize(np.array([observations[i][k].value for i, k in kept]))
         return _AtFullFidelity(GaussianProcess.fit(x, y)), x_points
 

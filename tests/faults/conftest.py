@@ -12,4 +12,3 @@ def reference(digits_folder, tmp_path_factory):
     output = tmp_path_factory.mktemp("reference")
     run_sweep(digits_folder, output, codes=(0,))
     return results(output)
-

@@ -15,7 +15,7 @@ import torch
 from helpers_sweep import tiny_space
 
 from automl_vision import choice, tune
-from automl_vision.sweep.signals import SweepInterrupted
+from automl_vision.tuning.signals import SweepInterrupted
 
 
 def main(data: str, output_dir: str, epochs: int, concurrency: int, every: int) -> int:

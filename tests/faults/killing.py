@@ -74,7 +74,7 @@ def integrity(output: Path) -> str:
 
 def results(output: Path) -> list[tuple]:
     """Each trial's params, status, value and reports (the comparable outcome of a sweep)."""
-    from automl_vision.sweep.store import SweepStore
+    from automl_vision.store.database import SweepStore
 
     store = SweepStore(output / "sweep.db")
     try:
@@ -104,7 +104,7 @@ class KillOutcome:
 
 
 def kill_and_resume(data: Path, output: Path, point: str, count: int, reference) -> KillOutcome:
-    from automl_vision.sweep.store import SweepStore
+    from automl_vision.store.database import SweepStore
     from automl_vision.training.resume import load_resume
 
     code = run_sweep(data, output, f"{point}:{count}").returncode

@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from automl_vision.sweep.lock import SweepLock, SweepLockedError
+from automl_vision.store.lock import SweepLock, SweepLockedError
 
 
 def test_a_second_writer_is_refused_naming_the_owner(tmp_path) -> None:
     code = (
         "import sys, time\n"
-        "from automl_vision.sweep.lock import SweepLock\n"
+        "from automl_vision.store.lock import SweepLock\n"
         f"SweepLock({str(tmp_path)!r}).acquire()\n"
         "print('locked', flush=True)\n"
         "time.sleep(60)\n"

@@ -10,7 +10,7 @@ import time
 import pytest
 from killing import integrity, results, run_sweep, start_sweep, wait_for_reports
 
-from automl_vision.sweep.store import SweepStore
+from automl_vision.store.database import SweepStore
 from automl_vision.training.resume import load_resume
 from automl_vision.trial import TrialStatus
 

@@ -12,7 +12,7 @@ import pytest
 from killing import integrity, results, run_sweep
 
 from automl_vision.cli import main
-from automl_vision.sweep.store import SweepStore
+from automl_vision.store.database import SweepStore
 from automl_vision.trial import TrialStatus
 
 

@@ -8,7 +8,7 @@ import torch
 from helpers_sweep import tiny_space
 
 from automl_vision import tune
-from automl_vision.sweep.store import SweepStore
+from automl_vision.store.database import SweepStore
 from automl_vision.training.loop import EpochRunner
 from automl_vision.trial import TrialStatus
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from killing import integrity, results, start_sweep, wait_for_reports
 
-from automl_vision.sweep.store import SweepStore
+from automl_vision.store.database import SweepStore
 
 
 def _workers(pid: int) -> list[int]:

@@ -18,15 +18,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automl_vision.config.spec import DeviceChoice, SweepSpec
 from automl_vision.enums import ChoiceEnum
+from automl_vision.executors.base import ExecutorKind
+from automl_vision.executors.packing import cpu_concurrency
 from automl_vision.metric_catalog import primary_metric as metric_for
+from automl_vision.planning.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
+from automl_vision.planning.preflight import check_plan
+from automl_vision.planning.reuse import ReuseIndex
 from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy, policy_from_dict
+from automl_vision.reporting.result import with_absolute_artifacts
 from automl_vision.sampling import (
     BayesianParameterSampling,
     FixedConfigurations,
     GridParameterSampling,
     Sampler,
     create_sampler,
+)
+from automl_vision.scheduling.criteria import (
+    MaxConsecutiveFailures,
+    NoImprovement,
+    TargetValue,
+    Timeout,
 )
 from automl_vision.space import (
     Distribution,
@@ -36,15 +49,7 @@ from automl_vision.space import (
     load_search_space,
 )
 from automl_vision.space.azure_defaults import azure_defaults
-from automl_vision.sweep.criteria import MaxConsecutiveFailures, NoImprovement, TargetValue, Timeout
-from automl_vision.sweep.executors import ExecutorKind
-from automl_vision.sweep.packing import cpu_concurrency
-from automl_vision.sweep.preflight import check_plan
-from automl_vision.sweep.result import with_absolute_artifacts
-from automl_vision.sweep.reuse import ReuseIndex
-from automl_vision.sweep.spec import DeviceChoice, SweepSpec
-from automl_vision.sweep.store import SweepStore
-from automl_vision.sweep.tune_defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
+from automl_vision.store.database import SweepStore
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["DeviceKind", "Devices", "SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]
@@ -191,7 +196,7 @@ class SweepPlan:
             found = f"weights found ({w.path})" if w.found else "no weights"
             lines.append(f"  {w.model}: {found}")
         if self.executor is ExecutorKind.RAY:
-            from automl_vision.sweep.ray_sweep import describe_ray
+            from automl_vision.executors.ray_backend import describe_ray
 
             lines += describe_ray(self)
         else:
@@ -316,8 +321,8 @@ def pack_trials(
     ``image_placement`` is set; ``shares_gpus``), since the probe does not count a dataset
     copy on the GPU. ``probe(shapes) -> {shape: bytes}`` and ``gpu_memory`` (the GPUs'
     capacities) replace the real ones (tests)."""
-    from automl_vision.sweep import memory
-    from automl_vision.sweep.packing import GpuLedger, LedgerPlacer, auto_concurrency
+    from automl_vision.executors.packing import GpuLedger, LedgerPlacer, auto_concurrency
+    from automl_vision.planning import memory
 
     if not plan.packing or plan.placer is not None:
         return plan

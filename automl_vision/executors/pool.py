@@ -35,14 +35,14 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Protocol
 
-from automl_vision.sweep.executors import (
+from automl_vision.executors.base import (
     AttemptEnd,
     AttemptOutcome,
     Executor,
     error_outcome,
     returned_outcome,
 )
-from automl_vision.sweep.messages import AttemptDone, Exit, ReportMessage, RunTrial, TrialBegan
+from automl_vision.executors.messages import AttemptDone, Exit, ReportMessage, RunTrial, TrialBegan
 from automl_vision.trial import Trial, Verdict
 
 __all__ = ["ProcessPoolExecutor", "TrialContext", "TrialPlacer"]

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automl_vision.policies.base import EarlyTerminationPolicy
-from automl_vision.policies.window import JudgingWindow
-from automl_vision.sampling.base import Sampler
-from automl_vision.sweep.criteria import StopCriterion, Timeout
-from automl_vision.sweep.executors import (
+from automl_vision.executors.base import (
     Executor,
     ExecutorKind,
     FunctionExecutor,
     ObjectiveTarget,
 )
-from automl_vision.sweep.scheduler import Scheduler, SweepObserver
+from automl_vision.policies.base import EarlyTerminationPolicy
+from automl_vision.policies.window import JudgingWindow
+from automl_vision.sampling.base import Sampler
+from automl_vision.scheduling.criteria import StopCriterion, Timeout
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["NoTrialValueError", "OptimizeResult", "best_trial", "optimize"]
@@ -189,9 +189,9 @@ def _ray_executor(
     resources: Mapping[str, float] | None,
     capacity: int,
 ) -> Executor:
-    from automl_vision.sweep.ray_cluster import ray_session
-    from automl_vision.sweep.ray_executor import RayExecutor, TrialResources
-    from automl_vision.sweep.spec import SweepSpec
+    from automl_vision.config.spec import SweepSpec
+    from automl_vision.executors.ray_cluster import ray_session
+    from automl_vision.executors.ray_executor import RayExecutor, TrialResources
 
     # the same checks as a sweep's (one message per bad option)
     spec = SweepSpec(

@@ -65,8 +65,8 @@ def parse_policy(text: str) -> dict[str, Any]:
 
 # -- commands ---------------------------------------------------------------------------------
 def _cmd_tune(args: argparse.Namespace) -> int:
-    from automl_vision.sweep.spec import SweepSpec
-    from automl_vision.sweep.tune import run_spec
+    from automl_vision.config.spec import SweepSpec
+    from automl_vision.tuning.tune import run_spec
 
     spec = SweepSpec.from_args(args)  # the job file and/or flags: one validated spec
     result = run_spec(
@@ -74,7 +74,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     )
     if args.dry_run:
         return 0
-    from automl_vision.sweep.optimize import NoTrialValueError
+    from automl_vision.tuning.optimize import NoTrialValueError
 
     try:
         result.best_trial  # noqa: B018 -- raises when no trial produced a value
@@ -87,8 +87,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from automl_vision.sweep.result import TuneResult
-    from automl_vision.sweep.retention import disk_usage
+    from automl_vision.reporting.result import TuneResult
+    from automl_vision.store.retention import disk_usage
 
     result = TuneResult.load(args.run_dir)
     if args.json:
@@ -116,7 +116,7 @@ def _json_safe(value: Any) -> Any:
 
 def _status_json(result: Any, run_dir: Path) -> dict[str, Any]:
     """The sweep as JSON, each trial with its attempts (the epoch each started from, its end)."""
-    from automl_vision.sweep.store import SweepStore
+    from automl_vision.store.database import SweepStore
 
     data = _json_safe(result.to_dict())
     store = SweepStore.read_only(run_dir / SweepStore.FILENAME)
@@ -129,9 +129,9 @@ def _status_json(result: Any, run_dir: Path) -> dict[str, Any]:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from automl_vision.sweep.optimize import best_trial
-    from automl_vision.sweep.plots import save_plots
-    from automl_vision.sweep.result import TuneResult
+    from automl_vision.reporting.plots import save_plots
+    from automl_vision.reporting.result import TuneResult
+    from automl_vision.tuning.optimize import best_trial
 
     result = TuneResult.load(args.run_dir)
     print(result.trials)
@@ -183,7 +183,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from automl_vision.sweep.result import TuneResult
+    from automl_vision.reporting.result import TuneResult
 
     if not args.onnx:
         raise UsageError("export: say which format, e.g. --onnx")
@@ -249,7 +249,7 @@ def _cmd_weights(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from automl_vision.data.demo import digits, digits_multilabel
-    from automl_vision.sweep.tune import tune
+    from automl_vision.tuning.tune import tune
 
     out = Path(args.output_dir)
     if args.multilabel:
@@ -324,7 +324,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     path = Path(args.path)
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
     if isinstance(data, dict) and set(data) - {"search_space"}:
-        from automl_vision.sweep.job import load_sweep_job
+        from automl_vision.config.job import load_sweep_job
 
         job = load_sweep_job(path)
         spaces = job.spaces() or []
@@ -518,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    from automl_vision.sweep.signals import SweepInterrupted
+    from automl_vision.tuning.signals import SweepInterrupted
 
     try:
         return int(args.func(args))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from automl_vision.sweep.executors import AttemptEnd, AttemptOutcome, Executor
+from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.trial import Trial
 
 __all__ = ["SimulatedExecutor", "load_learning_curves"]

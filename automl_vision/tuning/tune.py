@@ -19,25 +19,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from automl_vision.sweep.announce import announce
-from automl_vision.sweep.display import ProgressDisplay
-from automl_vision.sweep.executors import Executor, ExecutorKind, FunctionExecutor
-from automl_vision.sweep.integrations import make_observers, parse_log_to
-from automl_vision.sweep.judging import trial_judging_window
-from automl_vision.sweep.lock import SweepLock
-from automl_vision.sweep.optimize import best_trial
-from automl_vision.sweep.plan import SweepPlan, pack_trials, plan_sweep
-from automl_vision.sweep.plots import save_plots
-from automl_vision.sweep.pool import ProcessPoolExecutor, TrialContext
-from automl_vision.sweep.result import TuneResult
-from automl_vision.sweep.retention import CheckpointRetention
-from automl_vision.sweep.scheduler import Scheduler, SweepObserver
-from automl_vision.sweep.signals import SweepInterrupted, interruptible, resume_hint
-from automl_vision.sweep.spec import SweepSpec
-from automl_vision.sweep.storage import StorageError, check_writable, storage_problem
-from automl_vision.sweep.store import EventKind, SweepStore
-from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
+from automl_vision.config.spec import SweepSpec
+from automl_vision.executors.base import Executor, ExecutorKind, FunctionExecutor
+from automl_vision.executors.pool import ProcessPoolExecutor, TrialContext
+from automl_vision.planning.judging import trial_judging_window
+from automl_vision.planning.plan import SweepPlan, pack_trials, plan_sweep
+from automl_vision.reporting.announce import announce
+from automl_vision.reporting.integrations import make_observers, parse_log_to
+from automl_vision.reporting.plots import save_plots
+from automl_vision.reporting.progress import ProgressDisplay
+from automl_vision.reporting.result import TuneResult
+from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.storage import StorageError, check_writable, storage_problem
+from automl_vision.store.database import EventKind, SweepStore
+from automl_vision.store.lock import SweepLock
+from automl_vision.store.retention import CheckpointRetention
 from automl_vision.trial import Trial, TrialStatus
+from automl_vision.tuning.optimize import best_trial
+from automl_vision.tuning.signals import SweepInterrupted, interruptible, resume_hint
+from automl_vision.tuning.training_trial import TrainingJob, run_training_trial
 
 __all__ = ["SweepPlan", "SweepSpec", "plan_sweep", "run_plan", "run_spec", "tune", "tune_job"]
 
@@ -175,7 +175,7 @@ def _run_locked(
     progress: bool,
 ) -> TuneResult:
     if plan.executor is ExecutorKind.RAY:
-        from automl_vision.sweep.ray_cluster import ray_session
+        from automl_vision.executors.ray_cluster import ray_session
 
         with ray_session(plan.spec.ray_address) as session:
             return _run_with(plan, resume=resume, force=force, progress=progress, ray=session)
@@ -210,7 +210,7 @@ def _run_with(
         threads=plan.threads_per_trial,
     )
     if ray is not None:  # resolved against the cluster before anything is written
-        from automl_vision.sweep.ray_sweep import ray_training_executor
+        from automl_vision.executors.ray_backend import ray_training_executor
 
         executor, job = ray_training_executor(plan, job, ray)
         plan = dataclasses.replace(plan, max_concurrent_trials=executor.capacity)

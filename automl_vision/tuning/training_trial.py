@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from automl_vision.sweep.executors import TrialReturn
-from automl_vision.sweep.pool import TrialContext
+from automl_vision.executors.base import TrialReturn
+from automl_vision.executors.pool import TrialContext
 
 __all__ = [
     "TrainingDiverged",

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from automl_vision.enums import ChoiceEnum
-from automl_vision.sweep.messages import ReportMessage
-from automl_vision.sweep.storage import storage_problem
+from automl_vision.executors.messages import ReportMessage
+from automl_vision.storage import storage_problem
 from automl_vision.trial import Trial
 
 __all__ = [
     "AttemptEnd",
+    "AttemptOutcome",
     "Executor",
     "ExecutorKind",
     "FunctionExecutor",
@@ -35,12 +36,12 @@ __all__ = [
     "ObjectiveTarget",
     "PlacedCallback",
     "ReportCallback",
-    "AttemptOutcome",
     "TrialReturn",
     "describe_error",
     "error_outcome",
     "returned_outcome",
 ]
+
 
 class ExecutorKind(ChoiceEnum):
     """What runs a sweep's trials: ``auto`` (in the sweep's process for one trial at a time,

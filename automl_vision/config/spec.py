@@ -22,16 +22,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from automl_vision.config.checks import check_keywords, checked_number
 from automl_vision.data.task import Task
 from automl_vision.enums import ChoiceEnum
+from automl_vision.executors.base import ExecutorKind
+from automl_vision.executors.ray_cluster import RAY_INSTALL_HINT
+from automl_vision.reporting.announce import announce
 from automl_vision.sampling.base import Sampler
 from automl_vision.sampling.factory import SamplingAlgorithm
 from automl_vision.space import ImageClassificationSearchSpace, load_search_space
 from automl_vision.space.errors import SearchSpaceError
-from automl_vision.sweep.announce import announce
-from automl_vision.sweep.arguments import check_keywords, checked_number
-from automl_vision.sweep.executors import ExecutorKind
-from automl_vision.sweep.ray_cluster import RAY_INSTALL_HINT
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["DeviceChoice", "SweepSpec"]
@@ -267,7 +267,7 @@ class SweepSpec(BaseModel):
     @field_validator("log_to", mode="before")
     @classmethod
     def _log_to(cls, value: Any) -> Any:
-        from automl_vision.sweep.integrations import parse_log_to
+        from automl_vision.reporting.integrations import parse_log_to
 
         targets = parse_log_to(value)  # a missing package is reported now
         return tuple(t.value for t in targets) or None
@@ -397,7 +397,7 @@ class SweepSpec(BaseModel):
 
     @classmethod
     def _job_options(cls, path: str | Path) -> dict[str, Any]:
-        from automl_vision.sweep.job import load_sweep_job
+        from automl_vision.config.job import load_sweep_job
 
         job = load_sweep_job(path)
         for key, why in job.ignored_keys.items():
@@ -431,7 +431,5 @@ def _cli_resources(text: str | None) -> dict[str, str] | None:
         return None
     pairs = [part.partition("=") for part in text.split(",") if part.strip()]
     if not pairs or any(not sep or not key.strip() for key, sep, _ in pairs):
-        raise ValueError(
-            f"--resources-per-trial must look like cpu=2,gpu=0.25, got {text!r}"
-        )
+        raise ValueError(f"--resources-per-trial must look like cpu=2,gpu=0.25, got {text!r}")
     return {key.strip(): value.strip() for key, _, value in pairs}

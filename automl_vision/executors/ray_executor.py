@@ -27,15 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl_vision.sweep.executors import (
+from automl_vision.executors.base import (
     AttemptEnd,
     AttemptOutcome,
     Executor,
     error_outcome,
     returned_outcome,
 )
-from automl_vision.sweep.messages import AttemptDone, ReportMessage, RunTrial
-from automl_vision.sweep.pool import TrialContext, TrialTarget, redirect_output
+from automl_vision.executors.messages import AttemptDone, ReportMessage, RunTrial
+from automl_vision.executors.pool import TrialContext, TrialTarget, redirect_output
 from automl_vision.trial import Trial, Verdict
 
 __all__ = ["Placement", "RayExecutor", "TrialResources"]

@@ -208,7 +208,7 @@ class SweepJob(_Strict):
     def _log_to(cls, value: Any) -> Any:
         if value is None:
             return None
-        from automl_vision.sweep.integrations import parse_log_to
+        from automl_vision.reporting.integrations import parse_log_to
 
         return [target.value for target in parse_log_to(value)]
 

@@ -21,16 +21,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from automl_vision.sweep.announce import announce
-from automl_vision.sweep.pool import TrialContext
-from automl_vision.sweep.ray_cluster import (
+from automl_vision.executors.pool import TrialContext
+from automl_vision.executors.ray_cluster import (
     DataTransport,
     RaySession,
     local_dataset,
     packed_files,
 )
-from automl_vision.sweep.ray_executor import RayExecutor, TrialResources
-from automl_vision.sweep.training_trial import TrainingJob, run_training_trial
+from automl_vision.executors.ray_executor import RayExecutor, TrialResources
+from automl_vision.reporting.announce import announce
+from automl_vision.tuning.training_trial import TrainingJob, run_training_trial
 
 __all__ = ["data_transport", "describe_ray", "ray_training_executor", "trial_resources"]
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl_vision.sweep.optimize import OptimizeResult, best_trial
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.tuning.optimize import OptimizeResult, best_trial
 
 __all__ = ["TrialTable", "TuneResult", "artifact_path", "trial_to_dict", "with_absolute_artifacts"]
 
@@ -166,7 +166,7 @@ class TuneResult(OptimizeResult):
         """Rebuild the result of a sweep (finished, killed or still running) from its store."""
         import sqlite3
 
-        from automl_vision.sweep.store import SweepStore, corrupt_store
+        from automl_vision.store.database import SweepStore, corrupt_store
 
         run_dir = Path(run_dir)
         store = SweepStore.open_readonly(run_dir / SweepStore.FILENAME)

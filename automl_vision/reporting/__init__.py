@@ -1,0 +1,7 @@
+"""What a sweep shows: its result (``result.py``: the best trial, the trial table, metrics
+JSON), plots (``plots.py``), the live progress line (``progress.py``), TensorBoard and MLflow
+mirrors (``integrations.py``) and the choices it made for its user (``announce.py``).
+
+May import: the foundations, ``policies``, ``scheduling`` (observers), ``store`` (a finished
+or running sweep is read back from its store), ``predict`` (a result's best model).
+"""
