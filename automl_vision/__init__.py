@@ -21,6 +21,7 @@ from automl_vision.policies import (
     TruncationSelectionPolicy,
     policy_from_dict,
 )
+from automl_vision.reporting.result import NoTrialValueError, OptimizeResult
 from automl_vision.sampling import (
     BayesianParameterSampling,
     FixedConfigurations,
@@ -56,7 +57,7 @@ from automl_vision.space import (
     uniform,
 )
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
-from automl_vision.tuning.optimize import NoTrialValueError, OptimizeResult, optimize
+from automl_vision.tuning.optimize import optimize
 
 __version__ = "0.1.0"
 

@@ -35,6 +35,8 @@ from PIL import Image
 from automl_vision.data.cache import decode_image
 from automl_vision.data.task import Task
 from automl_vision.data.transforms import EvalTransform
+from automl_vision.store.database import SweepStore
+from automl_vision.store.sweep_dir import read_sweep
 from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
 
 __all__ = ["IMAGE_SUFFIXES", "Prediction", "Predictor", "expand_inputs", "load_model"]
@@ -169,10 +171,8 @@ def _checkpoint_path(source: str | Path) -> Path:
         raise ValueError(f"{source}: no such run directory or checkpoint file")
     if (path / "best.pt").is_file():
         return path / "best.pt"
-    from automl_vision.reporting.result import TuneResult
-
-    if (path / "sweep.db").is_file():
-        best = TuneResult.load(path).best_checkpoint
+    if (path / SweepStore.FILENAME).is_file():
+        best = read_sweep(path).best_checkpoint()
         if best is not None and best.is_file():
             return best
     raise ValueError(f"{source}: no best.pt in this run directory (is the sweep finished?)")

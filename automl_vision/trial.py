@@ -164,3 +164,16 @@ class Trial:
 def metric_history(trials: Sequence[Trial]) -> dict[str, list[float]]:
     """The ``history`` argument of ``Policy.should_stop``: trial id -> values in report order."""
     return {t.trial_id: t.values for t in trials if t.reports}
+
+
+def best_trial(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> Trial | None:
+    """The best trial with a value (COMPLETED or STOPPED); ties go to the earlier trial."""
+    best: Trial | None = None
+    for t in trials:
+        if t.status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+            continue
+        if t.value is None or math.isnan(t.value):
+            continue
+        if best is None or goal.is_better(t.value, best.value):  # type: ignore[arg-type]
+            best = t
+    return best

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl_vision.planning.reuse import reuse_key
 from automl_vision.sampling import FixedConfigurations
 from automl_vision.sampling.configs import config_key
+from automl_vision.scheduling.reuse import reuse_key
 from automl_vision.trial import PrimaryMetricGoal, Trial
 
 # (stored configuration, proposed configuration, the same?)

@@ -86,8 +86,8 @@ def _sweep(data: Path, out: Path, metric: str, trials: int):
 @pytest.mark.slow
 @pytest.mark.parametrize("metric", ["accuracy", "log_loss"])  # maximize, minimize
 def test_sweep_and_resume_keep_exactly_the_top_k(digits_folder, tmp_path, metric) -> None:
-    from automl_vision.reporting.result import artifact_path
     from automl_vision.store.retention import ranked_with_checkpoints
+    from automl_vision.store.sweep_dir import artifact_path
 
     out = tmp_path / "sweep"
     for total in (4, 6):  # the second call resumes the sweep and adds two trials

@@ -347,7 +347,7 @@ def test_rng_is_derived_from_seed_and_trial_index() -> None:
 
 
 def test_reuse_hook_finishes_identical_trials_without_running_them() -> None:
-    from automl_vision.planning.reuse import ReuseIndex
+    from automl_vision.scheduling.reuse import ReuseIndex
 
     earlier = Trial(index=0, params={"curve": 1}, status=TrialStatus.COMPLETED, value=0.8)
     earlier.reports = [r for r in replay_reports(CURVES[1])]

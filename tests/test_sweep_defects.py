@@ -19,8 +19,9 @@ from automl_vision.cli import EXIT_NO_VALUE, main
 from automl_vision.planning.plan import plan_sweep
 from automl_vision.planning.preflight import check_plan
 from automl_vision.reporting.plots import comparable_values, parameter_importance
-from automl_vision.reporting.result import TuneResult, artifact_path
+from automl_vision.reporting.result import TuneResult
 from automl_vision.store.database import CorruptStoreError, SweepStore
+from automl_vision.store.sweep_dir import artifact_path
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 from automl_vision.tuning.optimize import NoTrialValueError
 

@@ -131,7 +131,7 @@ def _status_json(result: Any, run_dir: Path) -> dict[str, Any]:
 def _cmd_report(args: argparse.Namespace) -> int:
     from automl_vision.reporting.plots import save_plots
     from automl_vision.reporting.result import TuneResult
-    from automl_vision.tuning.optimize import best_trial
+    from automl_vision.trial import best_trial
 
     result = TuneResult.load(args.run_dir)
     print(result.trials)

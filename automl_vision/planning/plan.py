@@ -25,9 +25,7 @@ from automl_vision.executors.packing import cpu_concurrency
 from automl_vision.metric_catalog import primary_metric as metric_for
 from automl_vision.planning.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.planning.preflight import check_plan
-from automl_vision.planning.reuse import ReuseIndex
 from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy, policy_from_dict
-from automl_vision.reporting.result import with_absolute_artifacts
 from automl_vision.sampling import (
     BayesianParameterSampling,
     FixedConfigurations,
@@ -41,6 +39,7 @@ from automl_vision.scheduling.criteria import (
     TargetValue,
     Timeout,
 )
+from automl_vision.scheduling.reuse import ReuseIndex
 from automl_vision.space import (
     Distribution,
     ImageClassificationSearchSpace,
@@ -50,6 +49,7 @@ from automl_vision.space import (
 )
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.store.database import SweepStore
+from automl_vision.store.sweep_dir import with_absolute_artifacts
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["DeviceKind", "Devices", "SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]

@@ -21,7 +21,7 @@ from typing import Any
 from automl_vision.enums import ChoiceEnum
 from automl_vision.policies.base import Decision
 from automl_vision.scheduling.scheduler import SweepObserver
-from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
+from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus, best_trial
 
 __all__ = ["LogTarget", "MLflowObserver", "TensorBoardObserver", "make_observers", "parse_log_to"]
 
@@ -167,8 +167,6 @@ class MLflowObserver(SweepObserver):
         self.client.set_terminated(run_id, status)
 
     def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
-        from automl_vision.tuning.optimize import best_trial
-
         best = best_trial(trials, self.goal)
         if best is not None:
             self.client.log_metric(self.parent, f"best_{self.primary_metric}", float(best.value))  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -10,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
-from automl_vision.tuning.optimize import OptimizeResult, best_trial
+from automl_vision.store.sweep_dir import artifact_path, read_sweep
+from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, best_trial
 
-__all__ = ["TrialTable", "TuneResult", "artifact_path", "trial_to_dict", "with_absolute_artifacts"]
+__all__ = ["NoTrialValueError", "OptimizeResult", "TrialTable", "TuneResult", "trial_to_dict"]
 
 
 def _fmt(value: Any) -> str:
@@ -54,30 +53,6 @@ class TrialTable(list):  # list[Trial]
         line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
         body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
         return "\n".join([line, "  ".join("-" * w for w in widths), *body])
-
-
-#: the artifacts that are files (stored relative to the sweep directory)
-ARTIFACT_FILES = ("checkpoint", "onnx")
-
-
-def artifact_path(trial: Trial, key: str, run_dir: str | Path | None) -> Path | None:
-    """The file ``trial.artifacts[key]``: a relative record is relative to the sweep directory
-    ``run_dir``; an absolute one (older sweeps, trials reused from another sweep) is kept."""
-    value = trial.artifacts.get(key)
-    if not value:
-        return None
-    path = Path(value)
-    return path if path.is_absolute() or run_dir is None else Path(run_dir) / path
-
-
-def with_absolute_artifacts(trial: Trial, run_dir: str | Path) -> Trial:
-    """A copy of ``trial`` whose file artifacts are absolute (to reuse it in another sweep)."""
-    artifacts = dict(trial.artifacts)
-    for key in ARTIFACT_FILES:
-        path = artifact_path(trial, key, run_dir)
-        if path is not None:
-            artifacts[key] = str(path.absolute())
-    return dataclasses.replace(trial, artifacts=artifacts)
 
 
 def _finite(value: Any) -> Any:
@@ -122,6 +97,52 @@ def trial_to_dict(trial: Trial) -> dict[str, Any]:
     }
 
 
+class NoTrialValueError(ValueError):
+    """A finished sweep in which no trial produced a value (the CLI exits with status 3)."""
+
+
+@dataclass
+class OptimizeResult:
+    """What ``optimize`` found: the best trial and every trial, in the order they started."""
+
+    trials: list[Trial]
+    goal: PrimaryMetricGoal
+    end_reason: str
+
+    @property
+    def best_trial(self) -> Trial:
+        best = best_trial(self.trials, self.goal)
+        if best is None:
+            errors = sorted({t.error.splitlines()[0] for t in self.trials if t.error})
+            raise NoTrialValueError(
+                f"no trial produced a value ({len(self.trials)} trials"
+                + (f"; errors: {'; '.join(errors)[:800]}" if errors else "")
+                + ")"
+            )
+        return best
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    def __repr__(self) -> str:
+        done = sum(t.status is TrialStatus.COMPLETED for t in self.trials)
+        stopped = sum(t.status is TrialStatus.STOPPED for t in self.trials)
+        failed = sum(t.status is TrialStatus.FAILED for t in self.trials)
+        best = best_trial(self.trials, self.goal)
+        shown = f"best_value={best.value:.6g}, best_params={best.params}" if best else "no value"
+        return (
+            f"OptimizeResult({len(self.trials)} trials: {done} completed, {stopped} stopped, "
+            f"{failed} failed; {shown}; ended: {self.end_reason})"
+        )
+
+
 @dataclass
 class TuneResult(OptimizeResult):
     """What a sweep produced (``best_trial``, ``best_params``, ``best_value`` as for
@@ -164,31 +185,14 @@ class TuneResult(OptimizeResult):
     @classmethod
     def load(cls, run_dir: str | Path) -> TuneResult:
         """Rebuild the result of a sweep (finished, killed or still running) from its store."""
-        import sqlite3
-
-        from automl_vision.store.database import SweepStore, corrupt_store
-
-        run_dir = Path(run_dir)
-        store = SweepStore.open_readonly(run_dir / SweepStore.FILENAME)
-        try:
-            meta = store.meta()
-            trials = store.load_trials()
-            ended = [message for _, kind, message in store.events() if kind == "sweep_finished"]
-        except (sqlite3.DatabaseError, json.JSONDecodeError, ValueError) as err:
-            raise corrupt_store(store.path, err) from None
-        finally:
-            store.close()
-        for t in trials:  # an unfinished attempt is running (or was, if the sweep died);
-            # one that ended unfinished (paused, interrupted) is QUEUED: it resumes next run
-            if t.status is TrialStatus.QUEUED and t.started_at is not None and not t.finished_at:
-                t.status = TrialStatus.RUNNING
+        record = read_sweep(run_dir)
         return cls.from_trials(
-            trials,
-            goal=PrimaryMetricGoal.parse(meta.get("goal", "maximize")),
-            primary_metric=meta.get("primary_metric", "value"),
-            end_reason=ended[-1] if ended else "not finished (running, or killed: resume it)",
-            output_dir=run_dir,
-            settings=meta.get("settings", {}),
+            record.trials,
+            goal=record.goal,
+            primary_metric=record.primary_metric,
+            end_reason=record.end_reason or "not finished (running, or killed: resume it)",
+            output_dir=record.run_dir,
+            settings=record.settings,
         )
 
     def counts(self) -> dict[str, int]:

@@ -27,11 +27,11 @@ from typing import Any
 
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.faults import fault_point
-from automl_vision.planning.reuse import ReuseIndex
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.scheduling.criteria import StopCriterion
+from automl_vision.scheduling.reuse import ReuseIndex
 from automl_vision.trial import (
     PrimaryMetricGoal,
     Report,

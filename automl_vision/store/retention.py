@@ -16,8 +16,8 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from automl_vision.reporting.result import artifact_path
 from automl_vision.scheduling.scheduler import SweepObserver
+from automl_vision.store.sweep_dir import artifact_path
 from automl_vision.trial import PrimaryMetricGoal, Trial
 
 __all__ = ["CheckpointRetention", "disk_usage", "ranked_with_checkpoints"]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,71 +16,13 @@ from automl_vision.executors.base import (
 )
 from automl_vision.policies.base import EarlyTerminationPolicy
 from automl_vision.policies.window import JudgingWindow
+from automl_vision.reporting.result import NoTrialValueError, OptimizeResult
 from automl_vision.sampling.base import Sampler
 from automl_vision.scheduling.criteria import StopCriterion, Timeout
 from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
-from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.trial import PrimaryMetricGoal, Trial
 
-__all__ = ["NoTrialValueError", "OptimizeResult", "best_trial", "optimize"]
-
-
-def best_trial(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> Trial | None:
-    """The best trial with a value (COMPLETED or STOPPED); ties go to the earlier trial."""
-    best: Trial | None = None
-    for t in trials:
-        if t.status not in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-            continue
-        if t.value is None or math.isnan(t.value):
-            continue
-        if best is None or goal.is_better(t.value, best.value):  # type: ignore[arg-type]
-            best = t
-    return best
-
-
-class NoTrialValueError(ValueError):
-    """A finished sweep in which no trial produced a value (the CLI exits with status 3)."""
-
-
-@dataclass
-class OptimizeResult:
-    """What ``optimize`` found: the best trial and every trial, in the order they started."""
-
-    trials: list[Trial]
-    goal: PrimaryMetricGoal
-    end_reason: str
-
-    @property
-    def best_trial(self) -> Trial:
-        best = best_trial(self.trials, self.goal)
-        if best is None:
-            errors = sorted({t.error.splitlines()[0] for t in self.trials if t.error})
-            raise NoTrialValueError(
-                f"no trial produced a value ({len(self.trials)} trials"
-                + (f"; errors: {'; '.join(errors)[:800]}" if errors else "")
-                + ")"
-            )
-        return best
-
-    @property
-    def best_params(self) -> dict[str, Any]:
-        return dict(self.best_trial.params)
-
-    @property
-    def best_value(self) -> float:
-        value = self.best_trial.value
-        assert value is not None
-        return value
-
-    def __repr__(self) -> str:
-        done = sum(t.status is TrialStatus.COMPLETED for t in self.trials)
-        stopped = sum(t.status is TrialStatus.STOPPED for t in self.trials)
-        failed = sum(t.status is TrialStatus.FAILED for t in self.trials)
-        best = best_trial(self.trials, self.goal)
-        shown = f"best_value={best.value:.6g}, best_params={best.params}" if best else "no value"
-        return (
-            f"OptimizeResult({len(self.trials)} trials: {done} completed, {stopped} stopped, "
-            f"{failed} failed; {shown}; ended: {self.end_reason})"
-        )
+__all__ = ["NoTrialValueError", "OptimizeResult", "optimize"]
 
 
 def _sampler(sampling: Any, parameter_space: Any, seed: int) -> Sampler:

@@ -34,8 +34,7 @@ from automl_vision.storage import StorageError, check_writable, storage_problem
 from automl_vision.store.database import EventKind, SweepStore
 from automl_vision.store.lock import SweepLock
 from automl_vision.store.retention import CheckpointRetention
-from automl_vision.trial import Trial, TrialStatus
-from automl_vision.tuning.optimize import best_trial
+from automl_vision.trial import Trial, TrialStatus, best_trial
 from automl_vision.tuning.signals import SweepInterrupted, interruptible, resume_hint
 from automl_vision.tuning.training_trial import TrainingJob, run_training_trial
 
