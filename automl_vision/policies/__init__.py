@@ -2,17 +2,19 @@
 
 ``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, ``NoTerminationPolicy``
 (HyperDrive's names and constructors), ``HyperbandPolicy`` (every bracket by default) and
-``ASHAPolicy`` (one bracket). Each one
-answers ``should_stop(trial_id, history, goal, finished=())`` and, with the numbers compared,
-``decide(...) -> Decision(stop, reason)``. ``policy_from_dict`` reads the YAML/dict form.
+``ASHAPolicy`` (one bracket), all ``EarlyTerminationPolicy``. Each one answers
+``judge(PolicyContext) -> Decision(stop, reason)`` (what the sweep calls), the same with loose
+arguments as ``decide(trial_id, history, goal, finished=())``, and ``should_stop(...)``, its
+boolean. ``policy_from_dict`` reads the YAML/dict form.
 """
 
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy, RungSystem
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
+from automl_vision.policies.config import PolicyConfigError
+from automl_vision.policies.context import PolicyContext
 from automl_vision.policies.from_dict import POLICY_TYPES, policy_from_dict
 from automl_vision.policies.median import MedianStoppingPolicy
-from automl_vision.policies.model import PolicyConfigError
 from automl_vision.policies.no_termination import NoTerminationPolicy
 from automl_vision.policies.truncation import TruncationSelectionPolicy
 from automl_vision.policies.window import JudgingWindow, Move
@@ -30,6 +32,7 @@ __all__ = [
     "Move",
     "NoTerminationPolicy",
     "PolicyConfigError",
+    "PolicyContext",
     "PrimaryMetricGoal",
     "Promotion",
     "RungSystem",

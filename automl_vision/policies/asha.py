@@ -24,16 +24,17 @@ continue.
 Promotion variant (``promotion=True``; Li et al.'s promotion ASHA, Syne Tune's
 ``type="promotion"``): a trial reaching a rung always pauses (``Decision(stop=True,
 pause=True)``); it keeps its checkpoint. Whenever a worker is free the sweep first asks
-``promote(paused, history, goal)``: a trial paused at report ``n`` is promotable if it is in
-the top ``k = floor(m / reduction_factor)`` (ties in its favour, NaN never) of the ``m`` trials
-of its bracket that reached report ``n`` (those promoted past it included), so nothing is
-promoted from a rung before ``reduction_factor`` trials reached it. Of several promotable
-trials the one paused furthest goes first, then the best value, then the smaller id. A promoted
-trial resumes from its checkpoint and runs to its next rung; only when none is promotable does
-the sampler propose a new trial. Once no new trial can start (the sweep's trial count is reached
-or the sampler is exhausted) no rung gets more trials, so ``promote(..., closing=True)`` uses the
-stopping variant's count, the top ``max(1, m // eta)``: the best paused trial of every rung goes
-on, and the sweep ends with at least one trial trained to ``max_resource``. A sweep that ends
+``promotion_rule(paused, context)`` (or ``promote(paused, history, goal)``): a trial paused at
+report ``n`` is promotable if it is in the top ``k = floor(m / reduction_factor)`` (ties in its
+favour, NaN never) of the ``m`` trials of its bracket that reached report ``n`` (those promoted
+past it included), so nothing is promoted from a rung before ``reduction_factor`` trials reached
+it. Of several promotable trials the one paused furthest goes first, then the best value, then
+the smaller id. A promoted trial resumes from its checkpoint and runs to its next rung; only when
+none is promotable does the sampler propose a new trial. Once no new trial can start (the sweep's
+trial count is reached or the sampler is exhausted) no rung gets more trials, so
+``closing=True`` uses the stopping variant's count, the top ``max(1, m // eta)``: the best
+paused trial of every rung goes on, and the sweep ends with at least one trial trained to
+``max_resource``. A sweep that ends
 with paused trials records them as STOPPED at the report they reached.
 
 Rung system (``rung_system``): ``"per_bracket"`` (the default; Li et al.'s and Optuna's
@@ -66,17 +67,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
 
 from automl_vision.enums import ChoiceEnum
-from automl_vision.policies.base import Decision, Promotion
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.common import count_better, fmt, kth_best, ordinal, worse
-from automl_vision.policies.model import Count, Flag, PolicyModel, integer
-from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.policies.config import Count, Flag, PolicyConfig, integer
+from automl_vision.policies.context import PolicyContext
 
 __all__ = [
     "ASHAPolicy",
@@ -189,7 +190,7 @@ def _is_power(ratio: int, base: int) -> bool:
     return ratio == 1
 
 
-class HyperbandPolicy(PolicyModel):
+class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
     """Successive halving at rungs ``min_resource * eta**k`` in every bracket Hyperband
     defines (``brackets="auto"``) or in ``brackets`` of them; ``brackets=1`` is ASHA."""
 
@@ -348,53 +349,31 @@ class HyperbandPolicy(PolicyModel):
     def _is_point(self, trial_id: str, n: int) -> bool:
         return self._is_rung(n, self.bracket_of(trial_id))
 
-    def _at_report(
-        self, trial_id: str, n: int, history: Mapping[str, Sequence[float]]
-    ) -> list[float]:
-        """The values at report ``n`` of the trials ``trial_id`` is ranked against that reached
-        it: those of its bracket, or with shared rungs every trial."""
-        if self.rung_system is RungSystem.SHARED:
-            return [float(values[n - 1]) for values in history.values() if len(values) >= n]
-        bracket = self.bracket_of(trial_id)
+    def _at_report(self, context: PolicyContext) -> list[float]:
+        """The values at report ``n`` of the trials ``context.trial_id`` is ranked against that
+        reached it: those of its bracket, or with shared rungs every trial."""
+        n, shared = context.n, self.rung_system is RungSystem.SHARED
+        bracket = self.bracket_of(context.trial_id)
         return [
             float(values[n - 1])
-            for other, values in history.items()
-            if len(values) >= n and (other == trial_id or self.bracket_of(other) == bracket)
+            for other, values in context.reached(n).items()
+            if shared or other == context.trial_id or self.bracket_of(other) == bracket
         ]
 
-    def _decide(
-        self,
-        trial_id: str,
-        n: int,
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        finished: Collection[str],
-    ) -> Decision:
-        if not self._is_point(trial_id, n):
-            return Decision(
-                False, f"report {n} is not a rung{self._where(self.bracket_of(trial_id))}"
-            )
-        return self._judge_point(trial_id, n, history, goal, finished)
-
-    def _judge_point(
-        self,
-        trial_id: str,
-        n: int,
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        finished: Collection[str],
-        moved_from: int | None = None,
-    ) -> Decision:
-        rung = f"rung {n if moved_from is None else moved_from}"
-        rung += self._where(self.bracket_of(trial_id))
-        if moved_from is not None:
+    def rule(self, context: PolicyContext) -> Decision:
+        n, goal = context.n, context.goal
+        where = self._where(self.bracket_of(context.trial_id))
+        if not self._is_point(context.trial_id, context.point):
+            return Decision(False, f"report {n} is not a rung{where}")
+        rung = f"rung {context.point}{where}"
+        if context.moved_from is not None:
             rung += f" (at report {n})"
             if self.max_resource is not None and n >= self.max_resource:
                 return Decision(False, f"{rung}: report {n} uses the whole budget, no decision")
-        value = float(history[trial_id][n - 1])
+        value = context.value
         if math.isnan(value):
             return Decision(True, f"stopped at {rung}: the value is NaN")
-        at_rung = self._at_report(trial_id, n, history)
+        at_rung = self._at_report(context)
         m = len(at_rung)
         trials = f"{m} trial{'s' if m != 1 else ''} at report {n}"
         if self.promotion:
@@ -417,13 +396,8 @@ class HyperbandPolicy(PolicyModel):
             )
         return Decision(False, f"{rung}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})")
 
-    def promote(
-        self,
-        paused: Collection[str],
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        *,
-        closing: bool = False,
+    def promotion_rule(
+        self, paused: Collection[str], context: PolicyContext, *, closing: bool = False
     ) -> Promotion | None:
         """Asynchronous successive halving's promotion (with ``promotion=True``): a trial
         paused at report ``n`` continues if it is in the top ``m // eta`` (ties in its favour)
@@ -436,15 +410,15 @@ class HyperbandPolicy(PolicyModel):
         one trial trained to ``max_resource``."""
         if not self.promotion:
             return None
-        goal = PrimaryMetricGoal.parse(goal)
+        goal = context.goal
         found: tuple[int, float, str, int, int] | None = None  # n, value, id, m, k
         for trial_id in sorted(paused):
-            values = history.get(trial_id, ())
-            n = len(values)
-            if n == 0 or math.isnan(float(values[-1])):
+            trial = context.about(trial_id)
+            n = trial.n
+            if n == 0 or math.isnan(trial.value):
                 continue
-            value = float(values[-1])
-            at_rung = self._at_report(trial_id, n, history)
+            value = trial.value
+            at_rung = self._at_report(trial)
             m = len(at_rung)
             k = (promotion_count if closing else promotion_top)(m, self.reduction_factor)
             if count_better(value, at_rung, goal) >= k:
@@ -485,7 +459,7 @@ class ASHAPolicy(HyperbandPolicy):
         schedule_aware: bool = False,
         promotion: bool = False,
     ) -> None:
-        PolicyModel.__init__(
+        PolicyConfig.__init__(
             self,
             min_resource=min_resource,
             max_resource=max_resource,

@@ -19,14 +19,15 @@ flipping the goal gives the same decisions.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, model_validator
 
 from automl_vision.policies.base import Decision
 from automl_vision.policies.common import fmt
-from automl_vision.policies.model import Count, IntervalPolicy, NonNegativeCount, real
+from automl_vision.policies.config import Count, NonNegativeCount, real
+from automl_vision.policies.context import PolicyContext
+from automl_vision.policies.interval import IntervalPolicy
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["BanditPolicy", "bandit_threshold"]
@@ -108,16 +109,9 @@ class BanditPolicy(IntervalPolicy):
             )
         return self
 
-    def _judge(
-        self,
-        trial_id: str,
-        n: int,
-        value: float,
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        finished: Collection[str],
-    ) -> Decision:
-        best = goal.best(float(v) for values in history.values() for v in values[:n])
+    def _compare(self, context: PolicyContext) -> Decision:
+        n, value, goal = context.n, context.value, context.goal
+        best = goal.best(float(v) for values in context.history.values() for v in values[:n])
         threshold, formula = bandit_threshold(
             best, goal, slack_factor=self.slack_factor, slack_amount=self.slack_amount
         )

@@ -24,14 +24,15 @@ from typing import Any
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import EarlyTerminationPolicy
+from automl_vision.policies.config import PolicyConfigError
+from automl_vision.policies.interval import IntervalPolicy
 from automl_vision.policies.median import MedianStoppingPolicy
-from automl_vision.policies.model import PolicyConfigError, PolicyModel
 from automl_vision.policies.no_termination import NoTerminationPolicy
 from automl_vision.policies.truncation import TruncationSelectionPolicy
 
 __all__ = ["POLICY_TYPES", "policy_from_dict"]
 
-POLICY_TYPES: dict[str, type[PolicyModel]] = {
+POLICY_TYPES: dict[str, type[IntervalPolicy | HyperbandPolicy | NoTerminationPolicy]] = {
     "bandit": BanditPolicy,
     "median_stopping": MedianStoppingPolicy,
     "truncation_selection": TruncationSelectionPolicy,

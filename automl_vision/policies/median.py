@@ -14,11 +14,13 @@ good as its own average), and neither does the trial holding the best value so f
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 
 from automl_vision.policies.base import Decision
 from automl_vision.policies.common import fmt, median
-from automl_vision.policies.model import Count, IntervalPolicy, NonNegativeCount
+from automl_vision.policies.config import Count, NonNegativeCount
+from automl_vision.policies.context import PolicyContext
+from automl_vision.policies.interval import IntervalPolicy
 from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = ["MedianStoppingPolicy", "running_average"]
@@ -71,18 +73,10 @@ class MedianStoppingPolicy(IntervalPolicy):
             schedule_aware=schedule_aware,
         )
 
-    def _judge(
-        self,
-        trial_id: str,
-        n: int,
-        value: float,
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        finished: Collection[str],
-    ) -> Decision:
-        values = history[trial_id]
-        best = goal.best(float(v) for v in values[:n])
-        averages = [running_average(other, n) for other in history.values() if len(other) >= n]
+    def _compare(self, context: PolicyContext) -> Decision:
+        n, goal = context.n, context.goal
+        best = goal.best(float(v) for v in context.values[:n])
+        averages = [running_average(values, n) for values in context.reached(n).values()]
         averages = [a for a in averages if not math.isnan(a)]
         if not averages:
             return Decision(False, f"report {n}: no running average to compare with")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-
-from automl_vision.policies.base import Decision
-from automl_vision.policies.model import PolicyModel
-from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy
+from automl_vision.policies.config import PolicyConfig
+from automl_vision.policies.context import PolicyContext
 
 __all__ = ["NoTerminationPolicy"]
 
 
-class NoTerminationPolicy(PolicyModel):
+class NoTerminationPolicy(PolicyConfig, EarlyTerminationPolicy):
     """Never stops a trial (the default when a sweep has no ``early_termination``)."""
 
     type_name = "no_termination"
@@ -22,12 +20,5 @@ class NoTerminationPolicy(PolicyModel):
     def evaluation_points(self, max_reports: int) -> list[int]:
         return []
 
-    def _decide(
-        self,
-        trial_id: str,
-        n: int,
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        finished: Collection[str],
-    ) -> Decision:
-        return Decision(False, f"report {n}: no early termination")
+    def rule(self, context: PolicyContext) -> Decision:
+        return Decision(False, f"report {context.n}: no early termination")

@@ -16,20 +16,15 @@ So the trial with the best value at report ``n`` is never stopped.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated
 
 from pydantic import BeforeValidator
 
 from automl_vision.policies.base import Decision
-from automl_vision.policies.common import (
-    count_better,
-    fmt,
-    kth_best,
-    ordinal,
-)
-from automl_vision.policies.model import Count, IntervalPolicy, NonNegativeCount, integer
-from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.policies.common import count_better, fmt, kth_best, ordinal
+from automl_vision.policies.config import Count, Flag, NonNegativeCount, integer
+from automl_vision.policies.context import PolicyContext
+from automl_vision.policies.interval import IntervalPolicy
 
 __all__ = ["TruncationSelectionPolicy", "truncation_count"]
 
@@ -44,14 +39,7 @@ def _percentage(value: object) -> int:
     return number
 
 
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {value!r}")
-    return value
-
-
 Percentage = Annotated[int, BeforeValidator(_percentage)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 def truncation_count(trials: int, truncation_percentage: int) -> int:
@@ -86,21 +74,14 @@ class TruncationSelectionPolicy(IntervalPolicy):
             schedule_aware=schedule_aware,
         )
 
-    def _judge(
-        self,
-        trial_id: str,
-        n: int,
-        value: float,
-        history: Mapping[str, Sequence[float]],
-        goal: PrimaryMetricGoal,
-        finished: Collection[str],
-    ) -> Decision:
-        excluded = set(finished) if self.exclude_finished_jobs else set()
-        excluded.discard(trial_id)
+    def _compare(self, context: PolicyContext) -> Decision:
+        n, value = context.n, context.value
+        excluded = set(context.finished) if self.exclude_finished_jobs else set()
+        excluded.discard(context.trial_id)
         at_n = [
             float(values[n - 1])
-            for other, values in history.items()
-            if len(values) >= n and other not in excluded
+            for other, values in context.reached(n).items()
+            if other not in excluded
         ]
         m = len(at_n)
         k = truncation_count(m, self.truncation_percentage)
@@ -110,8 +91,8 @@ class TruncationSelectionPolicy(IntervalPolicy):
                 False,
                 f"report {n}: {self.truncation_percentage}% of {pool} rounds down to 0 to stop",
             )
-        cutoff = kth_best(at_n, m - k, goal)
-        better = count_better(value, at_n, goal)
+        cutoff = kth_best(at_n, m - k, context.goal)
+        better = count_better(value, at_n, context.goal)
         where = (
             f"cut-off = the {ordinal(m - k)} best of {pool}; "
             f"the lowest {self.truncation_percentage}% = {k} trial{'s' if k != 1 else ''} stop"

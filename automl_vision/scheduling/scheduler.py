@@ -28,6 +28,7 @@ from typing import Any
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.faults import fault_point
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
+from automl_vision.policies.context import PolicyContext
 from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.scheduling.criteria import StopCriterion
@@ -225,10 +226,16 @@ class Scheduler:
     # -- pause and promotion -----------------------------------------------------------------
     def _decide(self, trial: Trial) -> Decision:
         assert self.policy is not None
+        return self.policy.judge(self._context(trial))
+
+    def _context(self, trial: Trial | None = None) -> PolicyContext:
+        """What the policy is told: every history, the goal, the finished trials and ``trial``
+        (the one judged, with its judging window; None for a promotion)."""
         finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-        return self.policy.decide_with(
-            trial.trial_id, self._history, self.goal, finished, self._window(trial)
-        )
+        context = PolicyContext(history=self._history, goal=self.goal, finished=finished)
+        if trial is None:
+            return context
+        return context.about(trial.trial_id, self._window(trial))
 
     def _window(self, trial: Trial) -> JudgingWindow | None:
         if self.windows is None:
@@ -261,9 +268,7 @@ class Scheduler:
         start any more (the policy may then promote where it would otherwise wait)."""
         if not self._paused or self.policy is None:
             return False
-        promotion = self.policy.promote(
-            list(self._paused), self._history, self.goal, closing=closing
-        )
+        promotion = self.policy.judge_paused(list(self._paused), self._context(), closing=closing)
         if promotion is None:
             return False
         trial = self._paused.pop(promotion.trial_id)
