@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from automl_vision import choice
-from automl_vision.executors.base import ObjectiveTarget
+from automl_vision.executors.function import ObjectiveTarget
 from automl_vision.executors.pool import ProcessPoolExecutor
 from automl_vision.sampling import create_sampler
 from automl_vision.scheduling.scheduler import Scheduler

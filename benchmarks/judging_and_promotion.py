@@ -30,7 +30,8 @@ from automl_vision.policies import (
     NoTerminationPolicy,
 )
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.trial import Trial
 
 BUDGETS = (10, 25)

@@ -64,7 +64,8 @@ from automl_vision.policies import (
 )
 from automl_vision.sampling import BayesianParameterSampling, RandomParameterSampling, Sampler
 from automl_vision.sampling.base import Suggestion
-from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.space import choice, loguniform, uniform
 from automl_vision.trial import Trial, TrialStatus
 

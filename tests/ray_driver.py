@@ -117,7 +117,7 @@ def run_timeout(args: argparse.Namespace) -> dict:
 
     from ray_objectives import sleep_for
 
-    from automl_vision.executors.base import ObjectiveTarget
+    from automl_vision.executors.function import ObjectiveTarget
     from automl_vision.executors.ray_executor import RayExecutor, TrialResources
     from automl_vision.sampling import create_sampler
     from automl_vision.scheduling.scheduler import Scheduler

@@ -13,9 +13,9 @@ from pool_targets import which_process
 from automl_vision import choice, quniform, uniform
 from automl_vision.executors.packing import GpuLedger, LedgerPlacer, auto_concurrency
 from automl_vision.executors.pool import ProcessPoolExecutor
-from automl_vision.planning import plan as plan_module
 from automl_vision.planning.memory import CONTEXT_BYTES, PROBE_FILE, Shape, space_shapes, step_peaks
-from automl_vision.planning.plan import pack_trials, plan_sweep
+from automl_vision.planning.machine import LocalMachine
+from automl_vision.planning.plan import plan_sweep
 from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.space.base import ParameterSpace
@@ -76,9 +76,10 @@ def _tiny_data():
     return rng.integers(0, 256, (24, 16, 16, 3), dtype=np.uint8), [i % 3 for i in range(24)]
 
 
-def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(plan_module, "_gpus", lambda: 2)  # "CUDA" with two fake GPUs
-    monkeypatch.setattr(plan_module, "_cpus", lambda: 8)
+def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path) -> None:
+    probe, gpu_memory = CountingProbe(), [16 * GB, 24 * GB]
+    # "CUDA" with two fake GPUs, their memory and a fake step-memory probe
+    machine = LocalMachine(gpus=2, cpus=8, gpu_capacities=gpu_memory, step_probe=probe)
     space = tiny_space(
         model_name=choice("test_resnet", "resnet18"), training_batch_size=choice(8, 64)
     )
@@ -88,11 +89,10 @@ def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path, monkey
         device="cuda",
         max_concurrent_trials="auto",
         output_dir=tmp_path / "sweep",
+        machine=machine,
     )
     assert plan.packing and plan.recycle_workers_after == 1  # CUDA: a process per trial
     assert "auto (trials packed" in plan.describe()
-    probe, gpu_memory = CountingProbe(), [16 * GB, 24 * GB]
-    plan = pack_trials(plan, probe=probe, gpu_memory=gpu_memory)
     worst = fake_peak(Shape("resnet18", 16, 64)) + CONTEXT_BYTES
     expected = min(auto_concurrency({"w": worst}, gpu_memory), plan.max_trials, 8)
     assert plan.max_concurrent_trials == expected > 2 and plan.shares_gpus
@@ -103,11 +103,10 @@ def test_auto_concurrency_on_fake_gpus_packs_by_the_worst_shape(tmp_path, monkey
                                 "training_crop_size": 16}) == worst  # fmt: skip
 
 
-def test_auto_on_cpu_is_one_trial_per_two_cpus(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(plan_module, "_cpus", lambda: 8)
+def test_auto_on_cpu_is_one_trial_per_two_cpus(tmp_path) -> None:
     plan = plan_sweep(
         _tiny_data(), search_space=tiny_space(), device="cpu", max_concurrent_trials="auto",
-        output_dir=tmp_path / "s",
+        output_dir=tmp_path / "s", machine=LocalMachine(gpus=0, cpus=8),
     )  # fmt: skip
     assert plan.max_concurrent_trials == 4 and plan.slots == [""] * 4 and not plan.packing
     assert plan.recycle_workers_after is None  # CPU: workers are kept

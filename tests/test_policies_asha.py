@@ -8,12 +8,12 @@ import math
 import pytest
 import yaml
 
-from automl_vision.cli import parse_policy
 from automl_vision.policies import (
     ASHAPolicy,
     HyperbandPolicy,
     PrimaryMetricGoal,
     RungSystem,
+    parse_policy,
     policy_from_dict,
 )
 from automl_vision.policies.asha import (

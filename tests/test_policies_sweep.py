@@ -15,7 +15,8 @@ from automl_vision.policies import (
     policy_from_dict,
 )
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.trial import TrialStatus, metric_history
 from automl_vision.tuning.optimize import optimize
 

@@ -13,7 +13,8 @@ import yaml
 from helpers_sweep import write_job
 
 from automl_vision.config.spec import SweepSpec
-from automl_vision.executors.base import ExecutorKind, ObjectiveTarget
+from automl_vision.executors.backend import ExecutorKind
+from automl_vision.executors.function import ObjectiveTarget
 from automl_vision.executors.ray_cluster import (
     RAY_INSTALL_HINT,
     DataTransport,

@@ -20,7 +20,8 @@ from automl_vision.scheduling.criteria import (
     TargetValue,
     Timeout,
 )
-from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.space import choice, uniform
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 from automl_vision.tuning.optimize import optimize
@@ -329,13 +330,13 @@ def test_choice_spaces_and_union_of_spaces() -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="max_trials is required"):
         optimize(neg_sphere, SPACE, sampling=SpaceRandom(SPACE, seed=0))
-    with pytest.raises(ValueError, match="max_concurrent_trials must be >= 1"):
+    with pytest.raises(ValueError, match="max_concurrent_trials must be an integer >= 1"):
         optimize(
             neg_sphere, SPACE, sampling=SpaceRandom(SPACE), max_trials=2, max_concurrent_trials=0
         )
     with pytest.raises(ValueError, match="goal='up' is not allowed"):
         optimize(neg_sphere, SPACE, sampling=SpaceRandom(SPACE), max_trials=2, goal="up")
-    with pytest.raises(ValueError, match="policy must be"):
+    with pytest.raises(ValueError, match="policy: BanditPolicy: exactly one of slack_factor"):
         optimize(neg_sphere, SPACE, sampling=SpaceRandom(SPACE), max_trials=2, policy="bandit")
 
 

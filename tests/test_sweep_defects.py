@@ -155,7 +155,7 @@ def test_a_sweep_without_any_value_exits_3_on_stderr(
     def crash(params, report, context, *, job):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("automl_vision.tuning.tune.run_training_trial", crash)
+    monkeypatch.setattr("automl_vision.tuning.training_trial.run_training_trial", crash)
     space = tmp_path / "space.yaml"
     space.write_text(json.dumps({"search_space": [tiny_space()]}))
     code = main(
@@ -328,8 +328,9 @@ def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None
     import torch
 
     from automl_vision.data import load_dataset
-    from automl_vision.executors.base import FunctionExecutor
-    from automl_vision.executors.pool import ProcessPoolExecutor, TrialContext
+    from automl_vision.executors.base import TrialContext
+    from automl_vision.executors.function import FunctionExecutor
+    from automl_vision.executors.pool import ProcessPoolExecutor
     from automl_vision.tuning.training_trial import TrainingJob, run_training_trial
 
     dataset = load_dataset(digits_folder, seed=0)

@@ -117,7 +117,7 @@ def test_defaults_and_azure_sweep_job_names() -> None:
         ({"serach_space": []}, "did you mean 'search_space'"),
         (
             {"limits": {"max_trials": 0}},
-            "limits.max_trials: Input should be greater than or equal to 1",
+            "limits.max_trials must be >= 1, got 0",
         ),
         ({"limits": {"max_trails": 3}}, "limits.max_trails: Extra inputs are not permitted"),
         ({"sweep": {"sampling_algorithm": "genetic"}}, "sweep.sampling_algorithm"),

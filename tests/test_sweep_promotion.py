@@ -10,7 +10,8 @@ import pytest
 from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import ASHAPolicy, HyperbandPolicy, JudgingWindow
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.store.database import EventKind, SweepStore
 from automl_vision.trial import TrialStatus
 

@@ -9,7 +9,8 @@ import pydantic
 import pytest
 
 from automl_vision.config.spec import DeviceChoice, SweepSpec
-from automl_vision.planning.plan import DeviceKind, Devices, plan_sweep
+from automl_vision.executors.machine import DeviceKind, Devices
+from automl_vision.planning.plan import plan_sweep
 from automl_vision.policies import BanditPolicy, HyperbandPolicy
 from automl_vision.sampling import SamplingAlgorithm
 from automl_vision.space import ImageClassificationSearchSpace, choice, uniform

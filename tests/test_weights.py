@@ -67,7 +67,7 @@ def test_the_test_layout_is_what_timm_itself_reads_offline(hub_cache) -> None:
 def test_weights_found_and_loaded_with_a_new_classifier_and_frozen_layers(hub_cache) -> None:
     from automl_vision.training.components import build_components
     from automl_vision.training.model_factory import build_model
-    from automl_vision.training.weights import find_weights
+    from automl_vision.weights import find_weights
 
     cache, state = hub_cache
     lookup = find_weights("test_resnet")
@@ -106,7 +106,7 @@ def test_weights_folder_named_after_the_model(tmp_path) -> None:
 
 def test_auto_without_weights_warns_once_and_trains(digits_folder, tmp_path) -> None:
     from automl_vision import tune
-    from automl_vision.training.weights import MissingWeightsWarning
+    from automl_vision.weights import MissingWeightsWarning
 
     space = {
         "model_name": "choice('test_resnet', 'test_efficientnet')",
@@ -136,7 +136,7 @@ def test_auto_without_weights_warns_once_and_trains(digits_folder, tmp_path) -> 
 
 def test_true_without_weights_fails_before_any_trial(digits_folder, tmp_path) -> None:
     from automl_vision import tune
-    from automl_vision.training.weights import MissingWeightsError
+    from automl_vision.weights import MissingWeightsError
 
     with pytest.raises(MissingWeightsError, match="test_resnet.*weights fetch test_resnet"):
         tune(
@@ -208,7 +208,7 @@ def test_weights_fetch_without_network_fails_fast(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_weights_list_shows_the_cache(hub_cache) -> None:
-    from automl_vision.training.weights import cached_weights
+    from automl_vision.weights import cached_weights
 
     assert [w.name for w in cached_weights()] == [HUB_ID]
     out = subprocess.run(

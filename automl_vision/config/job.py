@@ -1,7 +1,7 @@
-"""``SweepJob``: a sweep job as YAML in Azure's CLI v2 sweep-job shape (the nested form).
-
-``SweepJob.spec_options`` maps it onto ``SweepSpec`` (``spec.py``), the one flat definition of
-a sweep's options that ``tune`` and the CLI use too; ``SweepSpec.from_yaml(path)`` does both.
+"""``SweepJob``: a sweep job as YAML in Azure's CLI v2 sweep-job shape (the nested form),
+derived from the sweep's options (``options.SweepOptions``): each option's key is its
+``Option.yaml``, its type and checks are the option's own (the same error lines as a keyword),
+and ``SweepJob.spec_options`` maps a job back onto the options.
 
 ```yaml
 task: image_classification            # or image_classification_multilabel
@@ -19,28 +19,45 @@ search_space:
     learning_rate: "uniform(0.001, 0.05)"
 ```
 
-Azure keys that mean nothing locally (``$schema``, ``type``, ``compute``, ``experiment_name``,
-``description``, ``log_verbosity``, ``outputs``, ``resources``, ``tags``, ``display_name``) are
-accepted; those that would change behaviour on Azure are reported by ``ignored_keys``. Any other
-unknown key is an error naming it. Relative data paths resolve against the YAML file's folder.
-Validation is pure (no torch), so a bad job fails in milliseconds, before anything is written.
+Azure's own shapes: ``task`` by Azure's names, the data as ``{path, type}`` (relative paths
+resolve against the YAML file's folder), ``training_parameters`` (fixed values of search-space
+fields, merged into every sub-space; ``pretrained`` among them is a trainer option), and the
+keys Azure's sweep jobs use besides ours (``limits.max_total_trials``, and ``limits.timeout`` /
+``limits.trial_timeout`` in seconds). Every other option of ``SweepOptions`` is a key too, at
+its ``Option.yaml`` place. Azure keys that mean nothing locally (``$schema``, ``type``,
+``compute``, ...) are accepted; those that would change behaviour on Azure are reported by
+``ignored_keys``. Any other unknown key is an error naming it. Validation is pure (no torch), so
+a bad job fails in milliseconds, before anything is written.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from automl_vision.config.options import SweepOptions, executor_request
+from automl_vision.config.surfaces import NO_DEFAULT, Option
 from automl_vision.enums import ChoiceEnum
-from automl_vision.sampling.factory import SamplingAlgorithm
+from automl_vision.executors.backend import Purpose
+from automl_vision.executors.registry import check_request
 from automl_vision.space import ImageClassificationSearchSpace, SearchSpaceError
 from automl_vision.space.load import format_validation_error, search_space_from_data
-from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.weights import parse_pretrained
 
 __all__ = [
     "DataInput",
@@ -50,6 +67,7 @@ __all__ = [
     "SweepSettings",
     "TaskType",
     "load_sweep_job",
+    "sweep_job_from_data",
 ]
 
 # Keys of Azure's job YAML that have no local meaning. The value says why it is ignored when
@@ -66,6 +84,9 @@ AZURE_ONLY_KEYS: dict[str, str | None] = {
     "compute": "runs on this machine's devices (see --device / max_concurrent_trials)",
     "resources": "runs on this machine's devices",
 }
+
+#: the options a job file writes in a shape of Azure's own (declared on ``SweepJob``)
+_AZURE_SHAPED = ("data", "task", "validation_data", "search_space")
 
 
 class TaskType(ChoiceEnum):
@@ -86,7 +107,9 @@ class DataType(ChoiceEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=False, arbitrary_types_allowed=True
+    )
 
 
 class DataInput(_Strict):
@@ -113,104 +136,126 @@ class DataInput(_Strict):
         return str(path)
 
 
-class Limits(_Strict):
-    """How long the sweep may run, and the stop criteria besides the limits."""
+# -- the sections, derived from the options --------------------------------------------------
+def _placed(section: str) -> dict[str, tuple[str, Option]]:
+    """key -> (option, its ``Option``) of the options a job file writes in ``section``."""
+    return {
+        option.key: (name, option)
+        for name, option in SweepOptions.surfaces().items()
+        if option.section == section and name not in _AZURE_SHAPED
+    }
 
-    max_trials: int = Field(20, ge=1)
-    #: a count, or "auto" (CUDA: packed by predicted memory; CPU: one trial per two CPUs)
-    max_concurrent_trials: int | str = 1
-    #: pool workers are replaced after this many trials ("auto": 1 on CUDA, never on CPU)
-    recycle_workers_after: int | str | None = "auto"
-    timeout_minutes: float | None = Field(None, gt=0)
-    trial_timeout_minutes: float | None = Field(None, gt=0)
-    max_consecutive_failures: int = Field(5, ge=1)
-    target_value: float | None = None
-    no_improvement_trials: int | None = Field(None, ge=1)
-    min_improvement: float = Field(0.01, ge=0)
 
-    @field_validator("max_concurrent_trials", "recycle_workers_after", mode="before")
-    @classmethod
-    def _count_or_auto(cls, value: Any, info: Any) -> Any:
-        if value is None and info.field_name == "recycle_workers_after":
-            return None
-        if isinstance(value, str) and value.strip().lower() == "auto":
-            return "auto"
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(
-                f"limits.{info.field_name} must be an integer >= 1 or 'auto', got {value!r}"
-            )
-        return value
+def _fields(section: str) -> dict[str, Any]:
+    """The pydantic fields of ``section``: each option's own type and checks, with its
+    default in a job file."""
+    fields: dict[str, Any] = {}
+    for key, (name, option) in _placed(section).items():
+        field = SweepOptions.model_fields[name]
+        default = field.default if option.job_default is NO_DEFAULT else option.job_default
+        fields[key] = (SweepOptions.annotated(name), default)
+    return fields
+
+
+def _azure_names(section: str, data: Any) -> Any:
+    """The other names Azure's job files use for a section's keys: same-unit aliases, and
+    seconds for a key in minutes."""
+    if not isinstance(data, Mapping):
+        return data
+    data = dict(data)
+    for key, (_, option) in _placed(section).items():
+        for alias in option.yaml_aliases:
+            if alias.rpartition(".")[2] in data:
+                data.setdefault(key, data.pop(alias.rpartition(".")[2]))
+        seconds = option.yaml_seconds and option.yaml_seconds.rpartition(".")[2]
+        if seconds and seconds in data:
+            value = data.pop(seconds)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            data.setdefault(key, value / 60 if number and math.isfinite(value) else value)
+    return data
+
+
+def _written_as(key: str, message: str) -> str:
+    """``message`` about the option at ``key`` (dotted), naming the option as the file writes
+    it: ``max_trials must be >= 1`` at ``limits.max_trials`` is ``limits.max_trials must be >=
+    1``; a message that does not name it is led by the key."""
+    name = _OPTION_AT.get(key)
+    if name is not None and re.search(rf"(?<![\w.]){name}(?!\w)", message):
+        return re.sub(rf"(?<![\w.]){name}(?!\w)", key, message)
+    return message if not key or message.startswith(key) else f"{key}: {message}"
+
+
+def _lines(err: ValidationError, where: str = "") -> list[str]:
+    """One line per problem of a job's validation, each naming its key as the file writes it
+    (``where``: the section the model validated)."""
+    lines = []
+    for e in err.errors(include_url=False):
+        message = str(e["msg"]).removeprefix("Value error, ")
+        key = ".".join(str(p) for p in ((where,) if where else ()) + tuple(e["loc"]))
+        lines.append(_written_as(key, message))
+    return lines
+
+
+class _Section(_Strict):
+    """A section of the job file: its errors name their keys as the file writes them."""
+
+    _name: ClassVar[str] = ""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise ValueError("\n".join(_lines(err, self._name))) from None
+
+
+class _LimitsBase(_Section):
+    _name = "limits"
 
     @model_validator(mode="before")
     @classmethod
     def _azure_sweep_names(cls, data: Any) -> Any:
-        """Azure's sweep jobs say ``max_total_trials``, ``timeout`` and ``trial_timeout`` (s)."""
-        if not isinstance(data, Mapping):
-            return data
-        data = dict(data)
-        if "max_total_trials" in data:
-            data.setdefault("max_trials", data.pop("max_total_trials"))
-        for seconds, minutes in (
-            ("timeout", "timeout_minutes"),
-            ("trial_timeout", "trial_timeout_minutes"),
-        ):
-            if seconds in data:
-                data.setdefault(minutes, float(data.pop(seconds)) / 60)
-        return data
+        return _azure_names("limits", data)
 
 
-class SweepSettings(_Strict):
-    """Azure's ``sweep:`` section (plus ``seed``)."""
+class _SweepBase(_Section):
+    _name = "sweep"
 
-    sampling_algorithm: SamplingAlgorithm = SamplingAlgorithm.RANDOM
-    early_termination: dict[str, Any] | None = None
-    seed: int = Field(0, ge=0)
-
-    @field_validator("early_termination", mode="after")
+    @model_validator(mode="before")
     @classmethod
-    def _policy(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            from automl_vision.policies import policy_from_dict
-
-            policy_from_dict(value)  # raises a ValueError naming the bad field
-        return value
+    def _azure_sweep_names(cls, data: Any) -> Any:
+        return _azure_names("sweep", data)
 
     def policy(self) -> Any:
-        from automl_vision.policies import policy_from_dict
+        """The early-termination policy (None: ``tune()``'s default)."""
+        return getattr(self, "early_termination", None)
 
-        return None if self.early_termination is None else policy_from_dict(self.early_termination)
+
+#: the key each option has in a job file -> the option
+_OPTION_AT: dict[str, str] = {
+    option.yaml: name
+    for name, option in SweepOptions.surfaces().items()
+    if name not in _AZURE_SHAPED
+}
+
+#: how long the sweep may run, and the stop criteria besides the limits
+Limits = create_model("Limits", __base__=_LimitsBase, **_fields("limits"))
+#: Azure's ``sweep:`` section (plus ``seed``)
+SweepSettings = create_model("SweepSettings", __base__=_SweepBase, **_fields("sweep"))
+_TopLevel = create_model("_TopLevel", __base__=_Strict, **_fields(""))
 
 
-class SweepJob(_Strict):
+class SweepJob(_TopLevel):  # type: ignore[misc,valid-type]
     """A whole sweep job. Build it in Python or with ``load_sweep_job(path)``."""
 
     task: TaskType | None = None
-    primary_metric: str | None = None
-    goal: PrimaryMetricGoal | None = None
-    target_column_name: str = "label"
     training_data: DataInput | None = None
     validation_data: DataInput | None = None
-    validation_data_size: float = Field(0.2, gt=0, lt=1)
-    limits: Limits = Limits()
-    sweep: SweepSettings = SweepSettings()
+    limits: Limits = Field(default_factory=Limits)  # type: ignore[valid-type]
+    sweep: SweepSettings = Field(default_factory=SweepSettings)  # type: ignore[valid-type]
     training_parameters: dict[str, Any] = Field(default_factory=dict)
     pretrained: Any = None  # from training_parameters.pretrained: "auto" | true | false | path
-    log_to: list[str] | None = None  # "tensorboard", "mlflow" (see sweep/integrations.py)
-    # what runs the trials (checked by SweepSpec: executors.ExecutorKind, ray_cluster)
-    executor: str | None = None
-    ray_address: str | None = None
-    resources_per_trial: dict[str, Any] | None = None
     search_space: list[ImageClassificationSearchSpace] | None = None
     ignored_keys: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("log_to", mode="before")
-    @classmethod
-    def _log_to(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        from automl_vision.reporting.integrations import parse_log_to
-
-        return [target.value for target in parse_log_to(value)]
 
     @field_validator("search_space", mode="before")
     @classmethod
@@ -227,8 +272,6 @@ class SweepJob(_Strict):
     def _pretrained(cls, data: Any) -> Any:
         params = data.get("training_parameters") if isinstance(data, dict) else None
         if isinstance(params, dict) and "pretrained" in params:
-            from automl_vision.training.weights import parse_pretrained
-
             params = dict(params)
             value = params.pop("pretrained")
             try:
@@ -260,32 +303,28 @@ class SweepJob(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _executor_fits(self) -> SweepJob:
+        check_request(executor_request(self._placed_options()), Purpose.TRAINING)
+        return self
+
+    def _placed_options(self) -> dict[str, Any]:
+        """The options the job writes at their ``Option.yaml`` place (minutes as seconds)."""
+        options: dict[str, Any] = {}
+        for section, holder in (("", self), ("limits", self.limits), ("sweep", self.sweep)):
+            for key, (name, option) in _placed(section).items():
+                value = getattr(holder, key)
+                if option.minutes and value is not None:
+                    value = value * 60
+                options[name] = value
+        return options
+
     def spec_options(self) -> dict[str, Any]:
         """The job as ``SweepSpec`` keywords (minutes become seconds; ``training_parameters``
         are merged into every sub-space, or are the one configuration when nothing is
         searched). Data paths are checked against their ``type`` here."""
-        limits = self.limits
-        options: dict[str, Any] = {
-            "target_column_name": self.target_column_name,
-            "validation_size": self.validation_data_size,
-            "task": self.task,
-            "primary_metric": self.primary_metric,
-            "goal": self.goal,
-            "sampling": self.sweep.sampling_algorithm,
-            "policy": self.sweep.early_termination,
-            "seed": self.sweep.seed,
-            "max_trials": limits.max_trials,
-            "max_concurrent_trials": limits.max_concurrent_trials,
-            "recycle_workers_after": limits.recycle_workers_after,
-            "timeout": None if limits.timeout_minutes is None else limits.timeout_minutes * 60,
-            "trial_timeout": (
-                None if limits.trial_timeout_minutes is None else limits.trial_timeout_minutes * 60
-            ),
-            "max_consecutive_failures": limits.max_consecutive_failures,
-            "target_value": limits.target_value,
-            "no_improvement_trials": limits.no_improvement_trials,
-            "min_improvement": limits.min_improvement,
-        }
+        options = self._placed_options()
+        options["task"] = self.task
         if self.training_data is not None:
             options["data"] = self.training_data.checked_path("training_data")
         if self.validation_data is not None:
@@ -295,12 +334,10 @@ class SweepJob(_Strict):
         elif self.training_parameters:
             options["search_space"] = [self.training_parameters]  # every trial the same config
         if self.pretrained is not None:
-            options["training_options"] = {"pretrained": self.pretrained}
-        if self.log_to:
-            options["log_to"] = list(self.log_to)
-        for name in ("executor", "ray_address", "resources_per_trial"):
-            if getattr(self, name) is not None:
-                options[name] = getattr(self, name)
+            options["training_options"] = {
+                **options["training_options"],
+                "pretrained": self.pretrained,
+            }
         return options
 
     def spaces(self) -> list[ImageClassificationSearchSpace] | None:
@@ -315,8 +352,20 @@ class SweepJob(_Strict):
         ]
 
 
+def _known(section: str) -> list[str]:
+    keys = {"": set(SweepJob.model_fields) - {"ignored_keys", "pretrained"}}.get(section)
+    if keys is None:
+        model = {"limits": Limits, "sweep": SweepSettings}[section]
+        keys = set(model.model_fields)
+        for _, option in _placed(section).values():
+            keys |= {a.rpartition(".")[2] for a in option.yaml_aliases}
+            if option.yaml_seconds:
+                keys.add(option.yaml_seconds.rpartition(".")[2])
+    return sorted(keys)
+
+
 def _check_keys(data: Mapping[str, Any]) -> dict[str, str]:
-    known = set(SweepJob.model_fields) - {"ignored_keys"}
+    known = set(_known(""))
     ignored: dict[str, str] = {}
     for key in data:
         if key in known:
@@ -352,9 +401,7 @@ def sweep_job_from_data(
     try:
         return SweepJob.model_validate({**body, "ignored_keys": ignored})
     except ValidationError as err:
-        raise ValueError(
-            f"{where}: " + format_validation_error(err).replace("\n", f"\n{where}: ")
-        ) from None
+        raise ValueError("\n".join(f"{where}: {line}" for line in _lines(err))) from None
 
 
 def load_sweep_job(path: str | Path) -> SweepJob:

@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from automl_vision.system import available_cpus
+
 __all__ = [
     "CacheInfo",
     "DecodedImages",
@@ -129,9 +131,7 @@ def _evict(cache_dir: Path, keep: Path, limit: int | None) -> None:
 
 
 def _threads(n: int) -> int:
-    return max(
-        1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 4, n)
-    )
+    return max(1, min(8, available_cpus(), n))
 
 
 # -- fingerprints -----------------------------------------------------------------------------

@@ -12,7 +12,6 @@ single image (batch norm cannot train on one image); no other image is ever drop
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,15 +19,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from automl_vision.data.dataset import DecodedSplit
+from automl_vision.system import available_cpus
 
 __all__ = ["BatchOrder", "available_cpus", "make_loader"]
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 class BatchOrder(Sampler[np.ndarray]):

@@ -1,63 +1,83 @@
-"""Executors run trials; the scheduler decides what runs, when it stops and what its status is.
+"""The executor interface: executors run trials; the scheduler decides what runs, when it
+stops and what its status is.
 
 An executor starts trials, delivers their reports to the scheduler's ``on_report`` callback
-(whose answer, True = stop now, goes back to the trial), and returns the outcome of each
-attempt that ends: how it ended (``AttemptEnd``) and what came back (a return value, a
-``TrialReturn``, an error), never a status (docs/architecture.md, "Trial status"). Implementations: ``FunctionExecutor`` (a Python objective, inline or in threads),
-``SimulatedExecutor`` (replays recorded learning curves in simulated time) and the sweep's
-process pool for training runs.
+(whose answer, a ``Verdict``, goes back to the trial), and returns the outcome of each attempt
+that ends: how it ended (``AttemptEnd``) and what came back (a return value, a ``TrialReturn``,
+an error), never a status (docs/architecture.md, "Trial status").
+
+What an executor runs is a *trial target*, ``target(params, report, context)``: the trial's
+parameters, its ``report(step, metrics) -> Verdict`` and a ``TrialContext`` (its id, its work
+folder, its devices). Implementations: ``function.py`` (this process, inline or threads),
+``pool.py`` (worker processes), ``ray_executor.py`` (Ray actors), ``simulated.py`` (recorded
+learning curves in simulated time).
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-import inspect
-import queue
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from automl_vision.enums import ChoiceEnum
-from automl_vision.executors.messages import ReportMessage
 from automl_vision.storage import storage_problem
 from automl_vision.trial import Trial
 
 __all__ = [
     "AttemptEnd",
     "AttemptOutcome",
+    "CarriesData",
     "Executor",
-    "ExecutorKind",
-    "FunctionExecutor",
     "MetricsReport",
-    "ObjectiveTarget",
     "PlacedCallback",
     "ReportCallback",
+    "TrialContext",
     "TrialReturn",
+    "TrialTarget",
     "describe_error",
     "error_outcome",
     "returned_outcome",
 ]
 
 
-class ExecutorKind(ChoiceEnum):
-    """What runs a sweep's trials: ``auto`` (in the sweep's process for one trial at a time,
-    else the process pool), ``inline``, ``process`` (the local process pool) or ``ray`` (a Ray
-    cluster, ``ray_executor.py``)."""
-
-    AUTO = "auto"
-    INLINE = "inline"
-    PROCESS = "process"
-    RAY = "ray"
-
-
 #: ``on_report(trial_id, step, metrics) -> stop`` — the scheduler's side of a report.
 ReportCallback = Callable[[str, int, Mapping[str, float]], bool]
 #: ``on_placed(trial_id, where)`` — an executor that runs trials elsewhere says where
 PlacedCallback = Callable[[str, str], None]
+
+
+#: ``report(step, metrics) -> stop``: the trial's side of a report.
+MetricsReport = Callable[[int, Mapping[str, float]], Any]
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """What a trial target knows besides its params: where to write and which devices."""
+
+    trial_id: str
+    trial_index: int
+    workdir: str
+    devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
+
+
+#: ``target(params, report, context) -> float | TrialReturn``; picklable for the executors that
+#: run trials in other processes (a module-level function, a ``functools.partial`` of one)
+TrialTarget = Callable[[dict, MetricsReport, TrialContext], Any]
+
+
+@runtime_checkable
+class CarriesData(Protocol):
+    """A trial target that reads a dataset's image files (the built-in trainer's): an executor
+    whose workers cannot see those files (a cluster's other nodes) sends them and runs
+    ``on_node(copy)``, the same target reading the node's own copy."""
+
+    @property
+    def dataset(self) -> Any: ...
+
+    def on_node(self, dataset: Any) -> TrialTarget: ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,8 @@ class Executor(abc.ABC):
     """Runs up to ``capacity`` trials at a time."""
 
     capacity: int = 1
+    #: what the executor decided when it was built (where the data travels), for its user
+    notes: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._on_report: ReportCallback | None = None
@@ -143,152 +165,6 @@ class Executor(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (processes, threads)."""
-
-
-#: ``report(step, metrics) -> stop``: the trial's side of a report.
-MetricsReport = Callable[[int, Mapping[str, float]], bool]
-#: ``runner(trial, report) -> float | TrialReturn``: how a FunctionExecutor runs one trial.
-Runner = Callable[[Trial, MetricsReport], Any]
-
-
-def _positional_arity(objective: Callable[..., Any]) -> int:
-    try:
-        params = inspect.signature(objective).parameters.values()
-    except (TypeError, ValueError):
-        return 1
-    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
-        return 2
-    return sum(
-        p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        for p in params
-    )
-
-
-@dataclass(frozen=True)
-class ObjectiveTarget:
-    """A black-box objective as a trial target, ``target(params, report, context)``, for the
-    executors that run trials in other processes (Ray): ``objective(params)`` or
-    ``objective(params, report)`` with ``report(step, value)``, as ``for_objective``."""
-
-    objective: Callable[..., Any]
-    metric: str = "value"
-
-    def __call__(self, params: Mapping[str, Any], report: Any, context: Any) -> Any:
-        if _positional_arity(self.objective) >= 2:
-            return self.objective(
-                dict(params), lambda step, value: report(step, {self.metric: value})
-            )
-        return self.objective(dict(params))
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """A thread's report, with the queue its answer goes back on."""
-
-    report: ReportMessage
-    answer: queue.Queue[bool]
-
-
-class _StopRequested(Exception):
-    """Raised inside a trial's report() after a hard stop (sweep timeout or shutdown)."""
-
-
-class FunctionExecutor(Executor):
-    """Runs ``runner(trial, report)`` for each trial, in this process.
-
-    With ``capacity`` 1 the runner runs inline in ``wait()``; with more it runs in threads
-    whose reports are handed to the scheduler's thread through a queue, so the scheduler's
-    state is only ever touched by one thread. ``for_objective`` adapts a user's objective.
-    """
-
-    def __init__(self, runner: Runner, *, capacity: int = 1) -> None:
-        super().__init__()
-        if capacity < 1:
-            raise ValueError(f"max_concurrent_trials must be >= 1, got {capacity}")
-        self.runner = runner
-        self.capacity = capacity
-        self._pending: list[Trial] = []  # inline mode: started, not yet run
-        self._threads: dict[str, threading.Thread] = {}
-        self._messages: queue.Queue[_Asked | AttemptOutcome] = queue.Queue()
-        self._hard_stop: set[str] = set()
-
-    @classmethod
-    def for_objective(
-        cls, objective: Callable[..., Any], *, capacity: int = 1, metric: str = "value"
-    ) -> FunctionExecutor:
-        """``objective(params) -> float`` or ``objective(params, report) -> float`` where
-        ``report(step, value) -> bool`` reports ``value`` as the metric named ``metric``."""
-        if _positional_arity(objective) >= 2:
-
-            def runner(trial: Trial, report: MetricsReport) -> Any:
-                return objective(
-                    dict(trial.params), lambda step, value: report(step, {metric: value})
-                )
-
-        else:
-
-            def runner(trial: Trial, report: MetricsReport) -> Any:
-                return objective(dict(trial.params))
-
-        return cls(runner, capacity=capacity)
-
-    @property
-    def running(self) -> int:
-        return len(self._pending) + len(self._threads)
-
-    def start(self, trial: Trial) -> None:
-        if self.capacity == 1:
-            self._pending.append(trial)
-            return
-        thread = threading.Thread(target=self._run_threaded, args=(trial,), daemon=True)
-        self._threads[trial.trial_id] = thread
-        thread.start()
-
-    def stop(self, trial_id: str) -> None:
-        self._hard_stop.add(trial_id)
-
-    # -- running one trial -------------------------------------------------------------------
-    def _call(self, trial: Trial, report: MetricsReport) -> AttemptOutcome:
-        def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
-            if trial.trial_id in self._hard_stop:
-                raise _StopRequested
-            return report(int(step), {k: float(v) for k, v in metrics.items()})
-
-        try:
-            value = self.runner(trial, guarded_report)
-        except _StopRequested:
-            return AttemptOutcome(trial.trial_id, AttemptEnd.HALTED)
-        except Exception as err:  # a crashing trial fails, not the sweep
-            return error_outcome(trial.trial_id, err)
-        return returned_outcome(trial.trial_id, value)
-
-    def _run_threaded(self, trial: Trial) -> None:
-        def report(step: int, metrics: Mapping[str, float]) -> bool:
-            answer: queue.Queue[bool] = queue.Queue(maxsize=1)
-            self._messages.put(_Asked(ReportMessage(trial.trial_id, step, metrics), answer))
-            return answer.get()
-
-        self._messages.put(self._call(trial, report))
-
-    # -- the scheduler's side ----------------------------------------------------------------
-    def wait(self) -> list[AttemptOutcome]:
-        if self.capacity == 1:
-            if not self._pending:
-                return []
-            trial = self._pending.pop(0)
-            return [self._call(trial, lambda step, m: self.report(trial.trial_id, step, m))]
-        if not self._threads:
-            return []
-        outcomes: list[AttemptOutcome] = []
-        while not outcomes:
-            message = self._messages.get()
-            if isinstance(message, _Asked):
-                asked = message.report
-                message.answer.put(self.report(asked.trial_id, asked.step, asked.metrics))
-            else:
-                self._threads.pop(message.trial_id).join()
-                outcomes.append(message)
-        return outcomes
 
 
 def error_outcome(trial_id: str, err: BaseException) -> AttemptOutcome:

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -39,13 +39,16 @@ from automl_vision.executors.base import (
     AttemptEnd,
     AttemptOutcome,
     Executor,
+    TrialContext,
+    TrialTarget,
     error_outcome,
     returned_outcome,
 )
 from automl_vision.executors.messages import AttemptDone, Exit, ReportMessage, RunTrial, TrialBegan
+from automl_vision.system import available_cpus
 from automl_vision.trial import Trial, Verdict
 
-__all__ = ["ProcessPoolExecutor", "TrialContext", "TrialPlacer"]
+__all__ = ["ProcessPoolExecutor", "TrialPlacer", "redirect_output"]
 
 
 class TrialPlacer(Protocol):
@@ -60,20 +63,6 @@ class TrialPlacer(Protocol):
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 _WATCHDOG_S = 1.0  # how often a worker checks that the sweep's process is still its parent
-
-
-@dataclass(frozen=True)
-class TrialContext:
-    """What a trial function knows besides its params: where to write and which devices."""
-
-    trial_id: str
-    trial_index: int
-    workdir: str
-    devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
-
-
-#: ``target(params, report, context) -> float | TrialReturn``; must be importable (picklable).
-TrialTarget = Callable[[dict, Callable[[int, Mapping[str, float]], bool], TrialContext], Any]
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -206,7 +195,7 @@ class ProcessPoolExecutor(Executor):
         self.capacity = len(self.slots)
         self.output_dir = Path(output_dir)
         self.trial_timeout = trial_timeout
-        self.threads = threads_per_worker or max(1, (os.cpu_count() or 1) // self.capacity)
+        self.threads = threads_per_worker or max(1, available_cpus() // self.capacity)
         self._ctx = mp.get_context(start_method)
         self._workers: list[_Worker] = [self._spawn(slot) for slot in self.slots]
         self._hard_stop: set[str] = set()
@@ -293,7 +282,7 @@ class ProcessPoolExecutor(Executor):
                 w,
                 f"trial exceeded its time limit of {self.trial_timeout:.0f} s",
                 AttemptEnd.TIMED_OUT,
-            )  # fmt: skip
+            )
             for w in self._workers
             if w.trial is not None
             and w.started is not None

@@ -21,15 +21,18 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from automl_vision.data.dataset import ImageDataset
 
 __all__ = [
     "RAY_INSTALL_HINT",
     "DataTransport",
     "RaySession",
     "local_dataset",
+    "packed_files",
     "ray_session",
     "require_ray",
 ]
@@ -141,10 +144,6 @@ def local_dataset(dataset: Any, files: dict[str, bytes] | None) -> Any:
     None); otherwise written once to a node-local folder and re-pointed there."""
     if files is None or not files:
         return dataset
-    from dataclasses import replace
-
-    from automl_vision.data.dataset import ImageDataset
-
     key = hashlib.blake2b(
         "\n".join(sorted(files)).encode() + str(len(files)).encode(), digest_size=8
     ).hexdigest()

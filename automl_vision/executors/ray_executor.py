@@ -31,11 +31,13 @@ from automl_vision.executors.base import (
     AttemptEnd,
     AttemptOutcome,
     Executor,
+    TrialContext,
+    TrialTarget,
     error_outcome,
     returned_outcome,
 )
 from automl_vision.executors.messages import AttemptDone, ReportMessage, RunTrial
-from automl_vision.executors.pool import TrialContext, TrialTarget, redirect_output
+from automl_vision.executors.pool import redirect_output
 from automl_vision.trial import Trial, Verdict
 
 __all__ = ["Placement", "RayExecutor", "TrialResources"]

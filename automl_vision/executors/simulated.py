@@ -1,7 +1,8 @@
 """Replay recorded learning curves as if they were training runs, in simulated time.
 
 The same scheduler and policies that drive real training drive this executor, so early
-termination can be benchmarked on real curves without training anything (docs/architecture.md, "Data flow").
+termination can be benchmarked on real curves without training anything (docs/architecture.md,
+"Data flow").
 Each trial's ``params[curve_param]`` names the curve (a row index); its epochs take a random
 simulated duration, so concurrent trials report in a random, seeded, interleaved order. A trial
 started again (promoted after a pause) continues its curve after the reports it made.

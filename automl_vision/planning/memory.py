@@ -16,28 +16,33 @@ grows with crop and batch). Conditions are ignored (a superset of the real shape
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import logging
 import math
+import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from automl_vision.executors.machine import GpuMemory
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.distributions import Distribution, Kind
+from automl_vision.space.model_names import timm_model_name
 
 __all__ = [
     "CONTEXT_BYTES",
     "PROBE_FILE",
     "Shape",
+    "gpu_memory",
     "peak_of",
     "space_shapes",
     "step_peaks",
 ]
 
-log = logging.getLogger("automl_vision.sweep")
+log = logging.getLogger(__name__)
 
 PROBE_FILE = "memory_probe.json"
 CONTEXT_BYTES = 1 << 30  # per trial process: CUDA context, cuDNN workspaces, allocator slack
@@ -118,10 +123,16 @@ def _load(path: Path) -> list[dict[str, Any]]:
 
 
 def step_peaks(
-    shapes: Iterable[Shape], sweep_dir: str | Path, *, identity: Mapping[str, Any], probe: Probe
+    shapes: Iterable[Shape],
+    sweep_dir: str | Path,
+    *,
+    identity: Mapping[str, Any],
+    probe: Probe,
+    write: bool = True,
 ) -> dict[Shape, int]:
     """The step peak of every shape: cached ones from ``sweep_dir/memory_probe.json`` (same
-    ``identity``), the others measured by ``probe`` and added to the file."""
+    ``identity``), the others measured by ``probe`` and added to the file (unless ``write`` is
+    False: a dry run writes nothing)."""
     path = Path(sweep_dir) / PROBE_FILE
     ident = dict(identity)
     tag = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
@@ -142,6 +153,8 @@ def step_peaks(
             entries.append(
                 {"shape": shape.key(), "peak_bytes": peak, "identity_hash": tag, "identity": ident}
             )
+        if not write:
+            return {s: cached[s.key()] for s in wanted}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps({"format": 1, "entries": entries}, indent=1), encoding="utf-8")
@@ -153,9 +166,6 @@ def step_peaks(
 def _in_subprocess(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` in a spawned process: CUDA is initialized there, not in the sweep's
     process (whose GPU memory no trial could use), and all its memory is freed after."""
-    import concurrent.futures
-    import multiprocessing as mp
-
     ctx = mp.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
         return pool.submit(fn, *args).result()
@@ -175,7 +185,7 @@ def gpu_info(options: Mapping[str, Any]) -> tuple[dict[str, Any], list[int]]:
 
 
 def _gpu_info() -> tuple[dict[str, Any], list[int]]:
-    import torch
+    import torch  # lazy: runs in the probe's process
 
     props = [torch.cuda.get_device_properties(i) for i in range(torch.cuda.device_count())]
     identity = {
@@ -202,12 +212,11 @@ def measure_step_peaks(
     """The peak memory of two training steps (the second has the optimizer's state) of each
     shape, as the trainer runs them (bf16 autocast, channels-last, AdamW: the optimizer with
     the most state). Runs in the probe's process."""
-    import timm
-    import torch
-    import torch.nn.functional as F
+    import timm  # lazy: the probe's process alone loads torch and timm
+    import torch  # lazy: as above
+    import torch.nn.functional as F  # lazy: as above
 
-    from automl_vision.space.model_names import timm_model_name
-    from automl_vision.training.model_factory import model_kwargs
+    from automl_vision.training.model_factory import model_kwargs  # lazy: torch
 
     dev = torch.device(device)
     amp = bool(options.get("amp", True)) and dev.type == "cuda"
@@ -242,3 +251,30 @@ def measure_step_peaks(
         if dev.type == "cuda":
             torch.cuda.empty_cache()
     return out
+
+
+def gpu_memory(
+    parameter_spaces: Sequence[Any],
+    num_classes: int,
+    options: Mapping[str, Any],
+    sweep_dir: Path,
+    *,
+    probe: Probe | None = None,
+    capacities: Sequence[int] | None = None,
+    write: bool = True,
+) -> GpuMemory:
+    """What packing trials onto the GPUs needs: the GPUs' capacities, and the step peak of
+    every shape the spaces can produce, probed (or read from ``sweep_dir``'s cache; ``write``
+    False: the cache is read, not written). ``probe`` and ``capacities`` replace the real ones
+    (tests)."""
+    if capacities is not None:  # injected (tests)
+        identity, sizes = {"injected": True}, list(capacities)
+    else:
+        identity, sizes = gpu_info(options)
+    shapes = space_shapes(parameter_spaces)
+    probe = probe or cuda_probe(num_classes, options)
+    peaks = step_peaks(shapes, sweep_dir, identity=identity, probe=probe, write=write)
+    predict = peak_of(peaks)
+    predicted = {s: predict({"model_name": s.model, "training_crop_size": s.crop,
+                             "training_batch_size": s.batch}) for s in peaks}  # fmt: skip
+    return GpuMemory(capacities=sizes, predicted=predicted, peak_of=predict)

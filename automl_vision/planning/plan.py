@@ -1,10 +1,13 @@
-"""``plan_sweep``: resolve ``tune``'s arguments into a ``SweepPlan`` and say what was picked.
+"""``plan_sweep``: resolve a ``SweepSpec`` into a frozen ``SweepPlan`` and say what was picked.
 
 The data (read and fingerprinted once), the task, the primary metric and its goal, the search
 space (a preset for the machine when none is given), the sampler (with Azure's defaults as trial
-0), the policy (Hyperband when none is given), the devices and one slot per concurrent trial,
-the stop criteria and the output directory. Planning writes nothing; ``SweepPlan.describe`` is the text
-of ``--dry-run``.
+0), the policy (Hyperband when none is given), the devices and the executor's capacity (how many
+trials at once, on which slots, packed by predicted memory: the executor kind's backend decides,
+``executors/registry.py``), the stop criteria, the reuse index and the output directory. The plan
+is complete when it is returned and never changed after. Planning writes nothing but the memory
+probe's cache in the sweep directory (not in a dry run); ``SweepPlan.describe`` is the text of
+``--dry-run``.
 """
 
 from __future__ import annotations
@@ -12,20 +15,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automl_vision.config.spec import DeviceChoice, SweepSpec
-from automl_vision.enums import ChoiceEnum
-from automl_vision.executors.base import ExecutorKind
-from automl_vision.executors.packing import cpu_concurrency
+from automl_vision.config.spec import SweepSpec
+from automl_vision.data import load_dataset
+from automl_vision.executors.backend import Capacity, ExecutorBackend, ExecutorKind, Purpose
+from automl_vision.executors.machine import Devices
+from automl_vision.executors.registry import backend, resolve
 from automl_vision.metric_catalog import primary_metric as metric_for
 from automl_vision.planning.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
+from automl_vision.planning.machine import LocalMachine
 from automl_vision.planning.preflight import check_plan
-from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy, policy_from_dict
+from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy
 from automl_vision.sampling import (
     BayesianParameterSampling,
     FixedConfigurations,
@@ -36,6 +41,7 @@ from automl_vision.sampling import (
 from automl_vision.scheduling.criteria import (
     MaxConsecutiveFailures,
     NoImprovement,
+    StopCriterion,
     TargetValue,
     Timeout,
 )
@@ -48,42 +54,18 @@ from automl_vision.space import (
     load_search_space,
 )
 from automl_vision.space.azure_defaults import azure_defaults
-from automl_vision.store.database import SweepStore
-from automl_vision.store.sweep_dir import with_absolute_artifacts
+from automl_vision.store.sweep_dir import SweepRecord, read_sweep, with_absolute_artifacts
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.weights import MissingWeightsWarning, WeightsLookup, plan_weights
 
-__all__ = ["DeviceKind", "Devices", "SweepPlan", "pack_trials", "plan_sweep", "previous_trials"]
+__all__ = ["SweepPlan", "plan_sweep", "previous_sweeps"]
 
 
 # -- the plan ---------------------------------------------------------------------------------
-class DeviceKind(ChoiceEnum):
-    """Where the trials of a planned sweep run."""
-
-    CPU = "cpu"
-    CUDA = "cuda"
-
-
-@dataclass(frozen=True)
-class Devices:
-    """The devices a sweep's trials use: the CPU, or ``gpus`` GPUs (slots split them)."""
-
-    kind: DeviceKind
-    gpus: int = 0
-
-    @property
-    def cuda(self) -> bool:
-        return self.kind is DeviceKind.CUDA
-
-    def __str__(self) -> str:  # the text of describe() and of the store's settings
-        if not self.cuda:
-            return self.kind.value
-        return f"cuda ({self.gpus} GPU{'s' if self.gpus > 1 else ''})"
-
-
 @dataclass(frozen=True)
 class SweepPlan:
     """A fully resolved sweep: what will run, where, and why those choices. Built complete by
-    ``plan_sweep`` and never changed; ``pack_trials`` returns a packed copy."""
+    ``plan_sweep`` and never changed."""
 
     spec: SweepSpec
     dataset: Any
@@ -95,21 +77,18 @@ class SweepPlan:
     primary_metric: str
     goal: PrimaryMetricGoal
     max_trials: int
-    max_concurrent_trials: int
-    device: Devices
-    slots: list[str]  # one CUDA_VISIBLE_DEVICES value per concurrent trial ("" on CPU)
-    threads_per_trial: int
+    #: how the trials run: the executor kind, how many at once, on which devices and slots
+    capacity: Capacity
     output_dir: Path
-    criteria: list[Any]
+    criteria: list[StopCriterion]
     reuse: ReuseIndex
-    weights: list[Any]  # training.weights.WeightsLookup per model
+    weights: list[WeightsLookup]
     choices: list[str]  # what was picked for the user, and why (announced)
-    recycle_workers_after: int | None = None  # pool workers: a fresh process after N trials
-    #: max_concurrent_trials="auto" on CUDA: trials are packed by predicted memory when the
-    #: sweep starts (``pack_trials``, which returns the plan with the count, slots and placer)
-    packing: bool = False
-    placer: Any = None  # packing.LedgerPlacer once packed
+    #: False for a dry run's plan of a cluster sweep: what depends on the cluster is said, not
+    #: counted (a sweep plans again once connected)
+    connected: bool = True
 
+    # -- what the spec and the capacity hold, by the names the rest of the sweep uses ---------
     @property
     def seed(self) -> int:
         return self.spec.seed
@@ -133,25 +112,56 @@ class SweepPlan:
 
     @property
     def log_to(self) -> tuple[str, ...]:
-        return self.spec.log_to or ()
+        return tuple(self.spec.log_to or ())
 
     @property
     def executor(self) -> ExecutorKind:
-        """What runs the trials: ``auto`` resolves to inline for one trial at a time, else to
-        the process pool."""
-        kind = self.spec.executor
-        if kind is ExecutorKind.AUTO:
-            return ExecutorKind.INLINE if self.max_concurrent_trials == 1 else ExecutorKind.PROCESS
-        return kind
+        """What runs the trials (``auto`` resolved: inline for one trial at a time, else the
+        process pool)."""
+        return self.capacity.kind
 
     @property
-    def multilabel(self) -> bool:
-        return self.dataset.multilabel
+    def backend(self) -> ExecutorBackend:
+        return backend(self.capacity.kind)
+
+    @property
+    def max_concurrent_trials(self) -> int:
+        return self.capacity.trials
+
+    @property
+    def device(self) -> Devices:
+        return self.capacity.devices
+
+    @property
+    def slots(self) -> list[str]:
+        """One ``CUDA_VISIBLE_DEVICES`` value per concurrent trial ("" on CPU)."""
+        return list(self.capacity.slots)
+
+    @property
+    def threads_per_trial(self) -> int:
+        return self.capacity.threads_per_trial
+
+    @property
+    def recycle_workers_after(self) -> int | None:
+        return self.capacity.recycle_after
+
+    @property
+    def packing(self) -> bool:
+        """``max_concurrent_trials="auto"`` packed the trials on the GPUs by predicted memory."""
+        return self.capacity.packed
+
+    @property
+    def placer(self) -> Any:
+        return self.capacity.placer
 
     @property
     def shares_gpus(self) -> bool:
         """Packed: more trials than GPUs at once."""
-        return self.packing and self.max_concurrent_trials > len(set(self.slots))
+        return self.capacity.shares_gpus
+
+    @property
+    def multilabel(self) -> bool:
+        return self.dataset.multilabel
 
     def max_epochs(self) -> int:
         """The most epochs any trial can run (the number_of_epochs bound over the spaces)."""
@@ -181,13 +191,9 @@ class SweepPlan:
             if isinstance(self.policy, HyperbandPolicy):
                 for b in range(self.policy.bracket_count):
                     lines.append(f"  bracket {b} rungs: {self.policy.rungs(b, epochs)}")
-        concurrency = (
-            "auto (trials packed on the GPUs by predicted memory when the sweep starts)"
-            if self.packing
-            else str(self.max_concurrent_trials)
-        )
         lines.append(
-            f"limits: max_trials={self.max_trials}, max_concurrent_trials={concurrency}"
+            f"limits: max_trials={self.max_trials}, "
+            f"max_concurrent_trials={self.capacity.summary}"
             + "".join(f", {_criterion_text(c)}" for c in self.criteria)
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
@@ -195,15 +201,8 @@ class SweepPlan:
         for w in self.weights:
             found = f"weights found ({w.path})" if w.found else "no weights"
             lines.append(f"  {w.model}: {found}")
-        if self.executor is ExecutorKind.RAY:
-            from automl_vision.executors.ray_backend import describe_ray
-
-            lines += describe_ray(self)
-        else:
-            lines.append(
-                f"executor: {self.executor.value}; devices: {self.device}; trial slots: "
-                f"{_slots_text(self.slots)}; {self.threads_per_trial} CPU thread(s) per trial"
-            )
+        origin = self.dataset.images.origin
+        lines += self.backend.describe(self.capacity, self.spec.executor_request(), origin)
         lines.append(
             f"worst case: {self.max_trials} trials x {epochs} epochs = "
             f"{self.max_trials * epochs} epochs (early termination only lowers this)"
@@ -278,94 +277,7 @@ def _criterion_text(c: Any) -> str:
     return repr(c)
 
 
-def _slots_text(slots: Sequence[str]) -> str:
-    return ", ".join(s if s else "cpu" for s in slots)
-
-
-# -- resolving the arguments ------------------------------------------------------------------
-def _gpus() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
-def _devices(device: DeviceChoice) -> Devices:
-    """The devices for the trials: ``auto`` is every GPU when there is one, else the CPU."""
-    gpus = _gpus()
-    if device is DeviceChoice.CPU or (device is DeviceChoice.AUTO and not gpus):
-        return Devices(DeviceKind.CPU)
-    if not gpus:
-        raise ValueError(f"device={device.value!r}: CUDA is not available on this machine")
-    return Devices(DeviceKind.CUDA, gpus)
-
-
-def _cpus() -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cpus or 1)
-
-
-def default_threads(concurrency: int) -> int:
-    """CPU threads per trial: the CPUs this process may use, shared by the concurrent trials."""
-    return max(1, _cpus() // concurrency)
-
-
-def pack_trials(
-    plan: SweepPlan, *, probe: Any = None, gpu_memory: Sequence[int] | None = None
-) -> SweepPlan:
-    """``max_concurrent_trials="auto"`` on CUDA: probe (or read from the sweep directory) the
-    step peak of every shape the space can produce, run as many trials as the worst one fits
-    on the GPUs together (at most ``max_trials`` and the CPUs: each trial is a process that
-    feeds its GPU), and place each trial by its own predicted peak (``packing.py``). Returns the
-    packed plan (the plan itself when it does not pack).
-    With more trials than GPUs, the training images stay in pinned host memory (unless
-    ``image_placement`` is set; ``shares_gpus``), since the probe does not count a dataset
-    copy on the GPU. ``probe(shapes) -> {shape: bytes}`` and ``gpu_memory`` (the GPUs'
-    capacities) replace the real ones (tests)."""
-    from automl_vision.executors.packing import GpuLedger, LedgerPlacer, auto_concurrency
-    from automl_vision.planning import memory
-
-    if not plan.packing or plan.placer is not None:
-        return plan
-    probe = probe or memory.cuda_probe(plan.dataset.num_classes, plan.options)
-    if gpu_memory is not None:  # injected (tests)
-        identity, capacities = {"injected": True}, list(gpu_memory)
-    else:
-        identity, capacities = memory.gpu_info(plan.options)
-    shapes = memory.space_shapes(plan.parameter_spaces)
-    peaks = memory.step_peaks(shapes, plan.output_dir, identity=identity, probe=probe)
-    predict = memory.peak_of(peaks)
-    predicted = {s: predict({"model_name": s.model, "training_crop_size": s.crop,
-                             "training_batch_size": s.batch}) for s in peaks}  # fmt: skip
-    fits = auto_concurrency(predicted, capacities)
-    # never more processes than trials, nor than CPUs (each trial process feeds its GPU work)
-    count = max(1, min(fits, plan.max_trials, _cpus()))
-    worst = max(predicted.values(), default=0)
-    said = (
-        f"max_concurrent_trials=auto: {count} trials on {len(capacities)} GPU(s) "
-        f"({fits} fit by the largest predicted peak, {worst / 2**30:.1f} GiB of "
-        f"{len(peaks)} probed shape(s); at most max_trials and the CPUs)"
-    )
-    return dataclasses.replace(
-        plan,
-        max_concurrent_trials=count,
-        slots=[str(i % len(capacities)) for i in range(count)],
-        placer=LedgerPlacer(GpuLedger(capacities), predict),
-        threads_per_trial=plan.spec.threads_per_trial or default_threads(count),
-        choices=[*plan.choices, said],
-    )
-
-
-def _slots(devices: Devices, concurrency: int) -> list[str]:
-    """One CUDA_VISIBLE_DEVICES value per concurrent trial: GPUs split evenly, or shared."""
-    gpus = devices.gpus
-    if not devices.cuda:
-        return [""] * concurrency
-    if gpus >= concurrency:
-        per = gpus // concurrency
-        return [",".join(str(g) for g in range(i * per, (i + 1) * per)) for i in range(concurrency)]
-    return [str(i % gpus) for i in range(concurrency)]
-
-
+# -- resolving the options --------------------------------------------------------------------
 def _spaces(
     search_space: Sequence[ImageClassificationSearchSpace] | None,
     devices: Devices,
@@ -379,18 +291,13 @@ def _spaces(
     return load_search_space(preset)
 
 
-def _auto_policy(max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy:
-    """tune()'s default policy (``sweep/tune_defaults.py``: the best measured combination)."""
-    policy, said = default_policy(max_epochs)
-    choices.append(said)
-    return policy
-
-
-def _policy(policy: Any, max_epochs: int, choices: list[str]) -> EarlyTerminationPolicy | None:
-    if policy is None:
-        return _auto_policy(max_epochs, choices)
-    if not isinstance(policy, EarlyTerminationPolicy):
-        policy = policy_from_dict(policy)
+def _policy(
+    policy: EarlyTerminationPolicy | None, max_epochs: int, choices: list[str]
+) -> EarlyTerminationPolicy | None:
+    if policy is None:  # tune()'s default (defaults.py: the best measured combination)
+        policy, said = default_policy(max_epochs)
+        choices.append(said)
+        return policy
     if isinstance(policy, HyperbandPolicy) and policy.max_resource is None:
         # Hyperband's brackets need the full budget: the trials' most epochs
         policy = policy.with_max_resource(max_epochs)
@@ -401,22 +308,17 @@ def _policy(policy: Any, max_epochs: int, choices: list[str]) -> EarlyTerminatio
     return policy
 
 
-def previous_trials(
-    run_dirs: Sequence[str | Path],
-) -> list[tuple[Path, list[Trial], dict[str, Any]]]:
-    runs = []
+def previous_sweeps(run_dirs: Sequence[str | Path], option: str) -> list[SweepRecord]:
+    """The earlier sweeps an option names (``warm_start_from``, ``reuse_from``), read once."""
+    records = []
     for run_dir in run_dirs:
-        path = Path(run_dir) / SweepStore.FILENAME
-        if not path.is_file():
+        if not (Path(run_dir) / "sweep.db").is_file():
             raise ValueError(
-                f"warm_start_from: {str(run_dir)!r} holds no sweep ({path} is missing)"
+                f"{option}: {str(run_dir)!r} holds no sweep ({Path(run_dir) / 'sweep.db'} is "
+                "missing)"
             )
-        store = SweepStore.open_readonly(path)
-        try:
-            runs.append((Path(run_dir), store.load_trials(), store.meta()))
-        finally:
-            store.close()
-    return runs
+        records.append(read_sweep(run_dir))
+    return records
 
 
 def _sampler(
@@ -457,7 +359,7 @@ def _sampler(
     return sampler, name
 
 
-def _output_dir(output_dir: str | Path | None, data: Any, definition: Mapping[str, Any]) -> Path:
+def _output_dir(output_dir: Path | None, data: Any, definition: Mapping[str, Any]) -> Path:
     if output_dir is not None:
         return Path(output_dir).expanduser()
     stem = Path(str(data)).stem if isinstance(data, (str, Path)) else "arrays"
@@ -467,13 +369,9 @@ def _output_dir(output_dir: str | Path | None, data: Any, definition: Mapping[st
     return Path("runs") / f"{stem or 'data'}-{digest[:8]}"
 
 
-def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[Any]:
+def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[WeightsLookup]:
     """Every model's pretrained weights, looked up now: an error for ``pretrained=True`` and a
     missing model, one warning for ``"auto"`` naming the models that start from scratch."""
-    import warnings
-
-    from automl_vision.training.weights import MissingWeightsWarning, plan_weights
-
     models: list[str] = []
     for space in spaces:
         spec = space.parameters.get("model_name", azure_defaults()["model_name"])
@@ -485,8 +383,8 @@ def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[Any]:
     return lookups
 
 
-def _criteria(spec: SweepSpec) -> list[Any]:
-    criteria: list[Any] = [MaxConsecutiveFailures(spec.max_consecutive_failures)]
+def _criteria(spec: SweepSpec) -> list[StopCriterion]:
+    criteria: list[StopCriterion] = [MaxConsecutiveFailures(spec.max_consecutive_failures)]
     if spec.timeout is not None:
         criteria.append(Timeout(spec.timeout))
     if spec.target_value is not None:
@@ -496,41 +394,37 @@ def _criteria(spec: SweepSpec) -> list[Any]:
     return criteria
 
 
-def _concurrency(spec: SweepSpec, devices: Devices, choices: list[str]) -> tuple[int, bool]:
-    """(trials at once, packed later by predicted memory)."""
-    if spec.max_concurrent_trials != "auto":
-        return int(spec.max_concurrent_trials), False
-    if spec.executor is ExecutorKind.INLINE:
-        return 1, False
-    if spec.executor is ExecutorKind.RAY:
-        return 1, False  # counted from the cluster's resources when the sweep starts
-    if devices.cuda:
-        return devices.gpus, True  # until pack_trials measures what fits
-    count = cpu_concurrency(_cpus())
-    choices.append(f"max_concurrent_trials=auto: {count} (one trial per two CPUs)")
-    return count, False
-
-
-def _reuse_index(
-    fingerprint: str, runs: Sequence[tuple[Path, list[Trial], dict[str, Any]]]
-) -> ReuseIndex:
+def _reuse_index(fingerprint: str, runs: Sequence[SweepRecord]) -> ReuseIndex:
     same_data = [
-        (run_dir, [with_absolute_artifacts(t, run_dir) for t in trials])
-        for run_dir, trials, meta in runs
-        if meta.get("definition", {}).get("data_fingerprint") == fingerprint
+        (run.run_dir, [with_absolute_artifacts(t, run.run_dir) for t in run.trials])
+        for run in runs
+        if run.meta.get("definition", {}).get("data_fingerprint") == fingerprint
     ]
     return ReuseIndex.build(fingerprint, same_data)
 
 
-def plan_sweep(spec: SweepSpec | Any, /, **options: Any) -> SweepPlan:
+def plan_sweep(
+    spec: SweepSpec | Any,
+    /,
+    *,
+    machine: LocalMachine | None = None,
+    connection: Any = None,
+    dry_run: bool = False,
+    **options: Any,
+) -> SweepPlan:
     """Resolve a ``SweepSpec`` (or ``data`` and ``tune``'s keyword options, which build one)
-    into a ``SweepPlan``. Reads the data and the earlier sweeps it names; writes nothing."""
-    from automl_vision.data import load_dataset
+    into a ``SweepPlan``. Reads the data and the earlier sweeps it names.
 
+    ``machine``: this machine (``LocalMachine.detect()`` when None; tests give fake GPUs).
+    ``connection``: where a cluster executor runs its trials (the backend's ``connect``);
+    without one, a cluster sweep's plan says what it will count when connected
+    (``connected=False``). ``dry_run``: nothing is written, the memory probe's cache
+    included."""
     if not isinstance(spec, SweepSpec):
         spec = SweepSpec(data=spec, **options)
     elif options:
         spec = spec.replace(**options)
+    machine = machine or LocalMachine.detect()
     choices: list[str] = []
     dataset = load_dataset(
         spec.data,
@@ -543,22 +437,18 @@ def plan_sweep(spec: SweepSpec | Any, /, **options: Any) -> SweepPlan:
     )
     metric = metric_for(dataset.task, spec.primary_metric)
     goal = spec.goal if spec.goal is not None else metric.goal
-    devices = _devices(spec.device)
-    concurrency, packing = _concurrency(spec, devices, choices)
-    recycle = spec.recycle_workers_after
-    if recycle == "auto":
-        recycle = 1 if devices.cuda else None
+    devices = machine.devices(spec.device)
     spaces = _spaces(spec.search_space, devices, choices)
     parameter_spaces = as_parameter_spaces(spaces)
     # the earlier sweeps are read once: warm start (prior observations) and reuse
-    warm = previous_trials(spec.warm_start_from)
-    runs = warm + previous_trials(spec.reuse_from)
+    warm = previous_sweeps(spec.warm_start_from, "warm_start_from")
+    runs = warm + previous_sweeps(spec.reuse_from, "reuse_from")
     prior = [
         t
-        for _, trials, meta in warm
-        for t in trials
+        for run in warm
+        for t in run.trials
         if t.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED)
-        and meta.get("definition", {}).get("primary_metric", metric.name) == metric.name
+        and run.meta.get("definition", {}).get("primary_metric", metric.name) == metric.name
     ]
     sampler, sampling_name = _sampler(
         spec.sampling, spaces, spec.seed, prior, spec.include_default_trial,
@@ -574,6 +464,19 @@ def plan_sweep(spec: SweepSpec | Any, /, **options: Any) -> SweepPlan:
         _definition(spec, dataset, spaces, sampling_name, policy, metric.name, goal),
     )
     check_plan(dataset, parameter_spaces)  # what every trial would hit, found now
+    request = spec.executor_request()
+    if request.max_trials is None:
+        request = dataclasses.replace(request, max_trials=int(max_trials))
+    sized_on = machine.for_sweep(
+        devices,
+        parameter_spaces=parameter_spaces,
+        num_classes=dataset.num_classes,
+        options=spec.training_options,
+        sweep_dir=output_dir,
+        write=not dry_run,
+    )
+    capacity = resolve(request, Purpose.TRAINING, sized_on, connection)
+    choices += capacity.notes
     return SweepPlan(
         spec=spec,
         dataset=dataset,
@@ -585,15 +488,11 @@ def plan_sweep(spec: SweepSpec | Any, /, **options: Any) -> SweepPlan:
         primary_metric=metric.name,
         goal=goal,
         max_trials=int(max_trials),
-        max_concurrent_trials=concurrency,
-        device=devices,
-        slots=_slots(devices, concurrency),
-        threads_per_trial=spec.threads_per_trial or default_threads(concurrency),
+        capacity=capacity,
         output_dir=output_dir,
         criteria=_criteria(spec),
         reuse=_reuse_index(dataset.fingerprint, runs),
         weights=_weights(parameter_spaces, spec.training_options.get("pretrained", "auto")),
         choices=choices,
-        recycle_workers_after=recycle,
-        packing=packing,
+        connected=connection is not None or not backend(capacity.kind).connects,
     )

@@ -13,7 +13,7 @@ from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.config import PolicyConfigError
 from automl_vision.policies.context import PolicyContext
-from automl_vision.policies.from_dict import POLICY_TYPES, policy_from_dict
+from automl_vision.policies.from_dict import POLICY_TYPES, parse_policy, policy_from_dict
 from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.no_termination import NoTerminationPolicy
 from automl_vision.policies.truncation import TruncationSelectionPolicy
@@ -37,5 +37,6 @@ __all__ = [
     "Promotion",
     "RungSystem",
     "TruncationSelectionPolicy",
+    "parse_policy",
     "policy_from_dict",
 ]

@@ -1,4 +1,6 @@
-"""The YAML/dict form of a policy: Azure's ``early_termination`` block, plus our own types.
+"""The YAML/dict and text forms of a policy: Azure's ``early_termination`` block, plus our own
+types, and the one-line text of the command line (``bandit:slack_factor=0.2,delay_evaluation=5``).
+Every way in (a keyword, a job file, a flag) parses a policy here and nowhere else.
 
 ```yaml
 early_termination:            # Azure CLI v2 sweep job shape
@@ -12,6 +14,9 @@ Field names are the constructor arguments. ``type`` is matched ignoring case, ``
 and a ``Policy`` suffix (``MedianStopping``, ``BanditPolicy``). ``asha`` is ``ASHAPolicy``,
 ``hyperband`` with one bracket; ``hyperband``'s ``brackets`` is ``auto`` (every bracket) unless
 given. ``policy_from_dict(policy.to_dict())`` gives back an equal policy.
+
+The text form is ``type`` or ``type:key=value,key=value``; each value is read as a YAML scalar
+(``0.2`` a number, ``true`` a boolean, anything else the text itself).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
+
+import yaml
 
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
@@ -30,7 +37,7 @@ from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.no_termination import NoTerminationPolicy
 from automl_vision.policies.truncation import TruncationSelectionPolicy
 
-__all__ = ["POLICY_TYPES", "policy_from_dict"]
+__all__ = ["POLICY_TYPES", "parse_policy", "policy_from_dict"]
 
 POLICY_TYPES: dict[str, type[IntervalPolicy | HyperbandPolicy | NoTerminationPolicy]] = {
     "bandit": BanditPolicy,
@@ -72,13 +79,38 @@ def _allowed_keys(name: str) -> list[str]:
     return [f for f in cls.model_fields if f not in _FIXED.get(name, {})]
 
 
+def _scalar(text: str) -> Any:
+    """A value of the text form: a YAML scalar where it is one, else the text as written."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float, bool, str)) or value is None else text
+
+
+def parse_policy(text: str) -> dict[str, Any]:
+    """The text form -> the mapping form: ``bandit:slack_factor=0.2,evaluation_interval=2`` ->
+    ``{"type": "bandit", "slack_factor": 0.2, "evaluation_interval": 2}``."""
+    name, _, rest = text.partition(":")
+    policy: dict[str, Any] = {"type": name.strip()}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise PolicyConfigError(
+                f"early_termination {text!r}: expected key=value after the type, got {item!r}"
+            )
+        policy[key.strip()] = _scalar(value.strip())
+    return policy
+
+
 def policy_from_dict(
     data: Mapping[str, Any] | str | EarlyTerminationPolicy | None,
 ) -> EarlyTerminationPolicy:
-    """A policy from Azure's ``early_termination`` mapping (or ours).
+    """A policy from Azure's ``early_termination`` mapping (or ours), or its text form.
 
     ``None`` and ``{type: none}`` give ``NoTerminationPolicy``; a bare type name
-    (``"median_stopping"``) means that type with its defaults; a policy object is returned as is.
+    (``"median_stopping"``) means that type with its defaults, ``"bandit:slack_factor=0.2"``
+    that type with those fields (``parse_policy``); a policy object is returned as is.
 
     >>> policy_from_dict({"type": "bandit", "slack_factor": 0.1, "delay_evaluation": 5})
     BanditPolicy(evaluation_interval=1, slack_factor=0.1, slack_amount=None, delay_evaluation=5)
@@ -88,7 +120,7 @@ def policy_from_dict(
     if isinstance(data, EarlyTerminationPolicy):
         return data
     if isinstance(data, str):
-        data = {"type": data}
+        data = parse_policy(data)
     if not isinstance(data, Mapping):
         raise PolicyConfigError(
             f"early_termination must be a mapping with a 'type' key (or null), got "

@@ -20,7 +20,7 @@ from typing import Any
 
 from automl_vision.enums import ChoiceEnum
 from automl_vision.policies.base import Decision
-from automl_vision.scheduling.scheduler import SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus, best_trial
 
 __all__ = ["LogTarget", "MLflowObserver", "TensorBoardObserver", "make_observers", "parse_log_to"]

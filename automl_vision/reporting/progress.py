@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from automl_vision.policies.base import Decision
-from automl_vision.scheduling.scheduler import SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
 __all__ = ["ProgressDisplay"]

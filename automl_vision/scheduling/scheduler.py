@@ -27,11 +27,12 @@ from typing import Any
 
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.faults import fault_point
-from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
+from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.policies.context import PolicyContext
 from automl_vision.policies.window import JudgingWindow
 from automl_vision.sampling.base import Sampler
 from automl_vision.scheduling.criteria import StopCriterion
+from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.scheduling.reuse import ReuseIndex
 from automl_vision.trial import (
     PrimaryMetricGoal,
@@ -42,36 +43,7 @@ from automl_vision.trial import (
     metric_history,
 )
 
-__all__ = ["Scheduler", "SweepObserver", "SweepOutcome"]
-
-
-class SweepObserver:
-    """Hooks for the store, logs and progress displays. Every method is optional."""
-
-    def trial_started(self, trial: Trial) -> None:
-        """``trial`` is RUNNING."""
-
-    def trial_placed(self, trial: Trial) -> None:
-        """``trial``'s attempt runs at ``trial.placement`` (an executor that says where)."""
-
-    def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
-        """``trial`` reported; ``decision`` is the policy's verdict on it."""
-
-    def trial_finished(self, trial: Trial) -> None:
-        """``trial`` is COMPLETED, STOPPED or FAILED."""
-
-    def trial_requeued(self, trial: Trial, reason: str) -> None:
-        """``trial``'s attempt ended unfinished for ``reason`` (an interrupt, a full disk, a
-        dead worker); it is QUEUED again and resumes after its last report."""
-
-    def trial_paused(self, trial: Trial) -> None:
-        """``trial`` is PAUSED at its last report (it may be promoted later)."""
-
-    def trial_promoted(self, trial: Trial, promotion: Promotion) -> None:
-        """The paused ``trial`` is RUNNING again, continuing after its last report."""
-
-    def sweep_finished(self, trials: Sequence[Trial], reason: str) -> None:
-        """The sweep ended for ``reason``."""
+__all__ = ["Scheduler", "SweepOutcome"]
 
 
 @dataclass

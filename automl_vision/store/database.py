@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from automl_vision.faults import fault_point
 from automl_vision.policies.base import Decision, Promotion
-from automl_vision.scheduling.scheduler import SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.trial import Report, Trial, TrialStatus
 
 __all__ = ["CorruptStoreError", "EventKind", "SweepStore"]

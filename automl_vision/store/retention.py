@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from automl_vision.scheduling.scheduler import SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.store.sweep_dir import artifact_path
 from automl_vision.trial import PrimaryMetricGoal, Trial
 

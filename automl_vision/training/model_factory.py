@@ -40,7 +40,7 @@ from timm.models.resnet import ResNet
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
-from automl_vision.training.weights import PretrainedMode, find_weights, parse_pretrained
+from automl_vision.weights import PretrainedMode, find_weights, parse_pretrained
 
 __all__ = [
     "Stage",

@@ -35,7 +35,7 @@ from automl_vision.space.fields import FIELDS
 from automl_vision.space.model_names import timm_model_name
 from automl_vision.training.optim import OptimizerKind
 from automl_vision.training.schedule import SchedulerKind
-from automl_vision.training.weights import PretrainedMode, parse_pretrained
+from automl_vision.weights import PretrainedMode, parse_pretrained
 
 __all__ = ["OPTIONS", "TrainingConfig"]
 
@@ -65,7 +65,7 @@ class TrainingConfig(BaseModel):
     - ``task``: ``"multiclass"``/``"multilabel"`` to force the task; None infers it from the data.
     - ``pretrained``: ``"auto"`` (the default: ImageNet weights when they are on this machine,
       else random init), True (the weights are required), False (random init), a checkpoint
-      file, or a folder of weights named after the models (see ``training/weights.py``; the
+      file, or a folder of weights named after the models (see ``automl_vision/weights.py``; the
       classifier is replaced when the class count differs).
     - ``gradient_clipping``: clip the gradients' global L2 norm to this value (None: off).
     - ``primary_metric``: the metric that picks the best epoch and drives early stopping (default:

@@ -1,4 +1,7 @@
-"""``optimize``: tune any black-box function with the samplers and policies of a sweep."""
+"""``optimize``: tune any black-box function with the samplers, policies and executors of a
+sweep. The options it shares with ``tune`` (sampling, policy, goal, max_trials, seed, timeout,
+max_concurrent_trials, executor, ray_address, resources_per_trial) are checked by their one
+definition (``config.options.SweepOptions``), so a bad value reads the same in both."""
 
 from __future__ import annotations
 
@@ -8,42 +11,23 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from automl_vision.executors.base import (
-    Executor,
-    ExecutorKind,
-    FunctionExecutor,
-    ObjectiveTarget,
-)
+from automl_vision.config.options import SweepOptions
+from automl_vision.executors.backend import ExecutorKind, ExecutorRequest, Purpose
+from automl_vision.executors.function import ObjectiveTarget
+from automl_vision.executors.machine import DeviceKind, Devices, Machine
+from automl_vision.executors.registry import backend, check_request, resolve
 from automl_vision.policies.base import EarlyTerminationPolicy
 from automl_vision.policies.window import JudgingWindow
 from automl_vision.reporting.result import NoTrialValueError, OptimizeResult
+from automl_vision.sampling import create_sampler
 from automl_vision.sampling.base import Sampler
 from automl_vision.scheduling.criteria import StopCriterion, Timeout
-from automl_vision.scheduling.scheduler import Scheduler, SweepObserver
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
+from automl_vision.system import available_cpus
 from automl_vision.trial import PrimaryMetricGoal, Trial
 
 __all__ = ["NoTrialValueError", "OptimizeResult", "optimize"]
-
-
-def _sampler(sampling: Any, parameter_space: Any, seed: int) -> Sampler:
-    if isinstance(sampling, Sampler):
-        return sampling
-    from automl_vision.sampling import create_sampler
-
-    return create_sampler(sampling, parameter_space, seed=seed)
-
-
-def _policy(policy: Any) -> EarlyTerminationPolicy | None:
-    if policy is None or isinstance(policy, EarlyTerminationPolicy):
-        return policy
-    if isinstance(policy, Mapping):
-        from automl_vision.policies import policy_from_dict
-
-        return policy_from_dict(policy)
-    raise ValueError(
-        f"policy must be an early-termination policy (e.g. BanditPolicy(...)) or a mapping "
-        f"with a 'type' key, got {policy!r}"
-    )
 
 
 def optimize(
@@ -54,8 +38,8 @@ def optimize(
     max_trials: int | None = None,
     goal: PrimaryMetricGoal | str = PrimaryMetricGoal.MAXIMIZE,
     seed: int = 0,
-    policy: EarlyTerminationPolicy | Mapping[str, Any] | None = None,
-    max_concurrent_trials: int = 1,
+    policy: EarlyTerminationPolicy | Mapping[str, Any] | str | None = None,
+    max_concurrent_trials: int | str = 1,
     timeout: float | None = None,
     criteria: Sequence[StopCriterion] = (),
     observers: Sequence[SweepObserver] = (),
@@ -74,9 +58,10 @@ def optimize(
     ``parameter_space``: an ``ImageClassificationSearchSpace``, a list of them, or a plain
     ``dict`` of fixed values and distributions. ``sampling``: ``"random"``, ``"sobol"``,
     ``"grid"``, ``"bayesian"`` or a ``Sampler``. ``max_trials`` defaults to the grid size for
-    grid sampling and is required otherwise. ``timeout`` is in seconds. ``windows(trial)``
-    gives each trial's ``JudgingWindow`` for a ``schedule_aware`` policy (e.g. where the
-    objective's learning rate drops).
+    grid sampling and is required otherwise. ``timeout`` is in seconds. ``policy``: a policy, its
+    dict form or its text form (``"bandit:slack_factor=0.2"``). ``windows(trial)`` gives each
+    trial's ``JudgingWindow`` for a ``schedule_aware`` policy (e.g. where the objective's
+    learning rate drops).
 
     ``executor``: ``"inline"`` (default: in this process, in threads when
     ``max_concurrent_trials`` > 1) or ``"ray"``: each trial in a Ray worker process of its own
@@ -84,67 +69,53 @@ def optimize(
     (``None``: a local Ray instance for this call; ``"auto"``; ``"host:port"``), each asking
     ``resources_per_trial`` (default ``{"cpu": 1}``). Reports and stop decisions work the same.
     """
-    goal = PrimaryMetricGoal.parse(goal)
-    sampler = _sampler(sampling, parameter_space, seed)
-    if max_trials is None:
+    checked = {
+        name: SweepOptions.check(name, value)
+        for name, value in (
+            ("sampling", sampling), ("max_trials", max_trials), ("goal", goal), ("seed", seed),
+            ("policy", policy), ("max_concurrent_trials", max_concurrent_trials),
+            ("timeout", timeout), ("executor", executor), ("ray_address", ray_address),
+            ("resources_per_trial", resources_per_trial),
+        )
+    }  # fmt: skip
+    sampler = checked["sampling"]
+    if not isinstance(sampler, Sampler):
+        sampler = create_sampler(sampler, parameter_space, seed=checked["seed"])
+    trials = checked["max_trials"]
+    if trials is None:
         if sampler.size is None:
             raise ValueError("max_trials is required unless the sampler is a finite grid")
-        max_trials = sampler.size
+        trials = sampler.size
     stop_criteria = list(criteria)
-    if timeout is not None:
-        stop_criteria.append(Timeout(float(timeout)))
-    kind = ExecutorKind.parse(getattr(executor, "value", executor), "executor")
-    if kind not in (ExecutorKind.INLINE, ExecutorKind.AUTO, ExecutorKind.RAY):
-        raise ValueError(
-            f"executor: optimize runs objectives 'inline' (threads for max_concurrent_trials > 1) "
-            f"or on 'ray', got {kind.value!r}"
-        )
-    if kind is not ExecutorKind.RAY and (ray_address is not None or resources_per_trial):
-        raise ValueError("ray_address and resources_per_trial are only used with executor='ray'")
+    if checked["timeout"] is not None:
+        stop_criteria.append(Timeout(checked["timeout"]))
+    request = ExecutorRequest(
+        kind=checked["executor"],
+        max_concurrent_trials=checked["max_concurrent_trials"],
+        ray_address=checked["ray_address"],
+        resources_per_trial=checked["resources_per_trial"],
+        device=DeviceKind.CPU.value,
+        max_trials=trials,
+    )
+    check_request(request, Purpose.OBJECTIVE)
+    chosen = backend(request.kind)
     with contextlib.ExitStack() as stack:
-        if kind is ExecutorKind.RAY:
-            runner: Executor = _ray_executor(
-                stack, objective, ray_address, resources_per_trial, max_concurrent_trials
-            )
-        else:
-            runner = FunctionExecutor.for_objective(objective, capacity=max_concurrent_trials)
+        connection = stack.enter_context(chosen.connect(request))
+        machine = Machine(Devices(DeviceKind.CPU), available_cpus())
+        capacity = resolve(request, Purpose.OBJECTIVE, machine, connection)
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="optimize-")))
+        runner = backend(capacity.kind).executor(
+            ObjectiveTarget(objective), capacity, output_dir=workdir, connection=connection
+        )
         scheduler = Scheduler(
             sampler,
             runner,
-            goal=goal,
-            max_trials=max_trials,
-            policy=_policy(policy),
+            goal=checked["goal"],
+            max_trials=trials,
+            policy=checked["policy"],
             criteria=stop_criteria,
             observers=observers,
             windows=windows,
         )
         outcome = scheduler.run()
-    return OptimizeResult(outcome.trials, goal, outcome.end_reason)
-
-
-def _ray_executor(
-    stack: contextlib.ExitStack,
-    objective: Callable[..., float],
-    address: str | None,
-    resources: Mapping[str, float] | None,
-    capacity: int,
-) -> Executor:
-    from automl_vision.config.spec import SweepSpec
-    from automl_vision.executors.ray_cluster import ray_session
-    from automl_vision.executors.ray_executor import RayExecutor, TrialResources
-
-    # the same checks as a sweep's (one message per bad option)
-    spec = SweepSpec(
-        data=".", executor=ExecutorKind.RAY, ray_address=address, resources_per_trial=resources
-    )
-    given = dict(spec.resources_per_trial or {})
-    asked = TrialResources(given.pop("cpu", 1.0), given.pop("gpu", 0.0), given)
-    session = stack.enter_context(ray_session(spec.ray_address))
-    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="optimize-ray-")))
-    return RayExecutor(
-        ObjectiveTarget(objective),
-        ray=session.ray,
-        capacity=capacity,
-        output_dir=workdir,
-        resources=asked,
-    )
+    return OptimizeResult(outcome.trials, checked["goal"], outcome.end_reason)

@@ -16,6 +16,7 @@ artifacts' ``attempts`` (the epoch it started from and why it ended).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -26,19 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from automl_vision.executors.base import TrialReturn
-from automl_vision.executors.pool import TrialContext
+from automl_vision.executors.base import TrialContext, TrialReturn
 
 __all__ = [
     "TrainingDiverged",
     "TrainingJob",
+    "TrainingTarget",
     "oom_retry_params",
     "run_training_trial",
     "sweep_relative",
     "trial_seed",
 ]
 
-log = logging.getLogger("automl_vision.sweep")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,31 @@ class TrainingJob:
     #: worker): a seeded CPU trial's result depends on it (floating-point reduction order);
     #: 0 leaves torch's setting alone
     threads: int = 0
+
+
+@dataclass(frozen=True)
+class TrainingTarget:
+    """The trial target of a training sweep (``executors.base.TrialTarget``): the built-in
+    trainer on one configuration. It carries its dataset (``executors.base.CarriesData``), so
+    an executor whose workers cannot read the image files sends them and runs ``on_node``."""
+
+    job: TrainingJob
+
+    @property
+    def dataset(self) -> Any:
+        return self.job.dataset
+
+    def on_node(self, dataset: Any) -> TrainingTarget:
+        """This target reading ``dataset`` (a node's own copy of the files)."""
+        return TrainingTarget(dataclasses.replace(self.job, dataset=dataset))
+
+    def __call__(
+        self,
+        params: Mapping[str, Any],
+        report: Callable[[int, Mapping[str, float]], Any],
+        context: TrialContext,
+    ) -> TrialReturn:
+        return run_training_trial(params, report, context, job=self.job)
 
 
 class TrainingDiverged(RuntimeError):
@@ -102,7 +128,7 @@ def _finite(value: float | None) -> float | None:
 
 def _saved_epoch(path: Path) -> int:
     """The epoch of the resume checkpoint at ``path`` (0 when there is none)."""
-    from automl_vision.training.resume import load_resume
+    from automl_vision.training.resume import load_resume  # lazy: torch
 
     return int(load_resume(path)["epoch"]) if path.exists() else 0
 
@@ -114,7 +140,7 @@ def run_training_trial(
     *,
     job: TrainingJob,
 ) -> TrialReturn:
-    import torch
+    import torch  # lazy: torch only where a trial trains, not on `automl-vision --help`
 
     threads_before = torch.get_num_threads()
     if job.threads:
@@ -131,10 +157,10 @@ def _run_trial(
     context: TrialContext,
     job: TrainingJob,
 ) -> TrialReturn:
-    import torch
+    import torch  # lazy: as in run_training_trial
 
-    from automl_vision.training import TrainingConfig, export_onnx, train
-    from automl_vision.training.resume import RESUME_FILE, CorruptCheckpointError
+    from automl_vision.training import TrainingConfig, export_onnx, train  # lazy: torch
+    from automl_vision.training.resume import RESUME_FILE, CorruptCheckpointError  # lazy: torch
 
     params = dict(params)
     params.setdefault("random_seed", trial_seed(job.seed, context.trial_index))

@@ -46,6 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automl_vision.hub import hub_unreachable
+from automl_vision.space.model_names import timm_model_name
+
 __all__ = [
     "FETCH_TIMEOUT_S",
     "CachedWeights",
@@ -182,8 +185,6 @@ def _in_hub_cache(cfg: Any, cache: Path) -> Path | None:
 
 def find_weights(model: str, weights_dir: Path | None = None) -> WeightsLookup:
     """Look for ``model``'s pretrained weights on this machine (see the module docstring)."""
-    from automl_vision.space.model_names import timm_model_name
-
     timm_name = timm_model_name(model)
     cfg = _pretrained_cfg(timm_name)
     searched: list[str] = []
@@ -253,8 +254,6 @@ def fetch_weights(
     """Download ``models``' pretrained weights into the Hugging Face cache (and copy them to
     ``to`` as ``<timm name>.<ext>`` when given). A network failure is one ``OSError`` naming the
     model, within about ``timeout_s`` seconds."""
-    from automl_vision.space.model_names import timm_model_name
-
     # huggingface_hub reads these when it is imported; set them for a process that has not yet
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout_s)))
     os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", str(int(timeout_s)))
@@ -288,8 +287,6 @@ def _download(
     download: Any,
 ) -> Path:
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
-
-    from automl_vision.hub import hub_unreachable
 
     hint = (
         "Fetch them on a machine with network and copy the folder given by `--to DIR` here "

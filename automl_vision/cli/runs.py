@@ -1,0 +1,126 @@
+"""Commands that read a sweep directory: ``status``, ``report``, ``dashboard``.
+
+Each reads the store read-only, so a running sweep is never blocked; none imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from automl_vision.cli.common import UsageError
+from automl_vision.dashboard.report import write_html_report
+from automl_vision.dashboard.server import LOOPBACK, make_server
+from automl_vision.reporting.plots import save_plots
+from automl_vision.reporting.result import TuneResult
+from automl_vision.store.database import SweepStore
+from automl_vision.store.retention import disk_usage
+from automl_vision.trial import best_trial
+
+__all__ = ["add_commands"]
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("status", help="show a sweep's trials")
+    p.add_argument("run_dir")
+    p.add_argument("--json", action="store_true", help="print JSON: every trial with its attempts")
+    p.set_defaults(func=_status)
+
+    p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")
+    p.add_argument("run_dir")
+    p.add_argument("--output-dir", help="where to write metrics.json and plots/ (default RUN_DIR)")
+    p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("dashboard", help="a live web page of one or more sweeps")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to be reachable (no login!)")
+    p.set_defaults(func=_dashboard)
+
+
+def _status(args: argparse.Namespace) -> int:
+    result = TuneResult.load(args.run_dir)
+    if args.json:
+        print(json.dumps(_status_json(result, Path(args.run_dir)), indent=2, allow_nan=False))
+        return 0
+    print(result.summary())
+    print(f"disk used: {disk_usage(args.run_dir) / 2**20:.1f} MiB in {args.run_dir}")
+    print()
+    print(result.trials)
+    return 0
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with non-finite floats as None and unknown objects as strings (valid JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def _status_json(result: Any, run_dir: Path) -> dict[str, Any]:
+    """The sweep as JSON, each trial with its attempts (the epoch each started from, its end)."""
+    data = _json_safe(result.to_dict())
+    store = SweepStore.read_only(run_dir / SweepStore.FILENAME)
+    try:
+        for trial in data.get("trials", []):
+            trial["attempts"] = store.attempts(int(trial["index"]))
+    finally:
+        store.close()
+    return data
+
+
+def _report(args: argparse.Namespace) -> int:
+    result = TuneResult.load(args.run_dir)
+    print(result.trials)
+    print()
+    print(result.summary())
+    out = Path(args.output_dir) if args.output_dir else Path(args.run_dir)
+    try:
+        json_path = result.to_json(out / "metrics.json")
+        plots = save_plots(
+            result.trials,
+            result.goal,
+            result.primary_metric,
+            out / "plots",
+            best_trial(result.trials, result.goal),
+        )
+    except OSError as err:  # a read-only copy, a read-only file system
+        raise UsageError(
+            f"cannot write the report into {out} ({err.strerror or err}); pass --output-dir DIR "
+            "to write it elsewhere"
+        ) from None
+    print(f"\nmetrics: {json_path}")
+    for path in plots:
+        print(f"plot: {path}")
+    if args.html:
+        print(f"report: {write_html_report(args.run_dir, out / 'report.html')}")
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    server = make_server(args.run_dirs, host=args.host, port=args.port)
+    if args.host not in LOOPBACK:
+        print(
+            f"automl-vision: warning: the dashboard listens on {args.host}, reachable from other "
+            "machines, and the page has no login",
+            file=sys.stderr,
+        )
+    print(f"dashboard: {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,231 @@
+"""Trials in the sweep's own process: ``FunctionExecutor`` and the ``inline`` kind's backend.
+
+``FunctionExecutor`` runs ``runner(trial, report)`` for each trial: with capacity 1 inline in
+``wait()``, with more in threads whose reports reach the scheduler's thread through a queue (so
+the scheduler's state is only ever touched by one thread). ``for_target`` adapts a trial
+target (``base.TrialTarget``), ``for_objective`` a user's objective (``ObjectiveTarget``).
+
+``InlineBackend``: a training sweep runs one trial at a time in its own process, on every
+device the sweep uses; ``optimize`` runs its objective in threads when several run at once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from automl_vision.executors.backend import (
+    Capacity,
+    ExecutorBackend,
+    ExecutorKind,
+    ExecutorRequest,
+    Purpose,
+    local_capacity,
+    local_description,
+)
+from automl_vision.executors.base import (
+    AttemptEnd,
+    AttemptOutcome,
+    Executor,
+    MetricsReport,
+    TrialContext,
+    TrialTarget,
+    error_outcome,
+    returned_outcome,
+)
+from automl_vision.executors.machine import Machine
+from automl_vision.executors.messages import ReportMessage
+from automl_vision.trial import Trial
+
+__all__ = ["FunctionExecutor", "InlineBackend", "ObjectiveTarget"]
+
+#: ``runner(trial, report) -> float | TrialReturn``: how a FunctionExecutor runs one trial.
+Runner = Callable[[Trial, MetricsReport], Any]
+
+
+def _positional_arity(objective: Callable[..., Any]) -> int:
+    try:
+        params = inspect.signature(objective).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return 2
+    return sum(
+        p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for p in params
+    )
+
+
+@dataclass(frozen=True)
+class ObjectiveTarget:
+    """A black-box objective as a trial target, ``target(params, report, context)``, for the
+    executors that run trials in other processes (Ray): ``objective(params)`` or
+    ``objective(params, report)`` with ``report(step, value)``, as ``for_objective``."""
+
+    objective: Callable[..., Any]
+    metric: str = "value"
+
+    def __call__(self, params: Mapping[str, Any], report: Any, context: Any) -> Any:
+        if _positional_arity(self.objective) >= 2:
+            return self.objective(
+                dict(params), lambda step, value: report(step, {self.metric: value})
+            )
+        return self.objective(dict(params))
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A thread's report, with the queue its answer goes back on."""
+
+    report: ReportMessage
+    answer: queue.Queue[bool]
+
+
+class _StopRequested(Exception):
+    """Raised inside a trial's report() after a hard stop (sweep timeout or shutdown)."""
+
+
+class FunctionExecutor(Executor):
+    """Runs ``runner(trial, report)`` for each trial, in this process.
+
+    With ``capacity`` 1 the runner runs inline in ``wait()``; with more it runs in threads
+    whose reports are handed to the scheduler's thread through a queue, so the scheduler's
+    state is only ever touched by one thread. ``for_objective`` adapts a user's objective.
+    """
+
+    def __init__(self, runner: Runner, *, capacity: int = 1) -> None:
+        super().__init__()
+        if capacity < 1:
+            raise ValueError(f"max_concurrent_trials must be >= 1, got {capacity}")
+        self.runner = runner
+        self.capacity = capacity
+        self._pending: list[Trial] = []  # inline mode: started, not yet run
+        self._threads: dict[str, threading.Thread] = {}
+        self._messages: queue.Queue[_Asked | AttemptOutcome] = queue.Queue()
+        self._hard_stop: set[str] = set()
+
+    @classmethod
+    def for_target(
+        cls, target: TrialTarget, *, capacity: int = 1, output_dir: Path | None = None
+    ) -> FunctionExecutor:
+        """Run ``target(params, report, context)`` for each trial; its work folder is
+        ``output_dir/trials/<trial id>`` (none without ``output_dir``), its devices the sweep's."""
+
+        def runner(trial: Trial, report: MetricsReport) -> Any:
+            workdir = "" if output_dir is None else str(output_dir / "trials" / trial.trial_id)
+            return target(
+                trial.params, report, TrialContext(trial.trial_id, trial.index, workdir, "")
+            )
+
+        return cls(runner, capacity=capacity)
+
+    @classmethod
+    def for_objective(
+        cls, objective: Callable[..., Any], *, capacity: int = 1, metric: str = "value"
+    ) -> FunctionExecutor:
+        """``objective(params) -> float`` or ``objective(params, report) -> float`` where
+        ``report(step, value) -> bool`` reports ``value`` as the metric named ``metric``."""
+        return cls.for_target(ObjectiveTarget(objective, metric), capacity=capacity)
+
+    @property
+    def running(self) -> int:
+        return len(self._pending) + len(self._threads)
+
+    def start(self, trial: Trial) -> None:
+        if self.capacity == 1:
+            self._pending.append(trial)
+            return
+        thread = threading.Thread(target=self._run_threaded, args=(trial,), daemon=True)
+        self._threads[trial.trial_id] = thread
+        thread.start()
+
+    def stop(self, trial_id: str) -> None:
+        self._hard_stop.add(trial_id)
+
+    # -- running one trial -------------------------------------------------------------------
+    def _call(self, trial: Trial, report: MetricsReport) -> AttemptOutcome:
+        def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
+            if trial.trial_id in self._hard_stop:
+                raise _StopRequested
+            return report(int(step), {k: float(v) for k, v in metrics.items()})
+
+        try:
+            value = self.runner(trial, guarded_report)
+        except _StopRequested:
+            return AttemptOutcome(trial.trial_id, AttemptEnd.HALTED)
+        except Exception as err:  # a crashing trial fails, not the sweep
+            return error_outcome(trial.trial_id, err)
+        return returned_outcome(trial.trial_id, value)
+
+    def _run_threaded(self, trial: Trial) -> None:
+        def report(step: int, metrics: Mapping[str, float]) -> bool:
+            answer: queue.Queue[bool] = queue.Queue(maxsize=1)
+            self._messages.put(_Asked(ReportMessage(trial.trial_id, step, metrics), answer))
+            return answer.get()
+
+        self._messages.put(self._call(trial, report))
+
+    # -- the scheduler's side ----------------------------------------------------------------
+    def wait(self) -> list[AttemptOutcome]:
+        if self.capacity == 1:
+            if not self._pending:
+                return []
+            trial = self._pending.pop(0)
+            return [self._call(trial, lambda step, m: self.report(trial.trial_id, step, m))]
+        if not self._threads:
+            return []
+        outcomes: list[AttemptOutcome] = []
+        while not outcomes:
+            message = self._messages.get()
+            if isinstance(message, _Asked):
+                asked = message.report
+                message.answer.put(self.report(asked.trial_id, asked.step, asked.metrics))
+            else:
+                self._threads.pop(message.trial_id).join()
+                outcomes.append(message)
+        return outcomes
+
+
+class InlineBackend(ExecutorBackend):
+    """``inline``: trials in the sweep's process (see the module docstring)."""
+
+    kind = ExecutorKind.INLINE
+
+    def check(self, request: ExecutorRequest, purpose: Purpose) -> None:
+        several = request.max_concurrent_trials not in (1, "auto")
+        if purpose is Purpose.TRAINING and several:
+            raise ValueError(
+                "executor: 'inline' runs one trial at a time in the sweep's process; "
+                f"max_concurrent_trials={request.max_concurrent_trials} needs 'process' or 'ray'"
+            )
+
+    def capacity(
+        self,
+        request: ExecutorRequest,
+        purpose: Purpose,
+        machine: Machine,
+        connection: Any = None,
+    ) -> Capacity:
+        trials = 1
+        if purpose is Purpose.OBJECTIVE and not request.auto:
+            trials = int(request.max_concurrent_trials)  # threads
+        return local_capacity(self.kind, trials, request, machine)
+
+    def describe(self, capacity: Capacity, request: ExecutorRequest, data: str) -> list[str]:
+        return local_description(capacity)
+
+    def executor(
+        self,
+        target: TrialTarget,
+        capacity: Capacity,
+        *,
+        output_dir: Path,
+        trial_timeout: float | None = None,
+        connection: Any = None,
+    ) -> Executor:
+        return FunctionExecutor.for_target(target, capacity=capacity.trials, output_dir=output_dir)
