@@ -4,10 +4,7 @@ The search-space language is imported eagerly (it is pure Python + numpy); every
 torch is imported lazily, on first use of its name, so ``import automl_vision`` stays light.
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
 
 from automl_vision.policies import (
     ASHAPolicy,
@@ -64,8 +61,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it, imported on first access (PEP 562)
 _LAZY: dict[str, str] = {
     "tune": "automl_vision.tuning.tune",
-    "plan_sweep": "automl_vision.tuning.tune",
-    "SweepPlan": "automl_vision.tuning.tune",
+    "plan_sweep": "automl_vision.planning.plan",
+    "SweepPlan": "automl_vision.planning.plan",
     "TuneResult": "automl_vision.reporting.result",
     "tune_job": "automl_vision.tuning.tune",
     "SweepSpec": "automl_vision.config.spec",
@@ -90,17 +87,18 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'automl_vision' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    """The public API (``__all__``): not the modules, helpers and imports of this file."""
+    return sorted(__all__)
 
 
 __all__ = [

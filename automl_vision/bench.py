@@ -31,6 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from automl_vision.data import load_dataset
+from automl_vision.planning.memory import PROBE_FILE, Shape, measure_step_peaks
+from automl_vision.space.distributions import choice
+from automl_vision.tuning.tune import tune
+
 __all__ = ["Settings", "bare_loop", "format_table", "run_bench"]
 
 log = logging.getLogger("automl_vision.bench")
@@ -104,11 +109,11 @@ def bare_loop(
     model_kwargs: dict | None = None,
 ) -> tuple[float, float]:
     """(images/s, images per CPU-second) of the plainest fast loop over tensors on ``device``."""
-    import timm
-    import torch
-    import torch.nn.functional as F
+    import timm  # lazy: torch and timm only when the bench runs, not on `automl-vision --help`
+    import torch  # lazy: as above
+    import torch.nn.functional as F  # lazy: as above
 
-    from automl_vision.training.optim import make_optimizer
+    from automl_vision.training.optim import make_optimizer  # lazy: torch
 
     torch.manual_seed(0)
     cuda = device.type == "cuda"
@@ -145,7 +150,7 @@ def bare_loop(
 
 
 def _config(settings: Settings, model: str, crop: int) -> Any:
-    from automl_vision.training import TrainingConfig
+    from automl_vision.training import TrainingConfig  # lazy: torch
 
     return TrainingConfig(
         model_name=model,
@@ -167,13 +172,11 @@ def _config(settings: Settings, model: str, crop: int) -> Any:
 
 def trainer_case(settings: Settings, model: str, crop: int, device: Any) -> dict[str, Any]:
     """One model: the trainer's and the bare loop's images/s, alternating rounds."""
-    import torch
+    import torch  # lazy: as above
 
-    from automl_vision.data import load_dataset
-    from automl_vision.data.transforms import EvalTransform
-    from automl_vision.planning.memory import Shape, measure_step_peaks
-    from automl_vision.training import train
-    from automl_vision.training.model_factory import model_kwargs
+    from automl_vision.data.transforms import EvalTransform  # lazy: torch
+    from automl_vision.training import train  # lazy: torch
+    from automl_vision.training.model_factory import model_kwargs  # lazy: torch
 
     images, labels = _synthetic(settings.images, crop, settings.classes)
     dataset = load_dataset((images, labels.tolist()), validation_size=0.2, cache=False)
@@ -226,10 +229,6 @@ def trainer_case(settings: Settings, model: str, crop: int, device: Any) -> dict
 
 def sweep_case(settings: Settings, device: Any, workdir: Path) -> dict[str, Any]:
     """The same small sweep one trial at a time and packed: trials per hour of each."""
-    from automl_vision.planning.memory import PROBE_FILE
-    from automl_vision.space.distributions import choice
-    from automl_vision.tuning.tune import tune
-
     images, labels = _synthetic(settings.sweep_images, settings.sweep_crop, settings.classes, 1)
     space = {
         "model_name": settings.sweep_model,
@@ -292,9 +291,9 @@ def run_bench(
     settings: Settings, *, device: str = "auto", workdir: str | Path | None = None
 ) -> BenchResult:
     """Measure the whole table on ``device`` (``auto``: the GPU when there is one)."""
-    import torch
+    import torch  # lazy: as above
 
-    from automl_vision.training.device import resolve_devices
+    from automl_vision.training.device import resolve_devices  # lazy: torch
 
     start = time.perf_counter()
     (dev,) = resolve_devices(device, distributed=False)

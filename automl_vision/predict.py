@@ -38,6 +38,7 @@ from automl_vision.data.transforms import EvalTransform
 from automl_vision.store.database import SweepStore
 from automl_vision.store.sweep_dir import read_sweep
 from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
+from automl_vision.training.export import export_onnx
 
 __all__ = ["IMAGE_SUFFIXES", "Prediction", "Predictor", "expand_inputs", "load_model"]
 
@@ -101,11 +102,9 @@ class Predictor:
         self._session = None
         mean, std = checkpoint.mean, checkpoint.std
         if onnx:
-            import onnxruntime
+            import onnxruntime  # lazy: onnxruntime is an optional extra
 
             if onnx_path is None:
-                from automl_vision.training.export import export_onnx
-
                 self._tmp = tempfile.TemporaryDirectory()
                 onnx_path = export_onnx(checkpoint, Path(self._tmp.name) / "model.onnx")
             self._session = onnxruntime.InferenceSession(

@@ -33,7 +33,8 @@ pretrained_cfg_overlay={"file": path})``, which adapts the checkpoint to the mod
 (``checkpoint_filter_fn``) and replaces the classifier when the class count differs. Nothing is
 downloaded during training. ``fetch_weights`` (``automl-vision weights fetch``) downloads
 through ``huggingface_hub`` with short timeouts, so that a machine without network fails within
-seconds.
+seconds (``hub_unreachable`` tries one TCP connection to the hub first: ``huggingface_hub``
+itself retries for about a minute).
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ from __future__ import annotations
 import enum
 import os
 import shutil
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
-from automl_vision.hub import hub_unreachable
 from automl_vision.space.model_names import timm_model_name
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "fetch_weights",
     "find_weights",
     "hub_cache_dir",
+    "hub_unreachable",
     "parse_pretrained",
 ]
 
@@ -68,6 +71,21 @@ FETCH_TIMEOUT_S = 10
 WEIGHTS_DIR_ENV = "AUTOML_VISION_WEIGHTS_DIR"
 SUFFIXES = (".safetensors", ".pth", ".pt", ".bin")
 HUB_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def hub_unreachable(timeout_s: float) -> str | None:
+    """None when the hub accepts connections; else why not (offline mode, no route, ...)."""
+    from huggingface_hub import constants  # lazy: huggingface_hub only when the hub is asked about
+
+    if constants.is_offline_mode():
+        return "HF_HUB_OFFLINE is set"
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
+            return None
+    except OSError as err:
+        return f"no network: {url.hostname}:{port} unreachable ({err})"
 
 
 class PretrainedMode(str, enum.Enum):
@@ -123,7 +141,7 @@ def hub_cache_dir() -> Path:
 
 
 def _pretrained_cfg(timm_name: str) -> Any:
-    import timm
+    import timm  # lazy: timm (and torch) only when weights are fetched or named
 
     return timm.models.get_pretrained_cfg(timm_name)
 
@@ -173,7 +191,7 @@ def _in_hub_cache(cfg: Any, cache: Path) -> Path | None:
     repo = _hub_repo(cfg)
     if repo is None or not cache.is_dir():
         return None
-    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub import try_to_load_from_cache  # lazy: only when the cache is asked
 
     files = [cfg.hf_hub_filename] if getattr(cfg, "hf_hub_filename", None) else list(HUB_FILES)
     for filename in files:
@@ -209,7 +227,7 @@ def find_weights(model: str, weights_dir: Path | None = None) -> WeightsLookup:
             return WeightsLookup(model, timm_name, found, tuple(searched))
     url = getattr(cfg, "url", None) if cfg is not None else None
     if url:
-        import torch.hub
+        import torch.hub  # lazy: torch only for torch's own cache folder
 
         legacy = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url.split("?")[0])
         searched.append(str(legacy))
@@ -257,7 +275,7 @@ def fetch_weights(
     # huggingface_hub reads these when it is imported; set them for a process that has not yet
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout_s)))
     os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", str(int(timeout_s)))
-    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub import constants, hf_hub_download  # lazy: only when fetching
 
     constants.HF_HUB_DOWNLOAD_TIMEOUT = int(timeout_s)  # and for one that already has
     paths = []
@@ -286,7 +304,7 @@ def _download(
     timeout_s: float,
     download: Any,
 ) -> Path:
-    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError  # lazy: as above
 
     hint = (
         "Fetch them on a machine with network and copy the folder given by `--to DIR` here "

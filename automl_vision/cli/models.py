@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.cli.common import UsageError
-from automl_vision.hub import hub_unreachable
 from automl_vision.reporting.result import TuneResult
-from automl_vision.weights import cached_weights, fetch_weights, hub_cache_dir
+from automl_vision.weights import cached_weights, fetch_weights, hub_cache_dir, hub_unreachable
 
 __all__ = ["add_commands"]
 

@@ -299,7 +299,7 @@ def _write_entry(
 def _lock(path: Path) -> Iterator[None]:
     """An exclusive advisory lock on ``path`` where the platform has one (POSIX)."""
     try:
-        import fcntl
+        import fcntl  # lazy: POSIX only; elsewhere the atomic rename alone is enough
     except ImportError:  # no advisory locks: the atomic rename alone keeps readers safe
         yield
         return

@@ -15,11 +15,13 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from automl_vision.data.cache import (
     DecodedImages,
@@ -199,8 +201,6 @@ class ImageDataset:
 
 
 def _probe(path: Path) -> str:
-    from PIL import Image
-
     try:
         with Image.open(path) as image:
             image.verify()
@@ -211,8 +211,6 @@ def _probe(path: Path) -> str:
 
 def probe_files(paths: Sequence[Path]) -> dict[int, str]:
     """{index: reason} of the image files that PIL cannot open and verify."""
-    from concurrent.futures import ThreadPoolExecutor
-
     with ThreadPoolExecutor(min(8, max(1, len(paths)))) as pool:
         reasons = list(pool.map(_probe, paths))
     return {i: reason for i, reason in enumerate(reasons) if reason}

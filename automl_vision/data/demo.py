@@ -28,7 +28,7 @@ _DONE = ".complete"
 
 def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     try:
-        from sklearn.datasets import load_digits
+        from sklearn.datasets import load_digits  # lazy: scikit-learn is the demo's optional extra
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
             "the digits demo data needs scikit-learn: pip install 'automl-vision[demo]'"

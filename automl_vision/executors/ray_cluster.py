@@ -45,7 +45,7 @@ RAY_INSTALL_HINT = 'executor="ray" needs Ray: pip install "automl-vision[ray]"'
 def require_ray() -> Any:
     """The ``ray`` module, or one ValueError that says how to install it."""
     try:
-        import ray
+        import ray  # lazy: Ray is an optional extra, imported only by a Ray sweep
     except ImportError:
         raise ValueError(RAY_INSTALL_HINT) from None
     return ray
@@ -88,7 +88,9 @@ class RaySession:
 
     def nodes_not_seeing(self, paths: Sequence[str | Path]) -> dict[str, list[str]]:
         """Per node that lacks some of ``paths`` (absolute), the paths it lacks."""
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        from ray.util.scheduling_strategies import (
+            NodeAffinitySchedulingStrategy,  # lazy: Ray (optional)
+        )
 
         wanted = [str(Path(p).absolute()) for p in paths]
         probe = self.ray.remote(num_cpus=0)(_sees)

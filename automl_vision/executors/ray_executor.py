@@ -98,7 +98,7 @@ class _TrialActor:
         self._answers: queue.Queue[int] = queue.Queue()
 
     def start(self, run: RunTrial) -> Placement:
-        import ray
+        import ray  # lazy: runs inside a Ray worker, where Ray is installed
 
         context = ray.get_runtime_context()
         gpus = tuple(str(g) for g in context.get_accelerator_ids().get("GPU", ()))

@@ -20,6 +20,7 @@ from typing import Any
 
 from automl_vision.space import Distribution, ParameterSpace
 from automl_vision.space.azure_defaults import azure_defaults
+from automl_vision.space.model_names import timm_model_name
 
 __all__ = ["check_plan", "field_values", "free_disk_bytes", "memory_bytes"]
 
@@ -46,10 +47,9 @@ def _check_freeze(space: ParameterSpace, index: int, num_classes: int) -> None:
     most = max((int(v) for v in values if v is not None), default=0)
     if most <= 0:
         return
-    import torch
+    import torch  # lazy: torch only when a space has layers_to_freeze to check
 
-    from automl_vision.space.model_names import timm_model_name
-    from automl_vision.training.model_factory import build_model, model_stages
+    from automl_vision.training.model_factory import build_model, model_stages  # lazy: torch
 
     for model_name in field_values(space, "model_name"):
         timm_name = timm_model_name(str(model_name))

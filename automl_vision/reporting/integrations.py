@@ -79,7 +79,9 @@ class TensorBoardObserver(SweepObserver):
         self._writers: dict[str, Any] = {}
 
     def _writer(self, trial: Trial) -> Any:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import (
+            SummaryWriter,  # lazy: TensorBoard (and torch) only when log_to asks for it
+        )
 
         if trial.trial_id not in self._writers:
             self._writers[trial.trial_id] = SummaryWriter(str(self.log_dir / trial.trial_id))
@@ -123,7 +125,7 @@ class MLflowObserver(SweepObserver):
         primary_metric: str,
         goal: PrimaryMetricGoal,
     ) -> None:
-        from mlflow.tracking import MlflowClient
+        from mlflow.tracking import MlflowClient  # lazy: MLflow only when log_to asks for it
 
         if tracking_uri.startswith("file:"):
             # the local mlruns/ directory needs no database packages; MLflow 3 asks for opt-in

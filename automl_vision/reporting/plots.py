@@ -113,7 +113,7 @@ def parameter_importance(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> di
 
 
 def _figure(width: float = 8, height: float = 5) -> Any:
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: matplotlib only when plots are drawn
 
     return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
@@ -216,7 +216,7 @@ def _parallel_coordinates(trials: Sequence[Trial], metric: str, path: Path) -> N
     grid.append(pos)
     ticks.append(tk)
     data = np.array(grid, dtype=float).T  # trials x axes
-    from matplotlib import colormaps
+    from matplotlib import colormaps  # lazy: as above
 
     cmap = colormaps["viridis"]
     order = np.argsort(data[:, -1])

@@ -176,7 +176,7 @@ class TuneResult(OptimizeResult):
 
     def predictor(self, **kwargs: Any) -> Any:
         """The best trial's model as a ``Predictor`` (``automl_vision.predict.load_model``)."""
-        from automl_vision.predict import load_model
+        from automl_vision.predict import load_model  # lazy: torch: the predictor loads a model
 
         if self.best_checkpoint is None or not self.best_checkpoint.is_file():
             raise ValueError("the best trial has no checkpoint to predict with")

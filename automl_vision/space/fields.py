@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl_vision.space.distributions import Distribution, Kind, Support, _fmt, choice
+from automl_vision.space.model_names import canonical_model_name, model_name_problem
 
 __all__ = ["CONDITIONS", "FIELDS", "FieldSpec", "ValueType"]
 
@@ -73,8 +74,6 @@ class FieldSpec:
                 return "", value.strip().lower()
             return "is not allowed", None
         if t is ValueType.MODEL:
-            from automl_vision.space.model_names import canonical_model_name, model_name_problem
-
             problem = model_name_problem(value)
             return problem, (None if problem else canonical_model_name(value))
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -42,13 +42,13 @@ def canonical_model_name(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _timm_names() -> tuple[str, ...]:
-    import timm
+    import timm  # lazy: timm (and torch) only for a model name Azure does not list
 
     return tuple(timm.list_models())
 
 
 def _is_timm_model(name: str) -> bool:
-    import timm
+    import timm  # lazy: timm (and torch) only for a model name Azure does not list
 
     return bool(timm.is_model(name))
 

@@ -34,6 +34,8 @@ import torch
 from torch import nn
 
 from automl_vision.data.task import Task
+from automl_vision.training.model_factory import build_model
+from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint"]
 
@@ -60,16 +62,12 @@ class Checkpoint:
 
     def build_model(self) -> nn.Module:
         """The model with these weights, in eval mode, on the CPU."""
-        from automl_vision.training.model_factory import build_model
-
         model = build_model(self.timm_name, self.num_classes, kwargs=self.model_kwargs)
         model.load_state_dict(self.state_dict)
         return model.eval()
 
     def training_config(self) -> Any:
         """The ``TrainingConfig`` that trained this model."""
-        from automl_vision.training.training_config import TrainingConfig
-
         return TrainingConfig(**self.config)
 
     def save(self, path: str | Path) -> Path:

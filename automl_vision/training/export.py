@@ -72,7 +72,7 @@ def export_onnx(
 ) -> Path:
     """Export ``checkpoint`` to ``path``; normalization folded in as the config (or the
     argument, when given) says. Returns ``path``."""
-    import onnx
+    import onnx  # lazy: onnx is an optional extra
 
     ckpt = load_checkpoint(checkpoint)
     if enable_onnx_normalization is None:

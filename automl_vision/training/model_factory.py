@@ -35,6 +35,7 @@ from typing import Any
 
 import timm
 import torch
+from timm.models import group_parameters
 from timm.models.efficientnet import EfficientNet
 from timm.models.resnet import ResNet
 from timm.models.vision_transformer import VisionTransformer
@@ -206,8 +207,6 @@ def _matcher_stages(model: nn.Module) -> list[Stage]:
             f"{type(model).__name__} has no stage list (no group_matcher): layers_to_freeze "
             "must be 0 for it"
         )
-    from timm.models import group_parameters
-
     head = _classifier_names(model)
     groups = group_parameters(model, model.group_matcher(coarse=True))
     stages = []

@@ -33,6 +33,7 @@ from automl_vision.data.task import Task
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.fields import FIELDS
 from automl_vision.space.model_names import timm_model_name
+from automl_vision.training.metrics import metric_spec
 from automl_vision.training.optim import OptimizerKind
 from automl_vision.training.schedule import SchedulerKind
 from automl_vision.weights import PretrainedMode, parse_pretrained
@@ -204,8 +205,6 @@ class TrainingConfig(BaseModel):
         if not 0.0 < self.multilabel_threshold < 1.0:
             raise ValueError(f"multilabel_threshold={self.multilabel_threshold} must be in (0, 1)")
         if self.primary_metric is not None:
-            from automl_vision.training.metrics import metric_spec
-
             metric_spec(self.primary_metric, self.task)
         return self
 
