@@ -197,7 +197,8 @@ def _lines(err: ValidationError, where: str = "") -> list[str]:
 
 
 class _Section(_Strict):
-    """A section of the job file: its errors name their keys as the file writes them."""
+    """A section of the job file (``_name``): Azure's other names for its keys are read, and its
+    errors name their keys as the file writes them."""
 
     _name: ClassVar[str] = ""
 
@@ -207,23 +208,18 @@ class _Section(_Strict):
         except ValidationError as err:
             raise ValueError("\n".join(_lines(err, self._name))) from None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _azure_sweep_names(cls, data: Any) -> Any:
+        return _azure_names(cls._name, data)
+
 
 class _LimitsBase(_Section):
     _name = "limits"
 
-    @model_validator(mode="before")
-    @classmethod
-    def _azure_sweep_names(cls, data: Any) -> Any:
-        return _azure_names("limits", data)
-
 
 class _SweepBase(_Section):
     _name = "sweep"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _azure_sweep_names(cls, data: Any) -> Any:
-        return _azure_names("sweep", data)
 
     def policy(self) -> Any:
         """The early-termination policy (None: ``tune()``'s default)."""

@@ -135,9 +135,10 @@ class ExecutorBackend(abc.ABC):
         """How many trials run at once and with what (``connection`` None: not connected, a
         dry run: what depends on the cluster is said, not counted)."""
 
-    @abc.abstractmethod
     def describe(self, capacity: Capacity, request: ExecutorRequest, data: str) -> list[str]:
-        """The dry run's lines about where the trials run (``data``: where the images are)."""
+        """The dry run's lines about where the trials run (``data``: where the images are);
+        a local kind's line by default."""
+        return local_description(capacity)
 
     @abc.abstractmethod
     def executor(

@@ -26,7 +26,6 @@ from automl_vision.executors.backend import (
     ExecutorRequest,
     Purpose,
     local_capacity,
-    local_description,
 )
 from automl_vision.executors.base import (
     AttemptEnd,
@@ -215,9 +214,6 @@ class InlineBackend(ExecutorBackend):
         if purpose is Purpose.OBJECTIVE and not request.auto:
             trials = int(request.max_concurrent_trials)  # threads
         return local_capacity(self.kind, trials, request, machine)
-
-    def describe(self, capacity: Capacity, request: ExecutorRequest, data: str) -> list[str]:
-        return local_description(capacity)
 
     def executor(
         self,

@@ -19,7 +19,6 @@ from automl_vision.executors.backend import (
     ExecutorRequest,
     Purpose,
     local_capacity,
-    local_description,
 )
 from automl_vision.executors.base import Executor, TrialTarget
 from automl_vision.executors.machine import Machine
@@ -84,9 +83,6 @@ class ProcessBackend(ExecutorBackend):
             summary=f"auto (trials packed on the GPUs by predicted memory: {count} at once)",
             notes=(note,),
         )
-
-    def describe(self, capacity: Capacity, request: ExecutorRequest, data: str) -> list[str]:
-        return local_description(capacity)
 
     def executor(
         self,
