@@ -74,14 +74,14 @@ def main(trials_1s: int, trials_10s: int, concurrency: int) -> dict:
                     output_dir=out,
                     threads_per_worker=1,
                     recycle_after=1,
-                ),  # fmt: skip
+                ),
                 "ray (fresh actor per trial)": lambda out: RayExecutor(
                     target,
                     ray=ray,
                     capacity=concurrency,
                     output_dir=out,
                     resources=TrialResources(cpus=1),
-                ),  # fmt: skip
+                ),
             }
             for name, make in makers.items():
                 with tempfile.TemporaryDirectory() as out:

@@ -12,6 +12,7 @@ resource ``second``) whose raylet a test may kill.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -123,10 +124,8 @@ class LoopbackCluster:
             if not pids:
                 break
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.5)
         self.holder.kill()
         self.holder.wait(10)

@@ -13,8 +13,8 @@ from pool_targets import which_process
 from automl_vision import choice, quniform, uniform
 from automl_vision.executors.packing import GpuLedger, LedgerPlacer, auto_concurrency
 from automl_vision.executors.pool import ProcessPoolExecutor
-from automl_vision.planning.memory import CONTEXT_BYTES, PROBE_FILE, Shape, space_shapes, step_peaks
 from automl_vision.planning.machine import LocalMachine
+from automl_vision.planning.memory import CONTEXT_BYTES, PROBE_FILE, Shape, space_shapes, step_peaks
 from automl_vision.planning.plan import plan_sweep
 from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.scheduling.scheduler import Scheduler

@@ -1,9 +1,9 @@
 """The sampler interface: propose the next configuration from the history of trials.
 
 A sampler never trains anything and keeps no hidden state that matters for its proposals: the
-same seed and the same history give the same proposal (docs/architecture.md, "Determinism"). ``tell`` is implicit:
-the sweep passes the whole history (completed, stopped, failed and still-running trials) on
-every call.
+same seed and the same history give the same proposal (docs/architecture.md, "Determinism").
+``tell`` is implicit: the sweep passes the whole history (completed, stopped, failed and
+still-running trials) on every call.
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ How a proposal is made (pure function of the seed, the history and the prior tri
    believed values: the uncertainty there collapses and nothing is left to improve on next to
    them, so concurrent proposals spread out instead of piling onto one point.
 5. **Acquisition.** log expected improvement over the best predicted full-budget value among
-   the observed configurations, maximized over random and local candidates plus L-BFGS-B polishing. The
-   best candidate not already in the history is proposed; when the union of spaces is
-   finite and small, every unseen configuration is scored instead, so discrete spaces never
-   get a duplicate (and ``ask`` returns None once every configuration has been tried).
+   the observed configurations, maximized over random and local candidates plus L-BFGS-B
+   polishing. The best candidate not already in the history is proposed; when the union of
+   spaces is finite and small, every unseen configuration is scored instead, so discrete spaces
+   never get a duplicate (and ``ask`` returns None once every configuration has been tried).
 
 GP + EI was chosen over TPE, and the fidelity model, by measurement: see
 ``benchmarks/RESULTS.md``.

@@ -1,7 +1,7 @@
 """One SQLite file per sweep: append-only records of trials, attempts, reports and events.
 
-Only the scheduler's process writes (docs/architecture.md), so SQLite never sees two writers; WAL mode
-lets ``automl-vision status`` read while a sweep runs, and every record is committed as it
+Only the scheduler's process writes (docs/architecture.md), so SQLite never sees two writers;
+WAL mode lets ``automl-vision status`` read while a sweep runs, and every record is committed as it
 happens, so a killed sweep loses nothing it had recorded. The state of every trial is rebuilt
 by reading the records back (``load_trials``): a trial whose latest attempt has no end record
 was RUNNING when the sweep died, and a resumed sweep runs it again as a new attempt.

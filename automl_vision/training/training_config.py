@@ -1,7 +1,7 @@
 """``TrainingConfig``: one concrete value for each of the 31 search-space fields, plus options.
 
-A field left out takes Azure's default (``automl_vision.space.azure_defaults.azure_defaults``), which
-depends on the model (ViT batch sizes and learning rates) and on the task (multiclass or
+A field left out takes Azure's default (``automl_vision.space.azure_defaults.azure_defaults``),
+which depends on the model (ViT batch sizes and learning rates) and on the task (multiclass or
 multilabel learning rate). When the task is not known yet (``task=None``, inferred from the data
 by ``train``), ``for_task`` re-resolves the defaults of the fields that were not given. Every
 value is checked against the field's range (``automl_vision.space.fields.FIELDS``).

@@ -154,5 +154,5 @@ def test_a_diverged_trial_fails_with_no_value_and_is_never_best(
     assert trial.status is TrialStatus.FAILED and trial.value is None
     assert "diverged" in trial.error
     with pytest.raises(ValueError, match="no trial produced a value"):
-        result.best_trial
+        _ = result.best_trial
     assert not (tmp_path / "trials" / trial.trial_id / "best.pt").exists()

@@ -32,7 +32,9 @@ def test_every_public_name_is_still_there_with_its_parameters(now) -> None:
         if before is None:
             continue
         value = getattr(automl_vision, name)
-        kept = set(after or ()) | ({a for a in before if hasattr(value, a)} if isinstance(value, type) else set())
+        kept = set(after or ()) | (
+            {a for a in before if hasattr(value, a)} if isinstance(value, type) else set()
+        )
         assert set(before) <= kept, (name, sorted(set(before) - kept))
 
 
