@@ -1,11 +1,12 @@
 #!/usr/bin/env python
-"""Train one image classifier with automl_vision's built-in trainer.
+"""Train one image classifier with automl_vision's built-in trainer: ``automl-vision train``.
 
-Every field of the image-classification search space is a flag (``--learning_rate 0.01``,
-``--optimizer adamw``, ``--nesterov false``, ...); a flag left out takes Azure's default. The
-data is anything ``automl_vision.data.load_dataset`` reads: an image folder, an MLTable folder,
-a JSONL or a CSV file. One JSON line of metrics (``{"step": <epoch>, "<metric>": <value>, ...}``)
-goes to stdout after each evaluation; the log goes to stderr.
+This script is that command (the entry point Azure-style jobs call); ``automl_vision.cli.train``
+holds it. Every field of the image-classification search space is a flag
+(``--learning_rate 0.01``, ``--optimizer adamw``, ``--nesterov false``, ...); a flag left out
+takes Azure's default. One JSON line of metrics (``{"step": <epoch>, "<metric>": <value>, ...}``)
+goes to stdout after each evaluation; the log goes to stderr. A bad value: one line on stderr,
+exit 2.
 
     python trainers/train_image_classifier.py --data path/to/images --output_dir runs/one \\
         --model_name resnet18 --number_of_epochs 5 --learning_rate 0.01
@@ -13,107 +14,22 @@ goes to stdout after each evaluation; the log goes to stderr.
 
 from __future__ import annotations
 
-import argparse
-import json
-import logging
 import sys
-from typing import Any
+from collections.abc import Sequence
 
-from automl_vision.data import Task, load_dataset
-from automl_vision.space.fields import FIELDS, ValueType
-from automl_vision.training import TrainingConfig, train
+from automl_vision.cli import main as cli_main
+from automl_vision.cli.train import build_parser
 
-_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
-
-
-def _bool(text: str) -> bool:
-    key = text.strip().lower()
-    if key in _TRUE | _FALSE:
-        return key in _TRUE
-    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean (true/false)")
+__all__ = ["build_parser", "main"]
 
 
-_TYPES: dict[ValueType, Any] = {
-    ValueType.BOOL: _bool,
-    ValueType.INT: int,
-    ValueType.FLOAT: float,
-    ValueType.OPTION: str,
-    ValueType.MODEL: str,
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Train one image classifier (every search-space field is a flag).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    run = parser.add_argument_group("data and run")
-    run.add_argument("--data", required=True, help="image folder, MLTable folder, JSONL or CSV")
-    run.add_argument("--validation_data", help="a separate validation set (else a split)")
-    run.add_argument("--validation_size", type=float, default=0.2, help="validation share")
-    run.add_argument("--split_seed", type=int, default=0, help="seed of the validation split")
-    run.add_argument("--task", choices=[t.value for t in Task], help="else inferred")
-    run.add_argument("--output_dir", help="where best.pt and metrics.jsonl go")
-    run.add_argument("--cache_dir", help="decoded-image cache (default ~/.cache/automl_vision)")
-    run.add_argument("--device", nargs="+", default=["auto"], help="auto, cpu, cuda:0, ...")
-    run.add_argument(
-        "--pretrained",
-        help="auto (default) | true | false | a checkpoint file or weights folder ('timm': true)",
-    )
-    run.add_argument("--gradient_clipping", type=float, help="max gradient L2 norm")
-    run.add_argument("--primary_metric", help="metric for the best epoch and early stopping")
-    fields = parser.add_argument_group("search-space fields (Azure's defaults when left out)")
-    for name, spec in FIELDS.items():
-        fields.add_argument(
-            f"--{name}",
-            type=_TYPES[spec.type],
-            choices=list(spec.options) or None,
-            default=None,
-            help=f"{spec.help}; {spec.allowed()}",
-        )
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    params = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
-    options: dict[str, Any] = {"task": args.task}
-    if args.pretrained:
-        options["pretrained"] = True if args.pretrained == "timm" else args.pretrained
-    if args.gradient_clipping is not None:
-        options["gradient_clipping"] = args.gradient_clipping
-    if args.primary_metric:
-        options["primary_metric"] = args.primary_metric
-    try:
-        config = TrainingConfig.from_params(params, **options)
-        dataset = load_dataset(
-            args.data,
-            task=args.task,
-            validation=args.validation_data,
-            validation_size=args.validation_size,
-            seed=args.split_seed,
-            cache_dir=args.cache_dir,
-        )
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-
-    def report(step: int, metrics: dict[str, float]) -> bool:
-        print(json.dumps({"step": step, **metrics}), flush=True)
-        return False
-
-    device = args.device[0] if len(args.device) == 1 else args.device
-    result = train(config, dataset, report=report, output_dir=args.output_dir, device=device)
-    logging.info(
-        "best %s %.4f at epoch %d; %d epochs%s",
-        result.primary_metric,
-        result.best_value,
-        result.best_epoch,
-        result.epochs_run,
-        f", stopped: {result.stop_reason}" if result.stopped else "",
-    )
-    return 0
+def main(argv: Sequence[str] | None = None) -> int:
+    """``automl-vision train`` with these flags (default: the command line's)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --help and a bad flag end here as argparse ends a script (SystemExit), usage with this
+    # script's name; the command then parses the same flags again, and runs
+    build_parser().parse_args(argv)
+    return cli_main(["train", *argv])
 
 
 if __name__ == "__main__":

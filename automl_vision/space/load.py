@@ -44,11 +44,19 @@ def format_validation_error(err: ValidationError, where: str = "") -> str:
 
 
 def _presets_dir() -> Path:
-    """Presets ship inside the wheel; in a source checkout they live at the repo top level."""
-    packaged = Path(str(resources.files("automl_vision"))) / "search_spaces"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "search_spaces"
+    """The presets: the package resource ``automl_vision/search_spaces``, found one way.
+
+    The top-level ``search_spaces/`` folder is their one source: in a clone (and an editable
+    install) ``automl_vision/search_spaces`` is a symlink to it; the wheel build follows the
+    link and ships the files there.
+    """
+    path = Path(str(resources.files("automl_vision") / "search_spaces"))
+    if not path.is_dir():
+        raise SearchSpaceError(
+            f"the preset search spaces are missing: {path} is not a folder (in a clone it is a "
+            "symlink to search_spaces/: check out with symlinks, git's core.symlinks=true)"
+        )
+    return path
 
 
 def preset_names() -> list[str]:
