@@ -20,6 +20,10 @@ Exit status: 0 done; 2 a user error or a storage problem (disk full, read-only f
 store: one clear message on stderr, never a traceback); 3 the sweep ran but no trial produced a
 value (the trials' errors on stderr); 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM: the
 running trials paused after their epoch, and the same command resumes the sweep.
+
+The CLI is the top layer: it may import any package. Each command lives in the module of its
+group (``COMMANDS``); what loads torch is imported inside the command that needs it (``# lazy:``),
+so ``--help`` and the light commands stay fast.
 """
 
 from __future__ import annotations

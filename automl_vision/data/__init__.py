@@ -3,6 +3,9 @@
 ``load_dataset(data)`` reads an image folder, a JSONL file (Azure's shape), an Azure MLTable
 folder, a CSV file or ``(images, labels)`` arrays into an ``ImageDataset`` (task, class names,
 split, fingerprint); ``ImageDataset.decode(size)`` decodes once through the cache.
+
+May import: the foundations (``enums``, ``system``). Reading a dataset does not import torch;
+the batched transforms and the loader (``transforms.py``, ``loader.py``) do.
 """
 
 from automl_vision.data.cache import DecodedImages, decode_images, default_cache_dir

@@ -8,7 +8,8 @@ processes (one device slot each); ``ray_executor.py`` runs each trial in a Ray a
 ``ExecutorKind`` to its backend, which checks the options of its kind, resolves ``"auto"``
 concurrency and capacity, describes itself for a dry run and builds the executor.
 
-May import: ``trial``, ``enums``, ``faults``, ``storage`` (the foundations); never the
-sampling, policy, training, scheduling, store or sweep-configuration packages. A new executor
-is one module here plus one entry in ``registry.py``.
+May import: the foundations (``trial``, ``enums``, ``storage``, ``system``) and ``data`` (a
+dataset's files travel to the nodes that cannot read them); never sampling, policies,
+scheduling, the store or the sweep's configuration. A new executor kind is one module here
+(its ``Executor`` and its ``ExecutorBackend``) plus one entry in ``registry.py``.
 """

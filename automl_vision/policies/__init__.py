@@ -5,7 +5,9 @@
 ``ASHAPolicy`` (one bracket), all ``EarlyTerminationPolicy``. Each one answers
 ``judge(PolicyContext) -> Decision(stop, reason)`` (what the sweep calls), the same with loose
 arguments as ``decide(trial_id, history, goal, finished=())``, and ``should_stop(...)``, its
-boolean. ``policy_from_dict`` reads the YAML/dict form.
+boolean. ``policy_from_dict`` reads the YAML/dict and text forms.
+
+May import the foundations (``trial``, ``enums``) only: no clocks, no I/O, no torch.
 """
 
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy, RungSystem

@@ -1,4 +1,8 @@
-"""Samplers: what configuration to try next (random/Sobol, grid, Bayesian). Pure numpy/scipy."""
+"""Samplers: what configuration to try next (random/Sobol, grid, fixed, Bayesian).
+
+Pure numpy/scipy. May import the foundations and ``space``; never a policy, the trainer or a
+sweep package: a sampler reads the history of trials it is given.
+"""
 
 from automl_vision.sampling.base import Sampler, Suggestion
 from automl_vision.sampling.bayesian import BayesianParameterSampling

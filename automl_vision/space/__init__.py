@@ -1,6 +1,7 @@
 """The search-space language: distributions, typed image-classification spaces, presets.
 
-Pure Python + numpy: importing this package never imports torch.
+Pure Python + numpy: importing this package never imports torch. May import the foundations
+only (``enums``, ``trial``); timm only lazily, to check a model name Azure does not list.
 """
 
 from automl_vision.space.azure_defaults import azure_defaults

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl_vision.store.database import SweepStore, corrupt_store
+from automl_vision.store.database import EventKind, SweepStore, corrupt_store
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, best_trial
 
 __all__ = [
@@ -96,7 +96,8 @@ def read_sweep(run_dir: str | Path) -> SweepRecord:
     try:
         meta = store.meta()
         trials = store.load_trials()
-        ended = [message for _, kind, message in store.events() if kind == "sweep_finished"]
+        finished = EventKind.SWEEP_FINISHED.value
+        ended = [message for _, kind, message in store.events() if kind == finished]
     except (sqlite3.DatabaseError, json.JSONDecodeError, ValueError) as err:
         raise corrupt_store(store.path, err) from None
     finally:

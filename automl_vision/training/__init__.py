@@ -1,7 +1,8 @@
 """The built-in trainer: timm models, every search-space field honoured, ONNX export.
 
 ``train(TrainingConfig(...), data, report=..., output_dir=..., device=...) -> TrainResult``.
-Never imports ``automl_vision.sweep``.
+May import the foundations, ``space``, ``data``, ``metric_catalog`` and ``weights``; never a
+sweep package (executors, scheduling, store, config, planning, tuning).
 """
 
 from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
