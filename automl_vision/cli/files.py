@@ -7,10 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from automl_vision.config.job import load_sweep_job
 from automl_vision.space import load_search_space, preset_names
+from automl_vision.space.load import read_yaml
 
 __all__ = ["add_commands"]
 
@@ -39,7 +38,7 @@ def _spaces(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    data = read_yaml(path, "file") if path.is_file() else None
     if isinstance(data, dict) and set(data) - {"search_space"}:
         job = load_sweep_job(path)
         spaces = job.spaces() or []

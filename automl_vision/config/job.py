@@ -39,7 +39,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -56,7 +55,7 @@ from automl_vision.enums import ChoiceEnum
 from automl_vision.executors.backend import Purpose
 from automl_vision.executors.registry import check_request
 from automl_vision.space import ImageClassificationSearchSpace, SearchSpaceError
-from automl_vision.space.load import format_validation_error, search_space_from_data
+from automl_vision.space.load import format_validation_error, read_yaml, search_space_from_data
 from automl_vision.weights import parse_pretrained
 
 __all__ = [
@@ -403,10 +402,5 @@ def sweep_job_from_data(
 def load_sweep_job(path: str | Path) -> SweepJob:
     """Read and validate a sweep job YAML file."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"sweep job file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: not valid YAML: {err}") from None
+    data = read_yaml(path, "sweep job file")
     return sweep_job_from_data(data, path.resolve().parent, where=str(path))

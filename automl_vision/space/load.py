@@ -23,6 +23,7 @@ __all__ = [
     "load_search_space",
     "preset_names",
     "preset_path",
+    "read_yaml",
     "search_space_from_data",
 ]
 
@@ -41,6 +42,17 @@ def format_validation_error(err: ValidationError, where: str = "") -> str:
             msg = f"{loc}: {msg}"
         lines.append(f"{where}: {msg}" if where else msg)
     return "\n".join(lines)
+
+
+def read_yaml(path: Path, what: str, error: type[ValueError] = ValueError) -> Any:
+    """The parsed YAML file at ``path`` (read safely: no tags that build objects), or one
+    ``error`` naming the file: it does not exist, or it is not YAML."""
+    if not path.is_file():
+        raise error(f"{what} {str(path)!r} does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise error(f"{path}: not valid YAML: {err}") from None
 
 
 def _presets_dir() -> Path:
@@ -109,12 +121,7 @@ def load_search_space(
         is_file_like = path.suffix in (".yaml", ".yml") or path.exists() or len(path.parts) > 1
         if not is_file_like:
             path = preset_path(str(source))
-        elif not path.is_file():
-            raise SearchSpaceError(f"search space file {str(path)!r} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as err:
-            raise SearchSpaceError(f"{path}: not valid YAML: {err}") from None
+        data = read_yaml(path, "search space file", SearchSpaceError)
         try:
             return search_space_from_data(data)
         except SearchSpaceError as err:
