@@ -52,7 +52,10 @@ def read_yaml(path: Path, what: str, error: type[ValueError] = ValueError) -> An
     try:
         return yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise error(f"{path}: not valid YAML: {err}") from None
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise error(f"{path}: not valid YAML: {problem}{where}") from None
 
 
 def _presets_dir() -> Path:
