@@ -5,8 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_sweep import tiny_space
 from hypothesis import HealthCheck, settings
 from PIL import Image
+
+from automl_vision import choice, tune
 
 # CI machines are small and shared: no per-example deadline, fixed derandomized runs. `make test`
 # (CI) runs hypothesis's full 100 examples per property ("ci"); a bare `pytest` between edits
@@ -82,3 +85,13 @@ def digits_multilabel_folder(tmp_path_factory) -> Path:
     from automl_vision.data.demo import digits_multilabel
 
     return digits_multilabel(tmp_path_factory.mktemp("mosaics"), n_images=150, size=16)
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(digits_folder, tmp_path_factory) -> Path:
+    """A finished 2-trial grid sweep on the digits (1 epoch each), run once per test module that
+    uses it (tests/store/, tests/cli/ and tests/tuning/)."""
+    run = tmp_path_factory.mktemp("sweep") / "run"
+    space = tiny_space(number_of_epochs=1, learning_rate=choice(0.01, 0.05))
+    tune(digits_folder, search_space=space, sampling="grid", output_dir=run, progress=False)
+    return run

@@ -1,4 +1,4 @@
-"""A Ray driver run by tests/test_ray_cluster.py inside the cluster's network namespace.
+"""A Ray driver run by tests/executors/test_ray_cluster.py inside the cluster's network namespace.
 
 python ray_driver.py ADDRESS sweep DATA OUTPUT [--trials 6] [--concurrency 3] [--epochs 2]
     [--policy asha] [--kill-second-node RAYLET_PID]

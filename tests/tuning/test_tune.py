@@ -239,3 +239,12 @@ def test_stop_criteria_and_warm_start(digits_folder, tmp_path, capsys) -> None:
     )
     assert "warm start: 1 earlier trials as prior observations" in capsys.readouterr().err
     assert len(second.trials) == 2
+
+
+def test_resume_refusal_shows_only_the_changed_fields(finished_sweep, digits_folder) -> None:
+    space = tiny_space(number_of_epochs=1, learning_rate=choice(0.01, 0.1))
+    with pytest.raises(ValueError, match="the sweep changed") as info:
+        tune(digits_folder, search_space=space, sampling="grid", output_dir=finished_sweep,
+             progress=False)  # fmt: skip
+    lines = str(info.value).splitlines()[1:-1]
+    assert lines == ["  search_space[0].learning_rate: 'choice(0.01, 0.05)' -> 'choice(0.01, 0.1)'"]

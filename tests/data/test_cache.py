@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import warnings
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from helpers_training import coloured_images, write_folder
 from PIL import Image
 
+from automl_vision.cli import main
 from automl_vision.data import CorruptImageWarning, decode_images, load_dataset
 from automl_vision.data.cache import fingerprint_images
 from automl_vision.data.demo import digits, digits_multilabel
@@ -124,3 +126,51 @@ def test_cache_warns_nothing_for_clean_data(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_dataset(root, cache_dir=tmp_path / "c").decode(8)
+
+
+# -- classes that cannot be learned --------------------------------------------------------
+def test_class_whose_images_are_all_unreadable_is_refused(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "data", n_per_class=4, size=8)
+    for path in (root / "green").iterdir():
+        path.write_bytes(b"not an image")
+    ds = load_dataset(root, cache=False, validation_size=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"class 'green' has no readable training image"):
+            ds.check_images()
+        with pytest.raises(ValueError, match=r"class 'green'.*green"):
+            ds.decode(8)
+
+
+def test_some_unreadable_images_are_a_warning(tmp_path: Path) -> None:
+    root = write_folder(tmp_path / "data", n_per_class=4, size=8)
+    first = sorted((root / "green").iterdir())[0]
+    first.write_bytes(b"not an image")
+    ds = load_dataset(root, cache=False, validation_size=0.25)
+    with pytest.warns(UserWarning, match="could not be read"):
+        assert next(iter(ds.check_images().values())).startswith("UnidentifiedImageError")
+
+
+# -- cache info, clear and the size limit --------------------------------------------------
+def test_cache_info_clear_and_size_limit(tmp_path, monkeypatch, capsys) -> None:
+    from automl_vision.data.cache import cache_info, decode_images
+
+    cache = tmp_path / "cache"
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    monkeypatch.setenv("AUTOML_VISION_CACHE_LIMIT_MB", str(2.5 * 4 * 32 * 32 * 3 / 2**20))
+    for i, size in enumerate((32, 32, 32)):
+        decode_images(images, size, fingerprint=f"f{i}", cache_dir=cache)
+        os.utime(cache / f"f{i}_{size}.npy", (1000 + i, 1000 + i))
+        if i == 1:  # f0 used again: f1 is now the least recently used
+            decode_images(images, 32, fingerprint="f0", cache_dir=cache)
+    names = sorted(p.name for p in cache.glob("*.npy"))
+    assert names == ["f0_32.npy", "f2_32.npy"]
+    assert cache_info(cache).entries == 2
+    assert main(["cache", "info", "--dir", str(cache)]) == 0
+    assert "2 entries" in capsys.readouterr().out
+    assert main(["cache", "clear", "--dir", str(cache)]) == 0
+    assert "removed 2 entries" in capsys.readouterr().out
+    assert cache_info(cache).entries == 0 and not list(cache.glob("*.json"))
+    monkeypatch.setenv("AUTOML_VISION_CACHE_LIMIT_MB", "lots")
+    assert main(["cache", "info", "--dir", str(cache)]) == 2
+    assert "AUTOML_VISION_CACHE_LIMIT_MB" in capsys.readouterr().err

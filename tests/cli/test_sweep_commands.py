@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -16,9 +17,11 @@ import pytest
 import yaml
 from helpers_sweep import TINY, tiny_space, write_job
 
-from automl_vision.cli import main
+from automl_vision.cli import EXIT_NO_VALUE, main
+from automl_vision.reporting.result import TuneResult
 from automl_vision.store.database import SweepStore
 from automl_vision.trial import TrialStatus
+from automl_vision.tuning.optimize import NoTrialValueError
 
 
 def test_yaml_job_through_the_cli(digits_folder, tmp_path, capsys) -> None:
@@ -253,3 +256,42 @@ def test_kill_9_then_resume_completes_without_rerunning_completed_trials(
     for t in trials:
         assert attempts[t.index] == (2 if t.trial_id in unfinished else 1), (t.trial_id, attempts)
     assert any(kind == "sweep_resumed" for _, kind, _ in store.events())
+
+
+# -- no value, bad numbers and the resume message ------------------------------------------
+def test_a_sweep_without_any_value_exits_3_on_stderr(
+    digits_folder, tmp_path, monkeypatch, capsys
+) -> None:
+    def crash(params, report, context, *, job):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("automl_vision.tuning.training_trial.run_training_trial", crash)
+    space = tmp_path / "space.yaml"
+    space.write_text(json.dumps({"search_space": [tiny_space()]}))
+    code = main(
+        ["tune", "--data", str(digits_folder), "--search-space", str(space), "--max-trials", "2",
+         "--output-dir", str(tmp_path / "run"), "-q"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == EXIT_NO_VALUE == 3
+    assert "no trial produced a value" in captured.err and "boom" in captured.err
+    assert "no trial produced a value" not in captured.out
+    result = TuneResult.load(tmp_path / "run")
+    with pytest.raises(NoTrialValueError, match="RuntimeError: boom"):
+        _ = result.best_trial
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--seed", "-1"], "seed must be >= 0"), (["--target-value", "nan"], "finite number")],
+)
+def test_cli_refuses_bad_numbers(digits_folder, tmp_path, capsys, flags, message) -> None:
+    code = main(["tune", "--data", str(digits_folder), "--output-dir", str(tmp_path), *flags])
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_no_resume_message_names_a_real_flag(finished_sweep, digits_folder, capsys) -> None:
+    assert main(["tune", "--data", str(digits_folder), "--output-dir", str(finished_sweep),
+                 "--no-resume", "-q"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--resume)" not in err and "leave out --no-resume" in err

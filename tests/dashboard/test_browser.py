@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # subprocesses and whole sweeps: make test runs it
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]  # tests/, where dashboard_sweep.py lives
 SWEEP_SCRIPT = HERE / "dashboard_sweep.py"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 

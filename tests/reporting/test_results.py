@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
-from automl_vision.reporting.plots import parameter_importance, save_plots
+from automl_vision.reporting.plots import comparable_values, parameter_importance, save_plots
 from automl_vision.reporting.result import TuneResult
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
@@ -127,3 +128,42 @@ def test_plots_are_written(tmp_path) -> None:
     # degenerate sweeps still plot
     empty = save_plots([], PrimaryMetricGoal.MAXIMIZE, "accuracy", tmp_path / "empty", None)
     assert all(p.exists() for p in empty)
+
+
+def _no_nan(text: str) -> None:
+    raise ValueError(f"bare {text} in JSON")
+
+
+def test_metrics_json_has_no_bare_nan(tmp_path) -> None:
+    trial = Trial(index=0, params={"x": 1}, status=TrialStatus.COMPLETED, value=0.5)
+    trial.reports = [Report(1, math.nan, {"accuracy": math.nan, "loss": math.inf})]
+    trial.artifacts = {"metrics": {"accuracy": math.nan}, "best": np.float32("nan")}
+    result = TuneResult.from_trials([trial], goal=PrimaryMetricGoal.MAXIMIZE, end_reason="x")
+    data = json.loads(result.to_json(tmp_path / "m.json").read_text(), parse_constant=_no_nan)
+    assert data["trials"][0]["artifacts"] == {"metrics": {"accuracy": None}, "best": None}
+    assert data["trials"][0]["reports"][0]["metrics"] == {"accuracy": None, "loss": None}
+
+
+def _trial(i: int, opt: str, status: TrialStatus, values: list[float]) -> Trial:
+    return Trial(
+        index=i,
+        params={"optimizer": opt},
+        status=status,
+        value=values[-1],
+        reports=[Report(s, v, {"accuracy": v}) for s, v in enumerate(values, start=1)],
+    )
+
+
+@pytest.mark.parametrize("goal", [PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE])
+def test_importance_compares_like_with_like(goal) -> None:
+    # stopped trials (epoch 1, low values) are all 'adam': mixed with the finished trials'
+    # final values, 'optimizer' would look important; on comparable values it is not
+    finished = [_trial(i, ["sgd", "adam"][i % 2], TrialStatus.COMPLETED, [0.5, 0.9]) for i in
+                range(4)]  # fmt: skip
+    stopped = [_trial(4 + i, "adam", TrialStatus.STOPPED, [0.1]) for i in range(4)]
+    pairs, basis = comparable_values(finished + stopped)
+    assert len(pairs) == 4 and "full budget" in basis
+    assert parameter_importance(finished + stopped, goal) == {}  # no variation left
+    few = finished[:2] + stopped
+    pairs, basis = comparable_values(few)
+    assert {v for _, v in pairs} == {0.5, 0.1} and "at report 1" in basis

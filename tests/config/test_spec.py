@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import pydantic
 import pytest
+from helpers_sweep import tiny_space
 
 from automl_vision.config.spec import DeviceChoice, SweepSpec
 from automl_vision.executors.machine import DeviceKind, Devices
@@ -200,3 +202,23 @@ def test_the_plan_is_frozen_with_a_typed_device(digits_folder, tmp_path) -> None
     assert isinstance(plan.policy, HyperbandPolicy) and plan.policy.max_resource is not None
     assert plan.goal is PrimaryMetricGoal.MAXIMIZE and plan.output_dir == tmp_path / "r"
     assert DeviceChoice.parse("cuda:1") is DeviceChoice.CUDA  # a sweep uses every GPU
+
+
+# -- keywords and numbers ------------------------------------------------------------------
+def test_misspelt_keyword_names_the_close_match(digits_folder) -> None:
+    with pytest.raises(TypeError, match=r"'max_trail'.*did you mean 'max_trials'"):
+        tune(digits_folder, max_trail=3)
+
+
+def test_numbers_are_coerced_or_refused_by_name(digits_folder) -> None:
+    plan = plan_sweep(digits_folder, search_space=tiny_space(), max_trials="3", seed="2")
+    assert plan.max_trials == 3 and plan.seed == 2
+    for kwargs, pattern in [
+        ({"max_trials": "three"}, "max_trials must be an integer"),
+        ({"max_trials": 2.5}, "max_trials must be an integer"),
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"target_value": math.nan}, "target_value must be a finite number"),
+        ({"max_concurrent_trials": True}, "max_concurrent_trials must be an integer"),
+    ]:
+        with pytest.raises(ValueError, match=pattern):
+            plan_sweep(digits_folder, search_space=tiny_space(), **kwargs)

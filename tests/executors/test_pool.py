@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from helpers_sweep import tiny_space
 from pool_targets import curve, misbehave
 
 from automl_vision.executors.pool import ProcessPoolExecutor
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
 from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.scheduling.scheduler import Scheduler
-from automl_vision.trial import TrialStatus
+from automl_vision.trial import Trial, TrialStatus
 
 
 class StopSlow(EarlyTerminationPolicy):
@@ -84,3 +85,47 @@ def test_pool_workers_continue_promoted_trials_from_their_own_state(tmp_path) ->
         assert len(starts) == 1 + (trial in promoted) * len(
             [r for r in (1, 3) if r < len(trial.reports)]
         )
+
+
+# -- a seeded trial's result does not depend on the executor -------------------------------
+@pytest.mark.slow
+def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None:
+    import functools
+
+    import torch
+
+    from automl_vision.data import load_dataset
+    from automl_vision.executors.base import TrialContext
+    from automl_vision.executors.function import FunctionExecutor
+    from automl_vision.executors.pool import ProcessPoolExecutor
+    from automl_vision.tuning.training_trial import TrainingJob, run_training_trial
+
+    dataset = load_dataset(digits_folder, seed=0)
+    job = TrainingJob(dataset=dataset, primary_metric="accuracy", seed=3, device="cpu", threads=1)
+    params = {**tiny_space(), "learning_rate": 0.05, "optimizer": "sgd"}
+    target = functools.partial(run_training_trial, job=job)
+
+    def run(executor) -> tuple[float, dict, dict]:
+        executor.bind(lambda trial_id, step, metrics: False)
+        executor.start(Trial(index=4, params=dict(params), trial_id="t"))
+        outcomes: list = []
+        while not outcomes:
+            outcomes = executor.wait()
+        executor.close()
+        (outcome,) = outcomes
+        assert outcome.error is None, outcome.error
+        return outcome.result.value, outcome.result.metrics, outcome.result.artifacts
+
+    def runner(trial, report):
+        context = TrialContext(trial.trial_id, trial.index, str(tmp_path / "inline" / "t"), "")
+        return target(trial.params, report, context)
+
+    torch.set_num_threads(2)  # the sweep's own setting must not leak into the trial
+    inline = run(FunctionExecutor(runner, capacity=1))
+    assert torch.get_num_threads() == 2  # and is restored afterwards
+    torch.set_num_threads(1)
+    pool = run(ProcessPoolExecutor(target, slots=[""], output_dir=tmp_path / "pool",
+                                   threads_per_worker=2))  # fmt: skip
+    assert inline[0] == pool[0] and inline[1] == pool[1]
+    assert inline[2]["threads"] == pool[2]["threads"] == 1
+    assert inline[2]["random_seed"] == pool[2]["random_seed"]

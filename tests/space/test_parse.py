@@ -110,3 +110,8 @@ def test_what_counts_as_a_distribution_string() -> None:
     assert looks_like_distribution(" uniform (0, 1) ")
     assert not looks_like_distribution("resnet50")
     assert not looks_like_distribution("vit_base_patch16_224.augreg_in21k")
+
+
+def test_yaml_booleans_in_choice() -> None:
+    assert parse_distribution("choice(true, false)") == choice(True, False)
+    assert parse_distribution("choice(True, null)") == choice(True, None)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from automl_vision.reporting.announce import ANNOUNCEMENTS, announce
 
-PACKAGE = Path(__file__).resolve().parents[1] / "automl_vision"
+PACKAGE = Path(__file__).resolve().parents[2] / "automl_vision"
 # the command line (the cli package) and the bench command decide what a user sees; the rest of
 # the library logs
 PRINTING_ALLOWED = {"cli", "bench.py"}

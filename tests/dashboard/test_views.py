@@ -19,7 +19,7 @@ from automl_vision.dashboard.server import make_server
 from automl_vision.dashboard.snapshot import load_snapshot
 from automl_vision.store.database import EventKind, SweepStore
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]  # tests/, where dashboard_sweep.py lives
 SWEEP_SCRIPT = HERE / "dashboard_sweep.py"
 
 
