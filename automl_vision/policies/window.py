@@ -15,7 +15,9 @@ after it (``warmup + 1``); a decision due in the second half of a learning-rate 
 in a drop is taken at the drop's report. A plateau runs from the previous drop (or the first
 report after warm-up) to the report before the drop; of its ``L`` reports the last
 ``ceil(L * before_drop)`` are moved (``before_drop=0.5``, the default: the second half;
-``1.0``: no decision at all before a drop). Other reports are judged where they are. A policy
+``1.0``: no decision at all before a drop). Where the report a decision moves to is itself one
+that moves (the first report after warm-up, or a drop's report, just before the next drop), the
+decision moves on with it. Other reports are judged where they are. A policy
 with ``schedule_aware=True`` applies this to each of its evaluation points (its rungs, its
 Bandit/Median/Truncation intervals); the decision's reason says from which report to which the
 decision was moved.
@@ -86,9 +88,10 @@ class JudgingWindow:
             if n < drop:
                 first = drop - math.ceil((drop - start) * self.before_drop - 1e-9)
                 if n >= first:
+                    after = self.move(drop)  # the drop's report may itself precede a drop
                     return Move(
                         n,
-                        drop,
+                        drop if after is None else after.target,
                         f"reports {first}-{drop - 1} precede the learning-rate drop at report "
                         f"{drop}",
                     )

@@ -43,6 +43,8 @@ MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
         (JudgingWindow(drops=(6, 11, 16)), 19, None),
         (JudgingWindow(warmup=2, drops=(6,)), 1, 3),  # 3 is the plateau's first half (3-5)
         (JudgingWindow(warmup=2, drops=(4,)), 1, 4),  # 3 itself precedes the drop at 4
+        (JudgingWindow(drops=(2, 3)), 1, 3),  # 2, the first drop's report, precedes the next
+        (JudgingWindow(drops=(2, 3, 4)), 1, 4),
         (JudgingWindow(), 1, None),
         (JudgingWindow(drops=(30,), before_drop=1.0), 1, 30),  # nothing judged before the drop
         (JudgingWindow(drops=(30,), before_drop=1.0), 29, 30),
