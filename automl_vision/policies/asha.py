@@ -44,7 +44,7 @@ that report count, whatever its bracket. The brackets still decide where each tr
 judged (its bracket's first rung), but every decision sees all the data at its report count, so
 rungs fill up ``B`` times faster and promotions come sooner. With an epoch budget ``"shared"``
 measured better on the recorded-curve search; in sweeps bounded by a trial count it did not, so
-``tune()`` keeps ``"per_bracket"`` (``benchmarks/RESULTS.md``, ``sweep/tune_defaults.py``). With
+``tune()`` keeps ``"per_bracket"`` (``benchmarks/RESULTS.md``, ``planning/defaults.py``). With
 one bracket (ASHA) both are the same rule.
 
 With ``schedule_aware=True`` a rung on a misleading report (warm-up, just before a

@@ -2,7 +2,7 @@
 decision due there is taken instead. Pure; report counts throughout (report 1 first).
 
 A ``JudgingWindow`` says two things about one trial, both known before it runs (the sweep
-derives them from the trial's learning-rate schedule, ``sweep/judging.py``):
+derives them from the trial's learning-rate schedule, ``planning/judging.py``):
 
 - ``warmup``: reports ``1..warmup`` come from learning-rate warm-up, where the curve says little
   about the final value.

@@ -41,42 +41,23 @@ def tune(
     ``data``: an image folder (``root/<class>/*.png``), a JSONL file in Azure's shape, an Azure
     MLTable folder, a CSV file, ``(images, labels)`` arrays, or an ``ImageDataset``; or a whole
     ``SweepSpec``. ``config``: a YAML sweep job (Azure's CLI v2 shape) whose options the
-    keywords override (``tune_job``). Every option is validated by ``SweepSpec`` (``spec.py``)
-    before anything is read or written.
-    ``task``: ``"multiclass"``/``"multilabel"`` (or Azure's task names); inferred when None.
-    ``search_space``: an ``ImageClassificationSearchSpace``, a list of them, a preset name or a
-    YAML path; None picks a preset for the machine (``default`` on a GPU, ``cpu_tiny`` on CPU).
-    ``sampling``: ``random``, ``sobol``, ``grid``, ``bayesian`` or a ``Sampler``; None picks
-    ``bayesian``. ``policy``: an early-termination policy or its dict form; None picks
-    Hyperband (every bracket) for the epochs (both by measurement: ``sweep/tune_defaults.py``).
-    ``primary_metric``/``goal``: default ``accuracy`` (multiclass) or ``iou`` (multilabel), and
-    that metric's goal. ``max_trials``: default 20 (the grid size for grid sampling).
-    ``timeout``: seconds for the whole sweep. ``output_dir``: default ``runs/<data>-<hash>``
-    (the same call resumes the same sweep). ``resume``: continue a sweep already in
-    ``output_dir`` (its completed trials are kept, unfinished ones re-run). ``dry_run``: print
-    the plan and return it without training or writing anything. ``force``: resume even if the
-    sweep's definition changed. ``log_to``: ``["tensorboard", "mlflow"]`` mirrors the sweep
-    into ``RUN_DIR/tensorboard`` / an MLflow store in ``RUN_DIR/mlruns`` (packages optional).
+    keywords override (``tune_job``).
 
-    More options (keywords): ``trial_timeout`` (s), ``validation_data``, ``validation_size``,
-    ``target_value``, ``no_improvement_trials``, ``min_improvement``,
-    ``max_consecutive_failures`` (5), ``warm_start_from`` (run dirs whose trials seed the
-    Bayesian sampler and are reused), ``reuse_from`` (run dirs whose identical trials are
-    reused), ``include_default_trial`` (True: trial 0 uses Azure's defaults),
-    ``export_onnx`` (write ``best.onnx``), ``training_options`` (``TrainingConfig`` options
-    such as ``pretrained``), ``cache_dir`` (decoded-image cache), ``target_column_name`` (the
-    JSONL/MLTable key of the labels, ``label`` by default), ``threads_per_trial`` (torch's CPU
-    threads for each trial, inline or in the pool: default the CPUs divided by
-    ``max_concurrent_trials``; a seeded CPU trial's result depends on it, so set it to compare
-    sweeps run with a different concurrency), ``keep_checkpoints`` (3: only the best 3 trials
-    keep their ``best.pt``; None keeps all), ``recycle_workers_after`` (pool workers are
-    replaced by a fresh process after this many trials, so memory is truly freed; ``"auto"``:
-    1 on CUDA, never on CPU).
+    ``options``: the sweep's options, each defined once with its default, its checks and its
+    meaning in ``config/options.py`` (``SweepOptions``; ``automl-vision tune --help`` lists
+    them): among them ``search_space`` (None: a preset for the machine), ``sampling`` (None:
+    ``bayesian``), ``policy`` (None: Hyperband over the epochs; both by measurement,
+    ``planning/defaults.py``), ``primary_metric``/``goal``, ``max_trials`` (20; a grid's size),
+    ``max_concurrent_trials`` (``"auto"``: on CUDA as many trials as fit on the GPUs by the
+    probed memory of one training step of each shape, each placed on a GPU with room for it;
+    on CPU one per two CPUs), ``timeout``/``trial_timeout`` (seconds), ``output_dir`` (default
+    ``runs/<data>-<hash>``: the same call resumes the same sweep), ``executor``. Every option is
+    validated before anything is read or written.
 
-    ``max_concurrent_trials="auto"``: on CUDA, as many trials as fit on the GPUs by the
-    predicted peak memory of one training step of each (model, crop, batch) the space can
-    produce (probed once and cached in ``output_dir/memory_probe.json``), each trial placed
-    on a GPU with room for its own peak; on CPU, one trial per two CPUs.
+    ``resume``: continue a sweep already in ``output_dir`` (its completed trials are kept,
+    unfinished ones re-run); ``force``: resume even if the sweep's definition changed;
+    ``dry_run``: print the plan and return it without training or writing anything (a cluster
+    is not contacted); ``progress``: the live progress line.
     """
     if isinstance(data, SweepSpec):
         spec = data.replace(**options) if options else data
