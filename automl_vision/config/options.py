@@ -12,7 +12,7 @@ command line say minutes; they are converted once, where they are read).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,19 +65,11 @@ class DeviceChoice(ChoiceEnum):
 
 class OptionError(ValueError):
     """Bad options: one line per problem, each naming its option (``problems``: (option,
-    line)); ``render`` names each option as a job file or a flag writes it."""
+    line); the job file renames an option to its key, ``job.py``)."""
 
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(line for _, line in self.problems))
-
-    def render(self, names: Mapping[str, str]) -> str:
-        """The lines, each led by where its option is written (``names``: option -> that
-        name) where that differs from the option's own name."""
-        return "\n".join(
-            f"{names[option]}: {line}" if names.get(option, option) != option else line
-            for option, line in self.problems
-        )
 
 
 def problems(err: ValidationError) -> list[tuple[str, str]]:
@@ -263,10 +255,6 @@ def _resources(value: Any) -> Any:
     return out
 
 
-def _check(fn: Callable[[Any], Any]) -> BeforeValidator:
-    return BeforeValidator(fn)
-
-
 #: the options that choose and size a sweep's executor (``executors.ExecutorRequest``)
 EXECUTOR_OPTIONS = (
     "max_concurrent_trials", "threads_per_trial", "recycle_workers_after", "ray_address",
@@ -275,18 +263,13 @@ EXECUTOR_OPTIONS = (
 
 
 def executor_request(options: Mapping[str, Any]) -> ExecutorRequest:
-    """The executor request of validated options (a spec's, a job file's); absent ones take
-    their defaults."""
-    device = options.get("device", DeviceChoice.AUTO)
+    """The executor request of validated options (a spec's, a job file's, ``optimize``'s);
+    absent ones take the options' defaults."""
+    fields = SweepOptions.model_fields
+    given = {n: options.get(n, fields[n].default) for n in (*EXECUTOR_OPTIONS, "executor")}
+    device = given.pop("device")
     return ExecutorRequest(
-        kind=options.get("executor", ExecutorKind.AUTO),
-        max_concurrent_trials=options.get("max_concurrent_trials", 1),
-        threads_per_trial=options.get("threads_per_trial"),
-        recycle_workers_after=options.get("recycle_workers_after", "auto"),
-        ray_address=options.get("ray_address"),
-        resources_per_trial=options.get("resources_per_trial"),
-        device=getattr(device, "value", device),
-        max_trials=options.get("max_trials"),
+        kind=given.pop("executor"), device=getattr(device, "value", device), **given
     )
 
 
@@ -299,7 +282,7 @@ class SweepOptions(BaseModel):
     data: Annotated[
         Any,
         Field(None, validate_default=True),
-        _check(_data),
+        BeforeValidator(_data),
         Option("image folder, JSONL, CSV or MLTable folder (Python: also arrays or a dataset)",
                yaml="training_data", metavar="PATH"),
     ]  # fmt: skip
@@ -312,21 +295,21 @@ class SweepOptions(BaseModel):
     search_space: Annotated[
         tuple[ImageClassificationSearchSpace, ...] | None,
         Field(None),
-        _check(_search_space),
+        BeforeValidator(_search_space),
         Option("a preset name or a YAML file (a job file: the list of spaces); default: a "
                "preset for the machine", yaml="search_space"),
     ]  # fmt: skip
     sampling: Annotated[
         SamplingAlgorithm | Sampler | None,
         Field(None),
-        _check(_sampling),
+        BeforeValidator(_sampling),
         Option("random | sobol | grid | bayesian (default bayesian; a job file: random, as "
                "Azure)", yaml="sweep.sampling_algorithm", job_default=SamplingAlgorithm.RANDOM),
     ]  # fmt: skip
     policy: Annotated[
         EarlyTerminationPolicy | None,
         Field(None),
-        _check(_policy),
+        BeforeValidator(_policy),
         Option("early termination, e.g. bandit:slack_factor=0.2,delay_evaluation=2 or none "
                "(default: Hyperband over the epochs)", yaml="sweep.early_termination"),
     ]  # fmt: skip
@@ -375,7 +358,7 @@ class SweepOptions(BaseModel):
     output_dir: Annotated[
         Path | None,
         Field(None),
-        _check(_directory),
+        BeforeValidator(_directory),
         Option("where the sweep lives (default runs/<data>-<hash>)", yaml="output_dir"),
     ]
     device: Annotated[
@@ -394,7 +377,7 @@ class SweepOptions(BaseModel):
     validation_data: Annotated[
         Any,
         Field(None),
-        _check(_path),
+        BeforeValidator(_path),
         Option("a separate validation source (else a split of the data)",
                yaml="validation_data", metavar="PATH"),
     ]  # fmt: skip
@@ -436,14 +419,14 @@ class SweepOptions(BaseModel):
     warm_start_from: Annotated[
         tuple[Path, ...],
         Field(()),
-        _check(_run_dirs),
+        BeforeValidator(_run_dirs),
         Option("earlier sweeps whose trials seed the Bayesian sampler (and are reused)",
                yaml="warm_start_from", form=Form.LIST, metavar="RUN_DIR"),
     ]  # fmt: skip
     reuse_from: Annotated[
         tuple[Path, ...],
         Field(()),
-        _check(_run_dirs),
+        BeforeValidator(_run_dirs),
         Option("earlier sweeps whose identical trials are reused", yaml="reuse_from",
                form=Form.LIST, metavar="RUN_DIR"),
     ]  # fmt: skip
@@ -461,7 +444,7 @@ class SweepOptions(BaseModel):
     training_options: Annotated[
         dict[str, Any],
         Field({}),
-        _check(_training_options),
+        BeforeValidator(_training_options),
         Option("the trainer's options beyond the search space, e.g. pretrained=false,amp=true",
                yaml="training_options", form=Form.PAIRS, metavar="KEY=VALUE,...",
                key_flags={"pretrained": "auto (default: ImageNet weights when on this "
@@ -470,7 +453,7 @@ class SweepOptions(BaseModel):
     cache_dir: Annotated[
         Path | None,
         Field(None),
-        _check(_directory),
+        BeforeValidator(_directory),
         Option("the decoded-image cache (default $AUTOML_VISION_CACHE or ~/.cache/automl_vision)",
                yaml="cache_dir"),
     ]  # fmt: skip
@@ -482,7 +465,7 @@ class SweepOptions(BaseModel):
     keep_checkpoints: Annotated[
         int | None,
         Field(3),
-        _check(_keep),
+        BeforeValidator(_keep),
         Option("the best k trials keep best.pt (none: all)", yaml="keep_checkpoints",
                form=Form.NUMBER),
     ]  # fmt: skip
@@ -503,27 +486,27 @@ class SweepOptions(BaseModel):
     log_to: Annotated[
         list[str] | None,
         Field(None),
-        _check(_log_to),
+        BeforeValidator(_log_to),
         Option("tensorboard,mlflow (optional packages)", yaml="log_to"),
     ]
     executor: Annotated[
         ExecutorKind,
         Field(ExecutorKind.AUTO),
-        _check(_executor),
+        BeforeValidator(_executor),
         Option("auto (inline for one trial at a time, else process) | inline | process | ray",
                yaml="executor"),
     ]  # fmt: skip
     ray_address: Annotated[
         str | None,
         Field(None),
-        _check(_ray_address),
+        BeforeValidator(_ray_address),
         Option("with executor ray: auto | HOST:PORT of a running cluster (default: a local Ray)",
                yaml="ray_address"),
     ]  # fmt: skip
     resources_per_trial: Annotated[
         dict[str, float] | None,
         Field(None),
-        _check(_resources),
+        BeforeValidator(_resources),
         Option("with executor ray, each trial's resources, e.g. cpu=2,gpu=0.25",
                yaml="resources_per_trial", form=Form.PAIRS, metavar="cpu=N,gpu=F"),
     ]  # fmt: skip

@@ -52,19 +52,19 @@ class Purpose(ChoiceEnum):
 
 @dataclass(frozen=True)
 class ExecutorRequest:
-    """The options that choose and size a sweep's executor, as the user gave them (validated:
-    ``config/spec.py``)."""
+    """The options that choose and size a sweep's executor, as the user gave them (their one
+    definition, defaults and checks: ``config/options.py``, which builds this)."""
 
-    kind: ExecutorKind = ExecutorKind.AUTO
-    max_concurrent_trials: int | str = 1  # or "auto"
-    threads_per_trial: int | None = None
-    recycle_workers_after: int | str | None = "auto"
-    ray_address: str | None = None
-    resources_per_trial: Mapping[str, float] | None = None
-    #: "auto", "cpu" or "cuda" (``config.spec.DeviceChoice``)
-    device: str = "auto"
+    kind: ExecutorKind
+    max_concurrent_trials: int | str  # or "auto"
+    threads_per_trial: int | None
+    recycle_workers_after: int | str | None
+    ray_address: str | None
+    resources_per_trial: Mapping[str, float] | None
+    #: "auto", "cpu" or "cuda" (``config.options.DeviceChoice``)
+    device: str
     #: the sweep's trial count: never more trials at once than it
-    max_trials: int | None = None
+    max_trials: int | None
 
     @property
     def auto(self) -> bool:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from automl_vision.config.options import SweepOptions
-from automl_vision.executors.backend import ExecutorKind, ExecutorRequest, Purpose
+from automl_vision.config.options import SweepOptions, executor_request
+from automl_vision.executors.backend import ExecutorKind, Purpose
 from automl_vision.executors.function import ObjectiveTarget
 from automl_vision.executors.machine import DeviceKind, Devices, Machine
 from automl_vision.executors.registry import backend, check_request, resolve
@@ -89,14 +89,7 @@ def optimize(
     stop_criteria = list(criteria)
     if checked["timeout"] is not None:
         stop_criteria.append(Timeout(checked["timeout"]))
-    request = ExecutorRequest(
-        kind=checked["executor"],
-        max_concurrent_trials=checked["max_concurrent_trials"],
-        ray_address=checked["ray_address"],
-        resources_per_trial=checked["resources_per_trial"],
-        device=DeviceKind.CPU.value,
-        max_trials=trials,
-    )
+    request = executor_request({**checked, "device": DeviceKind.CPU.value, "max_trials": trials})
     check_request(request, Purpose.OBJECTIVE)
     chosen = backend(request.kind)
     with contextlib.ExitStack() as stack:
