@@ -33,6 +33,7 @@ a bad job fails in milliseconds, before anything is written.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -136,6 +137,7 @@ class DataInput(_Strict):
 
 
 # -- the sections, derived from the options --------------------------------------------------
+@functools.cache
 def _placed(section: str) -> dict[str, tuple[str, Option]]:
     """key -> (option, its ``Option``) of the options a job file writes in ``section``."""
     return {
