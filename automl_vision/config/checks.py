@@ -1,6 +1,6 @@
-"""Checks of ``tune``/``plan_sweep`` keyword arguments: names (with a close match suggested) and
-numbers (coerced the way pydantic's lax mode does: ``"3"`` -> 3; ``"3.5"``, booleans, NaN and
-infinities are refused), each error naming the parameter and what is allowed."""
+"""Checks of the sweep options' names and numbers: an unknown keyword (with a close match
+suggested) and numbers (coerced the way pydantic's lax mode does: ``"3"`` -> 3; ``"3.5"``,
+booleans, NaN and infinities are refused), each error naming the option and what is allowed."""
 
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ def checked_number(
     exclusive: bool = False,
     maximum: float | None = None,
 ) -> Any:
-    """``value`` as ``kind`` (None stays None), within the bounds, or a ``ValueError``."""
+    """``value`` as ``kind`` (None stays None), within the bounds (``exclusive``: both are
+    excluded), or a ``ValueError`` naming ``name`` and what is allowed."""
     if value is None:
         return None
     what = "an integer" if kind is int else "a number"
@@ -49,8 +50,13 @@ def checked_number(
         raise ValueError(f"{name} must be {what}, got {value!r}") from None
     if kind is float and not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if minimum is not None and (number <= minimum if exclusive else number < minimum):
+    below = minimum is not None and (number <= minimum if exclusive else number < minimum)
+    above = maximum is not None and (number >= maximum if exclusive else number > maximum)
+    if (below or above) and minimum is not None and maximum is not None:
+        bounds = f"({minimum:g}, {maximum:g})" if exclusive else f"[{minimum:g}, {maximum:g}]"
+        raise ValueError(f"{name} must be in {bounds}, got {value!r}")
+    if below:
         raise ValueError(f"{name} must be {'>' if exclusive else '>='} {minimum:g}, got {value!r}")
-    if maximum is not None and number > maximum:
-        raise ValueError(f"{name} must be <= {maximum:g}, got {value!r}")
+    if above:
+        raise ValueError(f"{name} must be {'<' if exclusive else '<='} {maximum:g}, got {value!r}")
     return number

@@ -127,7 +127,7 @@ def test_the_spec_is_frozen_and_replace_validates(job: Path) -> None:
         ("timeout", 0, "timeout must be > 0, got 0"),
         ("trial_timeout", float("nan"), "trial_timeout must be a finite number"),
         ("seed", -1, "seed must be >= 0"),
-        ("validation_size", 1.5, "validation_size must be <= 1"),
+        ("validation_size", 1.5, r"validation_size must be in \(0, 1\)"),
         ("no_improvement_trials", 0, "no_improvement_trials must be >= 1"),
         ("min_improvement", -0.1, "min_improvement must be >= 0"),
         ("max_consecutive_failures", 0, "max_consecutive_failures must be >= 1"),
