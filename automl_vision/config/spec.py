@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from automl_vision.config.flags import add_option_flags, options_from_flags
 from automl_vision.config.job import load_sweep_job
@@ -23,6 +23,13 @@ from automl_vision.config.options import DeviceChoice, OptionError, SweepOptions
 from automl_vision.reporting.announce import announce
 
 __all__ = ["DeviceChoice", "OptionError", "SweepSpec", "add_tune_arguments"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """The ``tune`` arguments parsed for Python: a mistake is a ``ValueError``, not an exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
 
 
 def add_tune_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,8 +51,9 @@ class SweepSpec(SweepOptions):
 
     @classmethod
     def from_cli(cls, argv: Sequence[str]) -> SweepSpec:
-        """The spec of ``automl-vision tune ARGS...`` (``argv`` without the ``tune``)."""
-        parser = argparse.ArgumentParser(prog="automl-vision tune")
+        """The spec of ``automl-vision tune ARGS...`` (``argv`` without the ``tune``); a bad
+        flag is a ``ValueError`` with argparse's line (``argument --max-trials: ...``)."""
+        parser = _Parser(prog="automl-vision tune")
         add_tune_arguments(parser)
         return cls.from_args(parser.parse_args(list(argv)))
 
