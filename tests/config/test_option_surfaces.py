@@ -130,6 +130,9 @@ def test_a_bad_option_gets_the_same_line_all_three_ways(name, tmp_path, capsys) 
     flag = SURFACES[name].flag_name(name)
     assert code == 2
     assert f"automl-vision: error: argument {flag}: {line}" in capsys.readouterr().err
+    with pytest.raises(ValueError) as by_flags_in_python:  # not an exit
+        SweepSpec.from_cli(["--data", str(data), *extra_flags, *_flag(name, bad)])
+    assert str(by_flags_in_python.value) == f"argument {flag}: {line}"
 
 
 def test_every_option_is_in_the_table_or_has_a_job_shape_of_azure() -> None:
