@@ -1,4 +1,4 @@
-"""Use a trained model: ``load_model(run_dir | best.pt)`` -> ``Predictor``.
+"""Use a trained model: ``load_model(run_dir | best.safetensors)`` -> ``Predictor``.
 
 ``Predictor.predict(images)`` takes file paths, PIL images or ``H×W×3`` / ``H×W`` uint8 arrays
 and returns one ``Prediction`` per image, in order. Preprocessing is the trainer's validation
@@ -37,7 +37,12 @@ from automl_vision.data.task import Task
 from automl_vision.data.transforms import EvalTransform
 from automl_vision.store.database import SweepStore
 from automl_vision.store.sweep_dir import read_sweep
-from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
+from automl_vision.training.checkpoint import (
+    BEST_FILE,
+    LEGACY_BEST_FILE,
+    Checkpoint,
+    load_checkpoint,
+)
 from automl_vision.training.export import export_onnx
 
 __all__ = ["IMAGE_SUFFIXES", "Prediction", "Predictor", "expand_inputs", "load_model"]
@@ -168,13 +173,15 @@ def _checkpoint_path(source: str | Path) -> Path:
         return path
     if not path.is_dir():
         raise ValueError(f"{source}: no such run directory or checkpoint file")
-    if (path / "best.pt").is_file():
-        return path / "best.pt"
+    if (path / BEST_FILE).is_file():
+        return path / BEST_FILE
     if (path / SweepStore.FILENAME).is_file():
         best = read_sweep(path).best_checkpoint()
         if best is not None and best.is_file():
             return best
-    raise ValueError(f"{source}: no best.pt in this run directory (is the sweep finished?)")
+    if (path / LEGACY_BEST_FILE).is_file():  # release 1's: load_checkpoint asks for trust
+        return path / LEGACY_BEST_FILE
+    raise ValueError(f"{source}: no {BEST_FILE} in this run directory (is the sweep finished?)")
 
 
 def load_model(
@@ -183,12 +190,16 @@ def load_model(
     device: str = "auto",
     batch_size: int = 32,
     onnx: bool = False,
+    trust_checkpoint: bool = False,
 ) -> Predictor:
-    """A ``Predictor`` from a sweep or training run directory, or a ``best.pt`` file."""
+    """A ``Predictor`` from a sweep or training run directory, or a ``best.safetensors`` file.
+
+    Nothing read can run code; ``trust_checkpoint`` allows a release-1 ``best.pt`` pickle,
+    which can (see ``training.checkpoint.load_checkpoint``)."""
     if isinstance(source, Checkpoint):
         return Predictor(source, device=device, batch_size=batch_size, onnx=onnx)
     path = _checkpoint_path(source)
-    checkpoint = load_checkpoint(path)
+    checkpoint = load_checkpoint(path, trust_checkpoint=trust_checkpoint)
     onnx_path = None
     if onnx and Path(source).is_dir() and (Path(source) / "best.onnx").is_file():
         onnx_path = Path(source) / "best.onnx"

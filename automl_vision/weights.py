@@ -10,7 +10,8 @@ value           meaning
 ``True``        the weights are required: a model without local weights is an error, raised
                 when the sweep is planned, before any trial starts
 ``False``       random initialization
-a file          a checkpoint (timm's, or a ``best.pt`` of this project) loaded into the model,
+a file          a checkpoint (timm's, or a ``best.safetensors`` of this project) loaded into the
+                model,
                 tensors whose shapes differ (the classifier) left as initialized
 a folder        a weights folder (see below), required like ``True``
 ==============  =================================================================================

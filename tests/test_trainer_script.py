@@ -53,7 +53,7 @@ def test_prints_one_json_line_per_evaluation(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["step"] for line in lines] == [2, 3]
     assert {"accuracy", "log_loss", "train_loss"} <= set(lines[0])
-    assert (tmp_path / "out" / "best.pt").is_file()
+    assert (tmp_path / "out" / "best.safetensors").is_file()
     assert "epoch 1/3" in out.stderr
 
 

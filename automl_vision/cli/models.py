@@ -33,7 +33,7 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=_export)
 
     p = sub.add_parser("predict", help="predict images with a sweep's best model")
-    p.add_argument("run_dir", help="sweep or training run directory, or a best.pt file")
+    p.add_argument("run_dir", help="sweep or training run directory, or a best.safetensors file")
     p.add_argument("images", nargs="+", help="image files or folders")
     p.add_argument("--output", help="JSONL file (default: stdout)")
     p.add_argument("--onnx", action="store_true", help="run the ONNX model (onnxruntime)")

@@ -75,7 +75,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--validation_size", type=float, default=0.2, help="validation share")
     run.add_argument("--split_seed", type=int, default=0, help="seed of the validation split")
     run.add_argument("--task", choices=[t.value for t in Task], help="else inferred")
-    run.add_argument("--output_dir", help="where best.pt and metrics.jsonl go")
+    run.add_argument("--output_dir", help="where best.safetensors and metrics.jsonl go")
     run.add_argument("--cache_dir", help="decoded-image cache (default ~/.cache/automl_vision)")
     run.add_argument("--device", nargs="+", default=["auto"], help="auto, cpu, cuda:0, ...")
     run.add_argument(

@@ -466,7 +466,7 @@ class SweepOptions(BaseModel):
         int | None,
         Field(3),
         BeforeValidator(_keep),
-        Option("the best k trials keep best.pt (none: all)", yaml="keep_checkpoints",
+        Option("the best k trials keep their checkpoint (none: all)", yaml="keep_checkpoints",
                form=Form.NUMBER),
     ]  # fmt: skip
     threads_per_trial: Annotated[

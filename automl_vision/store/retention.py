@@ -2,10 +2,10 @@
 
 ``CheckpointRetention`` is a scheduler observer. Each time a trial finishes it ranks every
 finished trial that has a checkpoint by its value (best first, by the sweep's goal; ties by
-trial index) and deletes the checkpoint (``best.pt`` and ``best.onnx`` of the trial's folder) of
-every trial outside the top ``keep``. A file that a kept trial still points to (a reused trial
-shares its source's checkpoint) is never deleted. The trials of an earlier run of the sweep
-(resume) are ranked together with the new ones. ``keep=None`` keeps everything.
+trial index) and deletes the checkpoint (``best.safetensors`` and ``best.onnx`` in the trial's
+folder) of every trial outside the top ``keep``. A file that a kept trial still points to (a
+reused trial shares its source's checkpoint) is never deleted. The trials of an earlier run of
+the sweep (resume) are ranked together with the new ones. ``keep=None`` keeps everything.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ files its trials wrote (checkpoints, ONNX models), recorded relative to the dire
 it can be moved as a whole.
 
 ``read_sweep(run_dir)`` rebuilds a sweep (finished, killed or still running) from its store,
-read-only; ``best_checkpoint`` is the best trial's ``best.pt``. ``predict``, ``TuneResult``,
-the CLI and the planner (reuse of earlier sweeps) all read a sweep through here.
+read-only; ``best_checkpoint`` is the best trial's ``best.safetensors``. ``predict``,
+``TuneResult``, the CLI and the planner (reuse of earlier sweeps) all read a sweep through here.
 """
 
 from __future__ import annotations

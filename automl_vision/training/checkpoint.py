@@ -1,12 +1,12 @@
 """The best-epoch checkpoint: model weights plus everything needed to rebuild and export it.
 
-A checkpoint file (``torch.save`` of a plain dict, written atomically) holds:
+A checkpoint file, ``best.safetensors`` (``tensor_file.py``: safetensors with JSON metadata,
+written atomically; nothing in it can run code), holds the model's weights under their state-dict
+names, so any safetensors reader loads them, and in its metadata:
 
 ===================  =========================================================================
 key                  value
 ===================  =========================================================================
-``format``           1
-``state_dict``       the model's weights (CPU tensors)
 ``config``           the ``TrainingConfig`` as a JSON-able dict (all 31 fields and the options)
 ``timm_name``        the timm architecture; ``model_kwargs`` extra ``create_model`` arguments
 ``num_classes``      and ``class_names`` (index order of the outputs)
@@ -18,14 +18,14 @@ key                  value
                      thresholds tuned on validation at the best epoch (multilabel, else None)
 ``epoch``            the best epoch; ``metrics``: its validation metrics
 ===================  =========================================================================
+
+Release 1 wrote ``best.pt``, a pickle; ``load_checkpoint`` refuses it (``LegacyCheckpointError``)
+unless ``trust_checkpoint=True``, since unpickling can run code (``automl-vision convert``
+rewrites one in this format).
 """
 
 from __future__ import annotations
 
-import io
-import os
-import pickle
-import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,22 @@ from typing import Any
 import torch
 from torch import nn
 
+from automl_vision.artifacts import BEST_FILE, LEGACY_BEST_FILE
 from automl_vision.data.task import Task
 from automl_vision.training.model_factory import build_model
+from automl_vision.training.tensor_file import (
+    CorruptCheckpointError,
+    TensorFileKind,
+    is_legacy_pickle,
+    read_legacy_pickle,
+    read_tensor_file,
+    write_tensor_file,
+)
 from automl_vision.training.training_config import TrainingConfig
 
-__all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint"]
+__all__ = ["BEST_FILE", "LEGACY_BEST_FILE", "Checkpoint", "load_checkpoint"]
 
-CHECKPOINT_FORMAT = 1
+_LEGACY_FORMAT = 1
 
 
 @dataclass
@@ -70,45 +79,136 @@ class Checkpoint:
         """The ``TrainingConfig`` that trained this model."""
         return TrainingConfig(**self.config)
 
+    def to_tree(self) -> dict[str, Any]:
+        """Every field but the weights, as plain data (``task`` by its value)."""
+        tree = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "state_dict"}
+        tree["task"] = self.task.value
+        return tree
+
+    @classmethod
+    def from_tree(
+        cls, tree: Any, state_dict: dict[str, torch.Tensor], where: str | Path
+    ) -> Checkpoint:
+        """The checkpoint of ``to_tree``'s data; ``CorruptCheckpointError`` naming ``where``
+        if a field is missing or of the wrong kind (the data may come from anyone)."""
+        try:
+            if not isinstance(tree, dict):
+                raise TypeError("its metadata is not a mapping")
+            unknown = set(tree) - {f.name for f in fields(cls)}
+            if unknown:
+                raise KeyError(f"unknown fields {sorted(unknown)}")
+            checkpoint = cls(
+                state_dict=dict(state_dict),
+                config=_mapping(tree["config"], "config"),
+                timm_name=_text(tree["timm_name"], "timm_name"),
+                model_kwargs=_mapping(tree.get("model_kwargs", {}), "model_kwargs"),
+                num_classes=_count(tree["num_classes"], "num_classes"),
+                class_names=[_text(c, "class_names") for c in _sequence(tree["class_names"])],
+                task=Task.parse(tree["task"]),
+                mean=_triple(tree["mean"], "mean"),
+                std=_triple(tree["std"], "std"),
+                input_size=_count(tree["input_size"], "input_size"),
+                resize_size=_count(tree["resize_size"], "resize_size"),
+                threshold=_number(tree.get("threshold", 0.5), "threshold"),
+                class_thresholds=(
+                    None
+                    if tree.get("class_thresholds") is None
+                    else [_number(t, "class_thresholds") for t in tree["class_thresholds"]]
+                ),
+                epoch=_count(tree.get("epoch", 0), "epoch", minimum=0),
+                metrics={
+                    _text(k, "metrics"): _number(v, "metrics")
+                    for k, v in _mapping(tree.get("metrics", {}), "metrics").items()
+                },
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise CorruptCheckpointError(
+                f"{where}: not an automl_vision checkpoint ({_reason(err)})"
+            ) from None
+        if len(checkpoint.class_names) != checkpoint.num_classes:
+            raise CorruptCheckpointError(
+                f"{where}: not an automl_vision checkpoint ({len(checkpoint.class_names)} class "
+                f"names for {checkpoint.num_classes} classes)"
+            )
+        return checkpoint
+
     def save(self, path: str | Path) -> Path:
         """Write atomically (a temporary file renamed into place); return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of weights
-        data["task"] = self.task.value
-        data["format"] = CHECKPOINT_FORMAT
-        buffer = io.BytesIO()
-        torch.save(data, buffer)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        try:
-            # written by Python, not torch's zip writer: a full disk is an OSError(ENOSPC)
-            # naming the file, which the sweep tells apart from a trial's failure
-            with tmp.open("wb") as f:
-                f.write(buffer.getbuffer())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except OSError as err:  # name the file the user knows, not the temporary one
-            raise OSError(err.errno, err.strerror, str(path)) from err
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return write_tensor_file(
+            path, TensorFileKind.CHECKPOINT, self.to_tree(), weights=self.state_dict
+        )
 
 
-def load_checkpoint(path: str | Path | Checkpoint) -> Checkpoint:
-    """Read a checkpoint written by ``train`` (or return a ``Checkpoint`` as is)."""
+def _reason(err: BaseException) -> str:
+    if isinstance(err, KeyError):
+        return f"missing {err.args[0]}" if err.args and isinstance(err.args[0], str) else str(err)
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def _mapping(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} is not a mapping")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} holds a {type(value).__name__}, not text")
+    return value
+
+
+def _sequence(value: Any) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError("class_names is not a list")
+    return list(value)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} holds a {type(value).__name__}, not a number")
+    return float(value)
+
+
+def _count(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 2**31:
+        raise ValueError(f"{name} is {value!r}, not a whole number >= {minimum}")
+    return value
+
+
+def _triple(value: Any, name: str) -> tuple[float, float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        raise TypeError(f"{name} is not three numbers")
+    a, b, c = (_number(v, name) for v in value)
+    return a, b, c
+
+
+def load_checkpoint(path: str | Path | Checkpoint, *, trust_checkpoint: bool = False) -> Checkpoint:
+    """Read a checkpoint written by ``train`` (or return a ``Checkpoint`` as is).
+
+    Nothing in the file can run code. A release-1 pickle (``best.pt``) raises
+    ``LegacyCheckpointError`` unless ``trust_checkpoint`` (then it is unpickled: only for a
+    file you made yourself); anything else that is not a whole checkpoint raises
+    ``CorruptCheckpointError`` naming the file.
+    """
     if isinstance(path, Checkpoint):
         return path
-    try:
-        data = torch.load(Path(path), map_location="cpu", weights_only=False)
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as err:  # truncated, not torch's
-        raise ValueError(
-            f"{path}: cannot read the checkpoint ({str(err).splitlines()[0]}); it is corrupt "
-            "or truncated"
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not an automl_vision checkpoint (format {CHECKPOINT_FORMAT})")
-    data = {k: v for k, v in data.items() if k != "format"}
-    data["task"] = Task.parse(data["task"])
-    data["mean"], data["std"] = tuple(data["mean"]), tuple(data["std"])
-    return Checkpoint(**data)
+    path = Path(path)
+    if path.is_file() and is_legacy_pickle(path):
+        return _legacy_checkpoint(path, read_legacy_pickle(path, trust=trust_checkpoint))
+    stored = read_tensor_file(path, TensorFileKind.CHECKPOINT)
+    return Checkpoint.from_tree(stored.tree, stored.weights, path)
+
+
+def _legacy_checkpoint(path: Path, data: Any) -> Checkpoint:
+    """Release 1's checkpoint dict (``format`` 1) as a ``Checkpoint``."""
+    if not isinstance(data, dict) or data.get("format") != _LEGACY_FORMAT:
+        raise CorruptCheckpointError(f"{path}: not an automl_vision checkpoint")
+    state = data.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CorruptCheckpointError(f"{path}: not an automl_vision checkpoint (no weights)")
+    tree = {k: v for k, v in data.items() if k not in ("format", "state_dict")}
+    if isinstance(tree.get("task"), Task):
+        tree["task"] = tree["task"].value
+    if isinstance(tree.get("mean"), tuple):
+        tree["mean"], tree["std"] = list(tree["mean"]), list(tree.get("std", ()))
+    return Checkpoint.from_tree(tree, state, path)

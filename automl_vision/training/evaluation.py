@@ -1,9 +1,10 @@
 """Rank 0's bookkeeping after each evaluation: metrics, best epoch, checkpoint, report, stops.
 
 After an evaluation: compute the metrics (multilabel: also tune per-class thresholds), keep the
-best epoch by the primary metric (a strictly better value wins; its weights are copied and, with
-an output directory, written to ``best.pt``), call ``report(epoch, metrics)`` (True: stop now),
-and update early stopping. A training loss that is not finite stops the run ("diverged").
+best epoch by the primary metric (a strictly better value wins; its weights are copied and,
+with an output directory, written to ``best.safetensors``), call ``report(epoch, metrics)``
+(True: stop now), and update early stopping. A training loss that is not finite stops the run
+("diverged").
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from automl_vision.data.task import Task
-from automl_vision.training.checkpoint import Checkpoint
+from automl_vision.training.checkpoint import BEST_FILE, Checkpoint
 from automl_vision.training.early_stopping import EarlyStopping
 from automl_vision.training.loop import EpochStats
 from automl_vision.training.metrics import (
@@ -28,6 +30,7 @@ from automl_vision.training.metrics import (
     primary_metric,
     tune_thresholds,
 )
+from automl_vision.training.tensor_file import CorruptCheckpointError
 from automl_vision.training.training_config import TrainingConfig
 from automl_vision.trial import Verdict
 
@@ -133,7 +136,9 @@ class Progress:
             "best_value": self.best_value,
             "best_epoch": self.best_epoch,
             "best_metrics": dict(self.best_metrics),
-            "best": self.best,
+            "best": None
+            if self.best is None
+            else {"fields": self.best.to_tree(), "state_dict": self.best.state_dict},
             "stopper": (self.stopper.best, self.stopper.counter),
         }
 
@@ -143,11 +148,12 @@ class Progress:
         self.best_value = float(state["best_value"])
         self.best_epoch = int(state["best_epoch"])
         self.best_metrics = dict(state["best_metrics"])
-        self.best = state["best"]
+        self.best = _restored_best(state["best"])
         self.stopper.best, self.stopper.counter = state["stopper"]
         if self.output_dir is not None and self.best is not None:
-            # rewritten: a kill after best.pt but before resume.pt may have left a later one
-            self.checkpoint_path = self.best.save(self.output_dir / "best.pt")
+            # rewritten: a kill between the best checkpoint and the resume state may have left
+            # a later one
+            self.checkpoint_path = self.best.save(self.output_dir / BEST_FILE)
 
     def log_epoch(self, epoch: int, stats: EpochStats, lr: float) -> None:
         """The log line of an epoch without evaluation."""
@@ -173,7 +179,7 @@ class Progress:
             **self.checkpoint_fields,
         )
         if self.output_dir is not None:
-            self.checkpoint_path = self.best.save(self.output_dir / "best.pt")
+            self.checkpoint_path = self.best.save(self.output_dir / BEST_FILE)
 
     def _append_metrics(self, epoch: int, metrics: dict[str, float]) -> None:
         if self.output_dir is not None:
@@ -198,3 +204,12 @@ class Progress:
             stats.seconds,
             stats.images / max(stats.seconds, 1e-9),
         )
+
+
+def _restored_best(saved: Any) -> Checkpoint | None:
+    """The best checkpoint of a resume state (release 1 kept the object itself)."""
+    if saved is None or isinstance(saved, Checkpoint):
+        return saved
+    if not isinstance(saved, dict) or not isinstance(saved.get("state_dict"), dict):
+        raise CorruptCheckpointError("the resume state's best checkpoint is malformed")
+    return Checkpoint.from_tree(saved.get("fields"), saved["state_dict"], "the resume state")

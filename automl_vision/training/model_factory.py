@@ -27,6 +27,7 @@ optimizer), and its batch-norm layers are kept in eval mode (running statistics 
 from __future__ import annotations
 
 import logging
+import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from typing import Any
 
 import timm
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 from timm.models import group_parameters
 from timm.models.efficientnet import EfficientNet
 from timm.models.resnet import ResNet
@@ -138,6 +141,25 @@ def _state_dict_of(obj: Any, path: Path) -> dict[str, torch.Tensor]:
     raise ValueError(f"{path}: no model state dict found in the checkpoint")
 
 
+def _read_weights(path: Path) -> Any:
+    """The tensors of a weights file, read so that nothing in it can run code: safetensors
+    directly (a ``best.safetensors`` of this project too), a pickle (``.pth``/``.pt``/``.bin``)
+    through torch's weights-only unpickler, which admits tensors and plain containers only."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(9)
+        if len(head) == 9 and head[8:9] == b"{":  # safetensors: a length, then a JSON header
+            return load_file(str(path), device="cpu")
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"{path}: not a plain weights file: it holds Python objects beyond tensors, and "
+            f"loading those could run code ({str(err).splitlines()[0][:160]})"
+        ) from None
+    except (SafetensorError, RuntimeError, EOFError) as err:
+        raise ValueError(f"{path}: cannot read the weights ({str(err).splitlines()[0]})") from None
+
+
 def load_weights(model: nn.Module, path: Path) -> None:
     """Load a local checkpoint into ``model``, leaving out tensors whose shapes differ.
 
@@ -145,7 +167,7 @@ def load_weights(model: nn.Module, path: Path) -> None:
     one (e.g. resampling a ViT's position embedding to another image size); a classifier
     trained for another number of classes is left at its fresh initialization.
     """
-    state = _state_dict_of(torch.load(path, map_location="cpu", weights_only=False), path)
+    state = _state_dict_of(_read_weights(path), path)
     state = {k.removeprefix("module."): v for k, v in state.items()}
     adapt = getattr(sys.modules.get(type(model).__module__), "checkpoint_filter_fn", None)
     if adapt is not None:

@@ -4,7 +4,7 @@ data-parallel run, or the only process), and what it produced (``TrainResult``).
 ``train()`` (``train.py``) prepares the data and devices and calls ``run_process`` here, directly
 or through ``distributed.py``, whose spawned ranks call it too; this module imports neither, so
 the three form no import cycle. Each epoch: train, evaluate when due, report, let early stopping
-decide, agree on the stop across ranks (``broadcast_stop``), save ``resume.pt``.
+decide, agree on the stop across ranks (``broadcast_stop``), save the resume state.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The resume checkpoint: ``<output_dir>/resume.pt``, written at the end of every epoch.
+"""The resume state: ``<output_dir>/resume.safetensors``, written at the end of every epoch.
 
 It holds everything needed to continue a run from the epoch after the saved one and end bit for
 bit where an uninterrupted run would (on the CPU, with a seed): the model and optimizer states,
@@ -7,79 +7,116 @@ default generator and the augmentation generator), the epoch, early stopping's s
 evaluation so far (its metrics, epoch and the best checkpoint's weights), the evaluation history,
 the training losses and the learning-rate history, and why the run stopped (when it did).
 
-The file is written atomically (a temporary file in the same folder, flushed and fsynced, then
-renamed over the old one), so only the latest is kept and a kill at any moment leaves either the
-old or the new file. Its first line is ``automl_vision-resume <sha256 of the rest>``; a file
-whose checksum does not match is reported as corrupt (``CorruptCheckpointError`` naming it).
+The file is a ``tensor_file.py`` file (safetensors with a JSON tree and a SHA-256 over both:
+nothing in it can run code, and a damaged file is reported as ``CorruptCheckpointError`` naming
+it), written atomically, so only the latest is kept and a kill at any moment leaves either the
+old or the new file.
+
+**Owner.** A folder that belongs to a sweep's trial holds ``trial.json`` (``OWNER_FILE``: the
+sweep's id, the trial's id and its configuration's key, written by the sweep). Each resume state
+written there carries a copy, and ``load_resume`` refuses one whose copy differs from the
+folder's (``ForeignResumeError``): a trial never continues another sweep's or another
+configuration's run. Release 1's ``resume.pt`` pickle is refused (``LegacyCheckpointError``)
+unless ``trust=True``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import uuid
+import json
 from pathlib import Path
 from typing import Any
 
-import torch
+from automl_vision.artifacts import LEGACY_RESUME_FILE, OWNER_FILE, RESUME_FILE
+from automl_vision.training.tensor_file import (
+    CorruptCheckpointError,
+    TensorFileKind,
+    is_legacy_pickle,
+    read_legacy_pickle,
+    read_tensor_file,
+    write_tensor_file,
+)
 
-from automl_vision.faults import fault_point
+__all__ = [
+    "LEGACY_RESUME_FILE",
+    "OWNER_FILE",
+    "RESUME_FILE",
+    "CorruptCheckpointError",
+    "ForeignResumeError",
+    "check_owner",
+    "load_resume",
+    "read_owner",
+    "save_resume",
+]
 
-__all__ = ["RESUME_FILE", "CorruptCheckpointError", "load_resume", "save_resume"]
 
-RESUME_FILE = "resume.pt"
-_MAGIC = b"automl_vision-resume "
+class ForeignResumeError(ValueError):
+    """A resume state written for another sweep, trial or configuration than its folder's."""
 
 
-class CorruptCheckpointError(ValueError):
-    """A checkpoint file that cannot be read back (bad checksum, truncated, not ours)."""
+def read_owner(folder: str | Path) -> dict[str, str] | None:
+    """The folder's ``trial.json`` (None without one); ``CorruptCheckpointError`` if it is not
+    a mapping of text to text."""
+    path = Path(folder) / OWNER_FILE
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        owner = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise CorruptCheckpointError(f"{path}: not readable JSON ({err})") from None
+    if not isinstance(owner, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in owner.items()
+    ):
+        raise CorruptCheckpointError(f"{path}: not a mapping of text to text")
+    return owner
 
 
 def save_resume(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write ``state`` to ``path`` atomically with a checksum; return the path."""
+    """Write ``state`` to ``path`` atomically, stamped with its folder's owner; return it."""
     path = Path(path)
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    payload = buffer.getvalue()
-    digest = hashlib.sha256(payload).hexdigest().encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("wb") as f:
-            f.write(_MAGIC + digest + b"\n")
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        fault_point("checkpoint", path)
-        os.replace(tmp, path)
-    except OSError as err:  # name the file the user knows, not the temporary one
-        raise OSError(err.errno, err.strerror, str(path)) from err
-    finally:
-        tmp.unlink(missing_ok=True)
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-    return path
+    weights = state.get("model") or {}
+    tree = {k: v for k, v in state.items() if k != "model"}
+    owner = read_owner(path.parent)
+    meta = {"owner": json.dumps(owner, sort_keys=True)} if owner is not None else {}
+    return write_tensor_file(
+        path, TensorFileKind.RESUME, tree, weights=weights, meta=meta, fault="checkpoint"
+    )
 
 
-def load_resume(path: str | Path) -> dict[str, Any]:
-    """The state saved by ``save_resume``; ``CorruptCheckpointError`` if it does not check out."""
+def load_resume(path: str | Path, *, trust: bool = False) -> dict[str, Any]:
+    """The state saved by ``save_resume``.
+
+    ``CorruptCheckpointError`` if it does not check out, ``ForeignResumeError`` if its owner is
+    not its folder's, ``LegacyCheckpointError`` for release 1's pickle unless ``trust``.
+    """
     path = Path(path)
-    data = path.read_bytes()
-    header, _, payload = data.partition(b"\n")
-    if not header.startswith(_MAGIC):
-        raise CorruptCheckpointError(f"{path}: not an automl_vision resume checkpoint")
-    if hashlib.sha256(payload).hexdigest().encode() != header[len(_MAGIC) :]:
-        raise CorruptCheckpointError(
-            f"{path}: corrupt resume checkpoint (checksum mismatch); delete it to start the "
-            "trial from epoch 1"
-        )
-    state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+    if path.is_file() and is_legacy_pickle(path):
+        state = read_legacy_pickle(path, trust=trust)
+    else:
+        stored = read_tensor_file(path, TensorFileKind.RESUME)
+        check_owner(path, stored.meta.get("owner"))
+        state = stored.tree
+        if isinstance(state, dict):
+            state["model"] = stored.weights
     if not isinstance(state, dict) or "epoch" not in state:
-        raise CorruptCheckpointError(f"{path}: not an automl_vision resume checkpoint")
+        raise CorruptCheckpointError(f"{path}: not an automl_vision resume state")
     return state
+
+
+def check_owner(path: Path, stamped: str | None) -> None:
+    """Refuse a resume state whose stamped owner differs from its folder's ``trial.json``."""
+    folder = read_owner(path.parent)
+    mine = json.loads(stamped) if stamped else None
+    if folder != mine:
+        raise ForeignResumeError(
+            f"{path.parent}: {path.name} was written for {_who(mine)}, but this folder belongs "
+            f"to {_who(folder)}; move the folder away to start the trial afresh"
+        )
+
+
+def _who(owner: dict[str, str] | None) -> str:
+    if not owner:
+        return "no sweep's trial"
+    return (
+        f"trial {owner.get('trial_id')} of sweep {owner.get('sweep_id')} "
+        f"(configuration {owner.get('config_key')})"
+    )

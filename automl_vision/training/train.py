@@ -5,7 +5,7 @@ the task, pick the devices, decode the images once (through the cache), then tra
 ``number_of_epochs`` epochs, evaluating when ``epoch % evaluation_frequency == 0`` and at the
 last epoch (and after an epoch whose training loss is not finite). After each evaluation
 ``report(epoch, metrics)`` is called; True stops the run cleanly. Early stopping (see
-``early_stopping.py``) can stop it too. The best epoch's weights are kept (``best.pt`` in
+``early_stopping.py``) can stop it too. The best epoch's weights are kept (``best.safetensors`` in
 ``output_dir`` when given).
 
 Determinism: with ``random_seed`` set, a run on the CPU is repeatable bit for bit: the model's
@@ -56,11 +56,12 @@ def train(
     split with its defaults (20% validation, seed 0). ``report(epoch, metrics)`` is called after
     every evaluation; a truthy answer stops training (the best checkpoint is kept):
     ``Verdict.STOP`` (or True) for good, ``Verdict.PAUSE`` resumably.
-    ``output_dir``: where ``best.pt`` and ``metrics.jsonl`` go (nothing is written when None).
+    ``output_dir``: where ``best.safetensors`` and ``metrics.jsonl`` go (nothing is written when
+    None).
     ``device``: ``"auto"``, ``"cpu"``, ``"cuda:1"``, or a list of devices for data-parallel
     training (see ``device.resolve_devices``).
-    ``resume``: with ``output_dir/resume.pt`` present (written at the end of every epoch, see
-    ``resume.py``), continue after its epoch; ``report`` is not called again for the epochs it
+    ``resume``: with ``output_dir/resume.safetensors`` present (written at the end of every epoch,
+    see ``resume.py``), continue after its epoch; ``report`` is not called again for the epochs it
     covers. The config may differ in ``training_batch_size`` and ``gradient_accumulation_step``
     (an out-of-memory retry). Without the file the run starts at epoch 1. A run that ``report``
     paused (``Verdict.PAUSE``: a sweep's interrupt, a promotion policy's rung) goes on from the

@@ -3,7 +3,8 @@
 One writer (``store/lock.py``), the store opened or resumed (a changed sweep is refused unless
 forced), the executor the plan's backend builds, the observers (store, checkpoint retention,
 TensorBoard/MLflow, the progress line), the scheduler, and the outputs: ``metrics.json``,
-``plots/``, ``best.pt`` (a link to the best trial's checkpoint) and ``best.onnx`` when asked.
+``plots/``, ``best.safetensors`` (a link to the best trial's checkpoint) and ``best.onnx``
+when asked.
 SIGINT/SIGTERM pause the running trials (``signals.py``); a full or read-only disk ends the
 sweep resumable (``StorageError``).
 """
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from automl_vision.artifacts import BEST_FILE
 from automl_vision.planning.judging import trial_judging_window
 from automl_vision.planning.plan import SweepPlan
 from automl_vision.reporting.announce import announce
@@ -264,7 +266,7 @@ def _write_outputs(plan: SweepPlan, result: TuneResult) -> None:
     best = best_trial(result.trials, plan.goal)
     save_plots(result.trials, plan.goal, plan.primary_metric, plan.output_dir / "plots", best)
     if best is not None and result.best_checkpoint is not None and result.best_checkpoint.is_file():
-        _link_best(plan.output_dir / "best.pt", result.best_checkpoint)
+        _link_best(plan.output_dir / BEST_FILE, result.best_checkpoint)
         if plan.export_onnx:
             from automl_vision.training import export_onnx  # lazy: torch
 

@@ -5,7 +5,7 @@ in the sweep's process (inline) or in a pool worker (it is a module-level functi
 is picklable). It builds a ``TrainingConfig`` from the sampled params and the job's options,
 trains, and returns the best evaluation's value and metrics with the checkpoint path.
 
-Resume: the trainer writes ``resume.pt`` in the trial's workdir after every epoch; a trial
+Resume: the trainer writes ``resume.safetensors`` in the trial's workdir after every epoch; a trial
 started again (a killed sweep, a dead worker) continues after the last saved epoch, and the
 reports of the epochs it covers are not sent again; a trial promoted from a pause continues the
 run its pausing report stopped. A CUDA out-of-memory error is retried with
@@ -181,7 +181,7 @@ def _run_trial(
             report=relay,
             output_dir=context.workdir,
             device=_device(context, job),
-            resume=True,  # continue from the workdir's resume.pt when an earlier attempt died
+            resume=True,  # continue from the workdir's resume state when an earlier attempt died
         )
 
     notes: list[str] = []

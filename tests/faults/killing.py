@@ -118,7 +118,7 @@ def kill_and_resume(data: Path, output: Path, point: str, count: int, reference)
     finished = {i: t for i, t in before.items() if t.status.value != "QUEUED"}
     saved = {}
     for i, t in before.items():
-        resume = output / "trials" / t.trial_id / "resume.pt"
+        resume = output / "trials" / t.trial_id / "resume.safetensors"
         if t.status.value == "QUEUED" and resume.exists():
             saved[i] = int(load_resume(resume)["epoch"])
     run_sweep(data, output)

@@ -28,7 +28,7 @@ def _paused_trials_kept_their_epochs(output) -> list:
     for t in paused:
         if not t.reports:
             continue
-        saved = load_resume(output / "trials" / t.trial_id / "resume.pt")
+        saved = load_resume(output / "trials" / t.trial_id / "resume.safetensors")
         assert int(saved["epoch"]) == t.reports[-1].step  # the paused epoch is not re-done
         assert attempts[t.index][-1]["status"] == "INTERRUPTED"
     return paused

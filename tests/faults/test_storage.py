@@ -32,7 +32,7 @@ def test_disk_full_is_one_error_and_the_sweep_resumes(digits_folder, tmp_path, r
     done = run_sweep(digits_folder, output, "checkpoint:4:enospc", codes=(2,))
     err = done.stderr
     assert "no space left on the device" in err and "resume" in err and "Traceback" not in err
-    assert "resume.pt" in err  # names the file it could not write
+    assert "resume.safetensors" in err  # names the file it could not write
     assert integrity(output) == "ok"
     _no_trial_failed(output)
     assert not list(output.rglob("*.tmp"))  # no half-written checkpoint left behind
@@ -131,7 +131,7 @@ def test_a_corrupt_resume_checkpoint_is_named_and_the_trial_starts_again(
         (queued,) = [t for t in store.load_trials() if t.status is TrialStatus.QUEUED]
     finally:
         store.close()
-    resume = output / "trials" / queued.trial_id / "resume.pt"
+    resume = output / "trials" / queued.trial_id / "resume.safetensors"
     raw = bytearray(resume.read_bytes())
     raw[-7] ^= 0xFF  # a flipped bit: the checksum no longer matches
     resume.write_bytes(bytes(raw))
@@ -142,5 +142,5 @@ def test_a_corrupt_resume_checkpoint_is_named_and_the_trial_starts_again(
         (trial,) = [t for t in store.load_trials() if t.trial_id == queued.trial_id]
     finally:
         store.close()
-    assert any("checksum" in note and "resume.pt" in note for note in trial.artifacts["notes"])
-    assert (resume.parent / "resume.pt.corrupt").is_file()
+    assert any("checksum" in note and "resume.safetensors" in note for note in trial.artifacts["notes"])
+    assert (resume.parent / "resume.safetensors.corrupt").is_file()

@@ -129,7 +129,7 @@ def test_status_json_lists_each_trials_attempts(digits_folder, tmp_path, monkeyp
 def test_a_diverged_trial_fails_with_no_value_and_is_never_best(
     digits_folder, tmp_path, monkeypatch
 ) -> None:
-    """Defect 1: NaN loss used to be COMPLETED with an all-NaN best.pt that could win."""
+    """Defect 1: NaN loss used to be COMPLETED with an all-NaN best.safetensors that could win."""
     import automl_vision.training.components as comp
 
     original = comp.make_loss
@@ -155,4 +155,4 @@ def test_a_diverged_trial_fails_with_no_value_and_is_never_best(
     assert "diverged" in trial.error
     with pytest.raises(ValueError, match="no trial produced a value"):
         _ = result.best_trial
-    assert not (tmp_path / "trials" / trial.trial_id / "best.pt").exists()
+    assert not (tmp_path / "trials" / trial.trial_id / "best.safetensors").exists()

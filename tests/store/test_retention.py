@@ -1,4 +1,4 @@
-"""Checkpoint retention: exactly the best k trials keep best.pt, both goals, across a resume."""
+"""Checkpoint retention: exactly the best k trials keep best.safetensors, both goals, across a resume."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 
 def _trial(tmp: Path, i: int, value: float) -> Trial:
-    path = tmp / f"t{i}" / "best.pt"
+    path = tmp / f"t{i}" / "best.safetensors"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"x")
     return Trial(
@@ -37,10 +37,10 @@ def test_top_k_kept_as_trials_finish(tmp_path, goal, values, kept) -> None:
     for i, v in enumerate(values):
         trials.append(_trial(tmp_path, i, v))
         retention.trial_finished(trials[-1])
-        assert sum((tmp_path / f"t{j}" / "best.pt").is_file() for j in range(i + 1)) == min(
+        assert sum((tmp_path / f"t{j}" / "best.safetensors").is_file() for j in range(i + 1)) == min(
             i + 1, 3
         )
-    assert {i for i in range(5) if (tmp_path / f"t{i}" / "best.pt").is_file()} == kept
+    assert {i for i in range(5) if (tmp_path / f"t{i}" / "best.safetensors").is_file()} == kept
 
 
 def test_a_shared_checkpoint_of_a_kept_trial_survives(tmp_path) -> None:
@@ -92,7 +92,7 @@ def test_sweep_and_resume_keep_exactly_the_top_k(digits_folder, tmp_path, metric
     out = tmp_path / "sweep"
     for total in (4, 6):  # the second call resumes the sweep and adds two trials
         result = _sweep(digits_folder, out, metric, total)
-        files = sorted(out.glob("trials/*/best.pt"))
+        files = sorted(out.glob("trials/*/best.safetensors"))
         assert len(files) == 2
         best = ranked_with_checkpoints(_all(result), result.goal, out)
         finished = sorted(
@@ -102,7 +102,7 @@ def test_sweep_and_resume_keep_exactly_the_top_k(digits_folder, tmp_path, metric
         )
         assert {artifact_path(t, "checkpoint", out) for t in finished[:2]} == set(files)
         assert [t.trial_id for t in best] == [t.trial_id for t in finished[:2]]
-        assert (out / "best.pt").resolve() == artifact_path(
+        assert (out / "best.safetensors").resolve() == artifact_path(
             finished[0], "checkpoint", out
         ).resolve()
 

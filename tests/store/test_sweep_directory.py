@@ -30,7 +30,7 @@ def test_paths_are_relative_to_the_sweep_directory(finished_sweep: Path) -> None
     assert all(a["checkpoint"].startswith("trials/") for a in artifacts)
     metrics = json.loads((finished_sweep / "metrics.json").read_text(), parse_constant=_no_nan)
     assert all(t["artifacts"]["checkpoint"].startswith("trials/") for t in metrics["trials"])
-    link = finished_sweep / "best.pt"
+    link = finished_sweep / "best.safetensors"
     assert link.is_symlink() and not os.readlink(link).startswith("/")
 
 
@@ -45,17 +45,17 @@ def test_a_copied_sweep_is_read_and_exported_from_another_directory(
     result = TuneResult.load(copy)
     assert result.best_checkpoint is not None and result.best_checkpoint.is_file()
     assert str(result.best_checkpoint).startswith(str(copy))
-    assert (copy / "best.pt").is_file()  # the relative link resolves inside the copy
+    assert (copy / "best.safetensors").is_file()  # the relative link resolves inside the copy
     pytest.importorskip("onnx")
     assert main(["export", str(copy), "--onnx"]) == 0
     assert (copy / "best.onnx").is_file()
 
 
 def test_old_absolute_artifact_records_still_read(tmp_path: Path) -> None:
-    trial = Trial(index=0, params={}, artifacts={"checkpoint": "/old/place/best.pt"})
-    assert artifact_path(trial, "checkpoint", tmp_path) == Path("/old/place/best.pt")
-    trial.artifacts["checkpoint"] = "trials/trial_0000/best.pt"
-    assert artifact_path(trial, "checkpoint", tmp_path) == tmp_path / "trials/trial_0000/best.pt"
+    trial = Trial(index=0, params={}, artifacts={"checkpoint": "/old/place/best.safetensors"})
+    assert artifact_path(trial, "checkpoint", tmp_path) == Path("/old/place/best.safetensors")
+    trial.artifacts["checkpoint"] = "trials/trial_0000/best.safetensors"
+    assert artifact_path(trial, "checkpoint", tmp_path) == tmp_path / "trials/trial_0000/best.safetensors"
 
 
 # -- read-only and corrupt stores ----------------------------------------------------------

@@ -342,7 +342,7 @@ def test_pretrained_from_a_local_checkpoint(monkeypatch, data, tmp_path: Path) -
     assert models[0].fc.out_features == 3
     assert torch.equal(loaded["conv1.0.weight"], source.state_dict()["conv1.0.weight"])
     # a checkpoint written by train() works as pretrained weights too
-    again = train(tiny_config(pretrained=str(result.checkpoint.save(tmp_path / "best.pt")),
+    again = train(tiny_config(pretrained=str(result.checkpoint.save(tmp_path / "best.safetensors")),
                               number_of_epochs=1), data)  # fmt: skip
     assert again.epochs_run == 1
 

@@ -1,4 +1,4 @@
-"""Resumable training: ``resume.pt`` after every epoch, continued runs equal uninterrupted ones."""
+"""Resumable training: ``resume.safetensors`` after every epoch, continued runs equal uninterrupted ones."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from helpers_training import (
 )
 
 from automl_vision.training import train
+from automl_vision.training.checkpoint import load_checkpoint
 from automl_vision.training.resume import (
     RESUME_FILE,
     CorruptCheckpointError,
@@ -50,7 +51,7 @@ def test_resumed_run_is_bit_for_bit_an_uninterrupted_one(tmp_path: Path, schedul
     assert whole.resumed_from_epoch == 0
     seen: list[int] = []
     with pytest.raises(Interrupt):
-        # interrupted after epoch 2's report: its resume.pt is not written, epoch 1's is
+        # interrupted after epoch 2's report: its resume.safetensors is not written, epoch 1's is
         train(config, data, output_dir=tmp_path / "cut", report=_interrupt_at(2, seen))
     assert load_resume(tmp_path / "cut" / RESUME_FILE)["epoch"] == 1
     later: list[int] = []
@@ -64,11 +65,11 @@ def test_resumed_run_is_bit_for_bit_an_uninterrupted_one(tmp_path: Path, schedul
     assert resumed.resumed_from_epoch == 1
     assert later == [2, 3, 4]  # epoch 1's report is not sent again
     assert_same_run(whole, resumed)
-    best_whole = torch.load(tmp_path / "whole" / "best.pt", weights_only=False)
-    best_cut = torch.load(tmp_path / "cut" / "best.pt", weights_only=False)
-    assert best_whole["epoch"] == best_cut["epoch"]
-    for key, value in best_whole["state_dict"].items():
-        assert torch.equal(value, best_cut["state_dict"][key])
+    best_whole = load_checkpoint(tmp_path / "whole" / "best.safetensors")
+    best_cut = load_checkpoint(tmp_path / "cut" / "best.safetensors")
+    assert best_whole.epoch == best_cut.epoch
+    for key, value in best_whole.state_dict.items():
+        assert torch.equal(value, best_cut.state_dict[key])
     lines = (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
     assert lines == (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()
 
@@ -115,9 +116,9 @@ def test_a_corrupt_resume_file_is_detected_and_named(tmp_path: Path) -> None:
     raw = bytearray(path.read_bytes())
     raw[-5] ^= 0xFF
     path.write_bytes(bytes(raw))
-    with pytest.raises(CorruptCheckpointError, match="resume.pt.*checksum"):
+    with pytest.raises(CorruptCheckpointError, match="resume.safetensors.*checksum"):
         load_resume(path)
     path.write_bytes(b"garbage")
-    with pytest.raises(CorruptCheckpointError, match="resume.pt"):
+    with pytest.raises(CorruptCheckpointError, match="resume.safetensors"):
         load_resume(path)
     assert not list(tmp_path.glob(".*tmp"))  # no temporary file left behind

@@ -20,6 +20,7 @@ from automl_vision import choice, tune
 from automl_vision.policies import ASHAPolicy, NoTerminationPolicy
 from automl_vision.store.database import EventKind, SweepStore
 from automl_vision.training import train
+from automl_vision.training.checkpoint import load_checkpoint
 from automl_vision.training.loop import EpochRunner
 from automl_vision.training.resume import RESUME_FILE, load_resume
 from automl_vision.trial import TrialStatus, Verdict
@@ -70,7 +71,7 @@ def test_a_stopped_run_stays_stopped_on_resume(tmp_path: Path) -> None:
 
 
 def _checkpoint(run_dir: Path, trial) -> dict:
-    return torch.load(run_dir / trial.artifacts["checkpoint"], weights_only=False)["state_dict"]
+    return load_checkpoint(run_dir / trial.artifacts["checkpoint"]).state_dict
 
 
 SPACE = tiny_space(number_of_epochs=3, random_seed=7, learning_rate=choice(0.02, 0.05, 0.1, 0.2))

@@ -36,7 +36,7 @@ def test_tune_multiclass_on_real_digits(digits_folder, tmp_path) -> None:
     assert result.primary_metric == "accuracy" and result.goal.value == "maximize"
     assert result.best_value == max(t.value for t in result.trials) > 0.15  # 10 classes
     assert result.trials[0].params["learning_rate"] == 0.01  # trial 0: Azure's default
-    assert result.best_checkpoint.is_file() and (tmp_path / "run" / "best.pt").is_file()
+    assert result.best_checkpoint.is_file() and (tmp_path / "run" / "best.safetensors").is_file()
     assert {"accuracy", "accuracy_top5", "f1_macro", "log_loss"} <= set(result.best_metrics)
     data = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert len(data["trials"]) == 3 and len(data["trials"][0]["reports"]) == 2
