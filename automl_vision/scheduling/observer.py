@@ -17,6 +17,10 @@ class SweepObserver:
     def trial_started(self, trial: Trial) -> None:
         """``trial`` is RUNNING."""
 
+    def trial_dispatched(self, trial: Trial) -> None:
+        """``trial`` (started, not reused from an earlier sweep) is handed to the executor to
+        run now; its folder may be prepared."""
+
     def trial_placed(self, trial: Trial) -> None:
         """``trial``'s attempt runs at ``trial.placement`` (an executor that says where)."""
 

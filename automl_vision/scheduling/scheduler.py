@@ -294,6 +294,8 @@ class Scheduler:
         if earlier is not None:
             self._reuse(trial, earlier)
         else:
+            for observer in self.observers:
+                observer.trial_dispatched(trial)
             self.executor.start(trial)
 
     def _reuse(self, trial: Trial, earlier: Trial) -> None:

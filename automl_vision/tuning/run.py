@@ -33,6 +33,11 @@ from automl_vision.storage import StorageError, check_writable, storage_problem
 from automl_vision.store.database import EventKind, SweepStore
 from automl_vision.store.lock import SweepLock
 from automl_vision.store.retention import CheckpointRetention
+from automl_vision.store.trial_folders import (
+    TrialFolderRecord,
+    check_trial_folders,
+    new_sweep_id,
+)
 from automl_vision.trial import Trial, TrialStatus, best_trial
 from automl_vision.tuning.signals import SweepInterrupted, interruptible, resume_hint
 from automl_vision.tuning.training_trial import TrainingJob, TrainingTarget
@@ -79,8 +84,10 @@ def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
 
 def _open_store(
     plan: SweepPlan, resume: bool, force: bool
-) -> tuple[SweepStore, list[Trial], list[str]]:
-    """Open (or create) the sweep's store; refuse what would corrupt an existing sweep."""
+) -> tuple[SweepStore, list[Trial], list[str], str]:
+    """Open (or create) the sweep's store; refuse what would corrupt an existing sweep or
+    adopt another sweep's trial folders (``store/trial_folders.py``). Returns the store, the
+    recorded trials, notes and the sweep's id."""
     path = plan.output_dir / SweepStore.FILENAME
     definition = json.loads(json.dumps(plan.definition(), default=str))
     if path.is_file():
@@ -88,9 +95,12 @@ def _open_store(
         meta = store.meta()
         trials = store.load_trials()
         if not trials and "definition" not in meta:  # created, never started: a new sweep
-            store.set_meta({"definition": definition, **_settings_meta(plan)})
-            store.log(EventKind.SWEEP_STARTED, f"{plan.max_trials} trials planned")
-            return store, [], []
+            try:
+                notes = check_trial_folders(plan.output_dir, None, [], force=force)
+            except BaseException:
+                store.close()
+                raise
+            return store, [], notes, _start(store, plan, definition)
         if not resume:
             store.close()
             raise ValueError(
@@ -99,6 +109,13 @@ def _open_store(
                 "another output_dir"
             )
         differences = _diff(meta.get("definition", {}), definition)
+        # release 1's stores have no id: their folders are checked against a new one
+        sweep_id = str(meta.get("sweep_id") or new_sweep_id())
+        try:
+            moved = check_trial_folders(plan.output_dir, sweep_id, trials, force=force)
+        except BaseException:
+            store.close()
+            raise
         if differences and not force:
             store.close()
             raise ValueError(
@@ -114,12 +131,20 @@ def _open_store(
         notes = [f"resuming {plan.output_dir}: {done} finished trials kept, {rerun} re-run"]
         if differences:
             notes.append("resumed with changes (force):\n" + "\n".join(differences))
-        store.set_meta({"definition": definition, **_settings_meta(plan)})
-        return store, trials, notes
+        notes += moved
+        store.set_meta({"definition": definition, "sweep_id": sweep_id, **_settings_meta(plan)})
+        return store, trials, notes, sweep_id
+    notes = check_trial_folders(plan.output_dir, None, [], force=force)
     store = SweepStore(path)
-    store.set_meta({"definition": definition, **_settings_meta(plan)})
+    return store, [], notes, _start(store, plan, definition)
+
+
+def _start(store: SweepStore, plan: SweepPlan, definition: dict[str, Any]) -> str:
+    """Record a new sweep: its definition, settings and a fresh id (returned)."""
+    sweep_id = new_sweep_id()
+    store.set_meta({"definition": definition, "sweep_id": sweep_id, **_settings_meta(plan)})
     store.log(EventKind.SWEEP_STARTED, f"{plan.max_trials} trials planned")
-    return store, [], []
+    return sweep_id
 
 
 # -- running ----------------------------------------------------------------------------------
@@ -185,7 +210,7 @@ def _run(
         connection=connection,
     )
     try:
-        store, history, notes = _open_store(plan, resume, force)
+        store, history, notes, sweep_id = _open_store(plan, resume, force)
     except BaseException:
         executor.close()
         raise
@@ -193,6 +218,7 @@ def _run(
         announce(line)
     observers: list[SweepObserver] = [
         store,
+        TrialFolderRecord(plan.output_dir, sweep_id),
         CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
         *make_observers(parse_log_to(plan.log_to), plan.output_dir, plan.primary_metric, plan.goal),
     ]
