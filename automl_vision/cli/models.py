@@ -1,5 +1,6 @@
 """Commands about trained models: ``export`` (the best model as ONNX), ``predict`` (images with
-a sweep's best model) and ``weights`` (pretrained weights: fetch, list).
+a sweep's best model), ``convert`` (release-1 pickles to safetensors) and ``weights``
+(pretrained weights: fetch, list).
 
 The trainer, the predictor and the weights lookup import torch, so each is imported inside the
 command that uses it: ``--help`` and the other commands never load torch.
@@ -14,6 +15,7 @@ from typing import Any
 
 from automl_vision.cli.common import UsageError
 from automl_vision.reporting.result import TuneResult
+from automl_vision.tuning.convert import convert_run
 from automl_vision.weights import cached_weights, fetch_weights, hub_cache_dir, hub_unreachable
 
 __all__ = ["add_commands"]
@@ -38,7 +40,24 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--output", help="JSONL file (default: stdout)")
     p.add_argument("--onnx", action="store_true", help="run the ONNX model (onnxruntime)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument(
+        "--trust",
+        action="store_true",
+        help="load a release-1 best.pt pickle, which can run code: only a file you made",
+    )
     p.set_defaults(func=_predict)
+
+    p = sub.add_parser(
+        "convert",
+        help="rewrite a release-1 sweep, run or .pt file in this release's safe formats",
+    )
+    p.add_argument("path", help="sweep directory, training run directory or a .pt file")
+    p.add_argument(
+        "--trust",
+        action="store_true",
+        help="read the release-1 pickles (which can run code): only files you made",
+    )
+    p.set_defaults(func=_convert)
 
     p = sub.add_parser("weights", help="fetch or list pretrained (ImageNet) weights")
     p.add_argument("action", choices=["fetch", "list"])
@@ -62,10 +81,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _convert(args: argparse.Namespace) -> int:
+    for line in convert_run(args.path, trust=args.trust):
+        print(line)
+    return 0
+
+
 def _predict(args: argparse.Namespace) -> int:
     from automl_vision.predict import expand_inputs, load_model, write_jsonl  # lazy: torch
 
-    predictor = load_model(args.run_dir, device=args.device, onnx=args.onnx)
+    predictor = load_model(
+        args.run_dir, device=args.device, onnx=args.onnx, trust_checkpoint=args.trust
+    )
     inputs = expand_inputs(args.images)
     if not inputs:
         raise UsageError(f"predict: no images in {' '.join(args.images)}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl_vision.artifacts import BEST_FILE, LEGACY_BEST_FILE
 from automl_vision.store.database import EventKind, SweepStore, corrupt_store
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, best_trial
 
@@ -35,12 +36,17 @@ ARTIFACT_FILES = ("checkpoint", "onnx")
 
 def artifact_path(trial: Trial, key: str, run_dir: str | Path | None) -> Path | None:
     """The file ``trial.artifacts[key]``: a relative record is relative to the sweep directory
-    ``run_dir``; an absolute one (older sweeps, trials reused from another sweep) is kept."""
+    ``run_dir``; an absolute one (older sweeps, trials reused from another sweep) is kept. A
+    release-1 ``best.pt`` that ``automl-vision convert`` replaced is its ``best.safetensors``."""
     value = trial.artifacts.get(key)
     if not value:
         return None
     path = Path(value)
-    return path if path.is_absolute() or run_dir is None else Path(run_dir) / path
+    path = path if path.is_absolute() or run_dir is None else Path(run_dir) / path
+    converted = path.with_name(BEST_FILE)
+    if path.name == LEGACY_BEST_FILE and not path.exists() and converted.is_file():
+        return converted
+    return path
 
 
 def with_absolute_artifacts(trial: Trial, run_dir: str | Path) -> Trial:
