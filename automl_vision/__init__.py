@@ -79,6 +79,7 @@ _LAZY: dict[str, str] = {
     "Checkpoint": "automl_vision.training",
     "StopReason": "automl_vision.training",
     "CorruptImageWarning": "automl_vision.data",
+    "OutsideDataRootError": "automl_vision.data",
     "METRICS": "automl_vision.metric_catalog",
     "load_model": "automl_vision.predict",
     "Predictor": "automl_vision.predict",

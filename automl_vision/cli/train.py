@@ -77,6 +77,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--task", choices=[t.value for t in Task], help="else inferred")
     run.add_argument("--output_dir", help="where best.safetensors and metrics.jsonl go")
     run.add_argument("--cache_dir", help="decoded-image cache (default ~/.cache/automl_vision)")
+    run.add_argument(
+        "--allow_outside_root",
+        "--allow-outside-root",
+        action="store_true",
+        help="read images a JSONL, MLTable or CSV file names outside its folder (or an image "
+        "folder's symbolic links lead to outside it); refused by default",
+    )
     run.add_argument("--device", nargs="+", default=["auto"], help="auto, cpu, cuda:0, ...")
     run.add_argument(
         "--pretrained",
@@ -119,6 +126,7 @@ def _train(args: argparse.Namespace) -> int:
         validation_size=args.validation_size,
         seed=args.split_seed,
         cache_dir=args.cache_dir,
+        allow_outside_root=args.allow_outside_root,
     )
 
     def report(step: int, metrics: dict[str, float]) -> bool:

@@ -462,6 +462,13 @@ class SweepOptions(BaseModel):
         Field("label"),
         Option("the label key of JSONL and MLTable data", yaml="target_column_name"),
     ]
+    allow_outside_root: Annotated[
+        bool,
+        Field(False),
+        Option("read images a JSONL, MLTable or CSV file names outside its folder (or an image "
+               "folder's symbolic links lead to outside it); refused by default",
+               yaml="allow_outside_root", form=Form.SWITCH),
+    ]  # fmt: skip
     keep_checkpoints: Annotated[
         int | None,
         Field(3),

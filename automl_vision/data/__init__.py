@@ -2,7 +2,9 @@
 
 ``load_dataset(data)`` reads an image folder, a JSONL file (Azure's shape), an Azure MLTable
 folder, a CSV file or ``(images, labels)`` arrays into an ``ImageDataset`` (task, class names,
-split, fingerprint); ``ImageDataset.decode(size)`` decodes once through the cache.
+split, fingerprint); ``ImageDataset.decode(size)`` decodes once through the cache. The images a
+dataset file names stay inside its folder (``root.py``: ``OutsideDataRootError`` otherwise,
+unless ``allow_outside_root=True``).
 
 May import: the foundations (``enums``, ``system``). Reading a dataset does not import torch;
 the batched transforms and the loader (``transforms.py``, ``loader.py``) do.
@@ -10,6 +12,7 @@ the batched transforms and the loader (``transforms.py``, ``loader.py``) do.
 
 from automl_vision.data.cache import DecodedImages, decode_images, default_cache_dir
 from automl_vision.data.dataset import CorruptImageWarning, DecodedSplit, ImageDataset, load_dataset
+from automl_vision.data.root import OutsideDataRootError
 from automl_vision.data.sources import LabelledImages, read_arrays, read_source
 from automl_vision.data.split import stratified_split
 from automl_vision.data.task import Task
@@ -20,6 +23,7 @@ __all__ = [
     "DecodedSplit",
     "ImageDataset",
     "LabelledImages",
+    "OutsideDataRootError",
     "Task",
     "decode_images",
     "default_cache_dir",

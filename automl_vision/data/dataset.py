@@ -267,6 +267,7 @@ def load_dataset(
     cache_dir: str | Path | None = None,
     cache: bool = True,
     label_column: str = "label",
+    allow_outside_root: bool = False,
 ) -> ImageDataset:
     """Read ``data`` (and ``validation`` if given) into an ``ImageDataset``.
 
@@ -276,16 +277,19 @@ def load_dataset(
     seeded stratified split keeps ``validation_size`` of the images for validation.
     ``cache_dir``: where decoded images are cached (``default_cache_dir()`` when None);
     ``cache=False`` decodes in memory instead. ``label_column``: the JSONL/MLTable key (or CSV
-    header column) of the labels, Azure's ``target_column_name``.
+    header column) of the labels, Azure's ``target_column_name``. ``allow_outside_root``: read
+    images that a JSONL, MLTable or CSV file names outside its folder, or that an image folder's
+    symbolic links lead to outside it; refused by default (``OutsideDataRootError``, before
+    anything outside is looked at).
     """
     if isinstance(data, ImageDataset):
         return data
-    train_part = read_source(data, label_column)
+    train_part = read_source(data, label_column, allow_outside_root=allow_outside_root)
     if validation is None:
         images = train_part
         train_idx, val_idx = stratified_split(images.labels, validation_size, seed)
     else:
-        val_part = read_source(validation, label_column)
+        val_part = read_source(validation, label_column, allow_outside_root=allow_outside_root)
         images = concat([train_part, val_part], train_part.origin)
         train_idx = np.arange(len(train_part), dtype=np.int64)
         val_idx = np.arange(len(train_part), len(images), dtype=np.int64)

@@ -6,9 +6,10 @@
   labelled with the digits it shows, written as ``root/images/<n>.png`` with Azure's JSONL
   (``root/labels.jsonl``) and an ``MLTable`` file, so ``load_dataset(root)`` reads it.
 
-- ``digits_mltable(root)``: the digits in the shape of Azure's fridge-objects example: images
-  under ``root/images`` and two MLTable folders, ``training-mltable-folder`` and
-  ``validation-mltable-folder`` (a seeded 80/20 split), each with its JSONL.
+- ``digits_mltable(root)``: the digits in the shape of Azure's fridge-objects example: two
+  MLTable folders, ``training-mltable-folder`` and ``validation-mltable-folder`` (a seeded 80/20
+  split), each with its JSONL and its images (``images/``: an MLTable's images stay inside its
+  folder, ``data/root.py``).
 
 All return ``root``; an existing, complete copy is reused as is. Needs scikit-learn.
 """
@@ -95,23 +96,20 @@ def digits_mltable(
 ) -> Path:
     """Write the digits as training and validation MLTable folders under ``root``."""
     root = Path(root).expanduser()
-    if (root / _DONE).is_file():
+    parts = ("validation-mltable-folder", "training-mltable-folder")
+    # a copy written before the images moved into the MLTable folders is written again
+    if (root / _DONE).is_file() and all((root / p / "images").is_dir() for p in parts):
         return root
     scans, targets = _load_digits()
     order = np.random.default_rng(seed).permutation(len(scans))
     n_validation = round(len(scans) * validation_size)
-    (root / "images").mkdir(parents=True, exist_ok=True)
-    parts = {
-        "validation-mltable-folder": order[:n_validation],
-        "training-mltable-folder": order[n_validation:],
-    }
-    for folder, indices in parts.items():
-        (root / folder).mkdir(exist_ok=True)
+    for folder, indices in zip(parts, (order[:n_validation], order[n_validation:]), strict=True):
+        (root / folder / "images").mkdir(parents=True, exist_ok=True)
         lines = []
         for i in indices:
             name = f"images/{int(i):04d}.png"
-            _upscale(scans[i], size).save(root / name)
-            lines.append(json.dumps({"image_url": f"../{name}", "label": str(int(targets[i]))}))
+            _upscale(scans[i], size).save(root / folder / name)
+            lines.append(json.dumps({"image_url": name, "label": str(int(targets[i]))}))
         jsonl = f"{folder.split('-')[0]}_annotations.jsonl"
         (root / folder / jsonl).write_text("\n".join(lines) + "\n")
         (root / folder / "MLTable").write_text(_MLTABLE.format(name=jsonl))

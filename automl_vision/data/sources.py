@@ -7,21 +7,28 @@ each image's labels as a tuple of strings, and whether the source's syntax says 
 missing image file, a missing label, or an unreadable line is one ``ValueError`` naming the file
 and the line.
 
+Every image a description names stays inside its data root, the folder holding it (``root.py``):
+a path, URL or symbolic link that leads outside refuses the whole dataset with one
+``OutsideDataRootError`` before anything outside is looked at, unless ``allow_outside_root=True``.
+
 Formats
 -------
-- image folder: ``root/<class>/**/*.jpg|jpeg|png|bmp|gif|webp|tif|tiff`` (hidden files skipped);
+- image folder: ``root/<class>/**/*.jpg|jpeg|png|bmp|gif|webp|tif|tiff`` (hidden files skipped;
+  symbolic links to image files and class folders followed, those in sub-folders not);
   always multiclass.
 - JSONL: one object per line, ``{"image_url": "path", "label": "cat"}``; multilabel as
   ``"label": ["cat", "dog"]``. Relative paths are relative to the JSONL file's folder. A URL such
   as ``azureml://.../paths/data/cat/1.jpg`` resolves to the longest trailing part of its path that
   exists under that folder (``data/cat/1.jpg``, then ``cat/1.jpg``, ...), so Azure's JSONL files
-  work on local copies of their data.
+  work on local copies of their data. The data root is the JSONL file's folder.
 - MLTable: a folder with an ``MLTable`` file whose ``paths:`` list names JSONL files (``- file:
-  ./train.jsonl``); only that part of the format is read.
+  ./train.jsonl``); only that part of the format is read. The data root, of the JSONL files and
+  of their images, is the MLTable folder.
 - CSV: ``path,label`` rows; ``path,label1 label2`` (space-separated) for multilabel. An optional
   header row whose first cell is ``path``/``image``/``image_url``/``file`` names the columns; the
   labels are then the column named ``label`` (or ``labels``/``class``/``target``/...), or the one
-  given as ``target_column_name``; no such column is an error listing the columns.
+  given as ``target_column_name``; no such column is an error listing the columns. Paths are
+  relative to the CSV file's folder, the data root.
 - arrays: ``images`` ``N×H×W×C`` (C = 1, 3 or 4) or ``N×H×W`` uint8 and labels: a sequence of
   class names or class indices (multiclass), a sequence of label sequences, or an ``N×K`` 0/1
   array (multilabel).
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +46,8 @@ from typing import Any
 
 import numpy as np
 import yaml
+
+from automl_vision.data.root import DataRoot
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -128,11 +138,14 @@ def concat(parts: Sequence[LabelledImages], origin: str) -> LabelledImages:
 
 
 # -- dispatch ---------------------------------------------------------------------------------
-def read_source(data: Any, label_column: str = "label") -> LabelledImages:
+def read_source(
+    data: Any, label_column: str = "label", *, allow_outside_root: bool = False
+) -> LabelledImages:
     """Read any supported source (see the module docstring).
 
     ``label_column``: the key (JSONL, MLTable) or header column (CSV) holding the labels;
-    Azure's ``target_column_name``.
+    Azure's ``target_column_name``. ``allow_outside_root``: read images a description names
+    outside its folder (refused by default: ``root.py``).
     """
     if isinstance(data, LabelledImages):
         return data
@@ -148,17 +161,18 @@ def read_source(data: Any, label_column: str = "label") -> LabelledImages:
     path = Path(data).expanduser()
     if not path.exists():
         raise ValueError(f"data path {str(path)!r} does not exist")
+    allow = {"allow_outside_root": allow_outside_root}
     if path.is_dir():
         if (path / "MLTable").is_file():
-            return read_mltable(path, label_column)
-        return read_image_folder(path)
+            return read_mltable(path, label_column, **allow)
+        return read_image_folder(path, **allow)
     if path.name == "MLTable":
-        return read_mltable(path.parent, label_column)
+        return read_mltable(path.parent, label_column, **allow)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
-        return read_jsonl(path, label_column)
+        return read_jsonl(path, label_column, **allow)
     if suffix in (".csv", ".tsv", ".txt"):
-        return read_csv(path, label_column)
+        return read_csv(path, label_column, **allow)
     raise ValueError(
         f"{str(path)!r} is not a supported data source; use an image folder, an MLTable folder, "
         "a .jsonl or a .csv file"
@@ -170,14 +184,62 @@ def _is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
 
 
-def read_image_folder(root: str | Path) -> LabelledImages:
-    """``root/<class>/**/<image>``: the sub-folder name is the label."""
+class _Folder:
+    """An image folder walked inside its data root: a symbolic link is checked (``DataRoot``)
+    before its target is looked at."""
+
+    def __init__(self, root: Path, allow_outside_root: bool) -> None:
+        self.root = root
+        self.data_root = DataRoot.of(root, allow_outside=allow_outside_root)
+        self.start = self.data_root.start(root)
+
+    def _check_link(self, path: Path) -> None:
+        relative = path.relative_to(self.root)
+        self.data_root.check(
+            self.start, relative, where=f"image folder {str(self.root)!r}, {relative}",
+            what="a symbolic link to", value=os.readlink(path),
+        )  # fmt: skip
+
+    def classes(self) -> list[Path]:
+        """The class folders (symbolic links to folders included), sorted."""
+        found = []
+        for entry in os.scandir(self.root):
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                self._check_link(path)
+            if entry.is_dir():
+                found.append(path)
+        return sorted(found)
+
+    def images(self, folder: Path) -> list[Path]:
+        """The image files under ``folder``, recursively (a symbolic link to an image file is
+        one; one to a folder is not walked), sorted."""
+        found = []
+        for entry in os.scandir(folder):
+            path = Path(entry.path)
+            if entry.is_symlink():
+                if _is_image(path):
+                    self._check_link(path)
+                    if path.is_file():
+                        found.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                found += self.images(path)
+            elif entry.is_file(follow_symlinks=False) and _is_image(path):
+                found.append(path)
+        return sorted(found)
+
+
+def read_image_folder(root: str | Path, *, allow_outside_root: bool = False) -> LabelledImages:
+    """``root/<class>/**/<image>``: the sub-folder name is the label. A symbolic link that
+    leads outside ``root`` refuses the folder unless ``allow_outside_root``."""
     root = Path(root).expanduser()
-    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    folder = _Folder(root, allow_outside_root)
     paths: list[Path] = []
     labels: list[tuple[str, ...]] = []
-    for class_dir in classes:
-        files = sorted(p for p in class_dir.rglob("*") if p.is_file() and _is_image(p))
+    for class_dir in folder.classes():
+        files = folder.images(class_dir)
         paths += files
         labels += [(class_dir.name,)] * len(files)
     if not paths:
@@ -189,22 +251,44 @@ def read_image_folder(root: str | Path) -> LabelledImages:
 
 
 # -- JSONL and MLTable -----------------------------------------------------------------------
-def _resolve(url: str, base: Path, where: str) -> Path:
-    """A local path for ``url`` (relative to ``base``, absolute, or a URL's trailing part)."""
+@dataclass(frozen=True)
+class _Base:
+    """Where a description's paths start (``folder``) and the root they must stay in; ``key``
+    names the field in messages (``image_url``)."""
+
+    folder: Path
+    root: DataRoot
+    key: str
+    start: Path  # ``folder`` with its symbolic links resolved
+
+    @classmethod
+    def of(cls, folder: Path, root: DataRoot, key: str) -> _Base:
+        return cls(folder, root, key, root.start(folder))
+
+    def check(self, relative: Path, url: str, where: str) -> None:
+        self.root.check(self.start, relative, where=where, what=self.key, value=url)
+
+
+def _resolve(url: str, base: _Base, where: str) -> Path:
+    """A local path for ``url`` (relative to ``base``, absolute, or a URL's trailing part),
+    checked to lie inside the data root before it is looked at."""
     if "://" not in url:
         path = Path(url).expanduser()
-        path = path if path.is_absolute() else base / path
+        base.check(path, url, where)
+        path = path if path.is_absolute() else base.folder / path
         if path.is_file():
             return path
         raise ValueError(f"{where}: image {url!r} does not exist (looked for {str(path)!r})")
     parts = [p for p in url.split("://", 1)[1].split("/") if p]
     for start in range(len(parts)):
-        candidate = base.joinpath(*parts[start:])
+        trailing = Path(*parts[start:])
+        base.check(trailing, url, where)
+        candidate = base.folder / trailing
         if candidate.is_file():
             return candidate
     raise ValueError(
         f"{where}: image {url!r} does not exist locally (no trailing part of its path is a file "
-        f"under {str(base)!r})"
+        f"under {str(base.folder)!r})"
     )
 
 
@@ -225,11 +309,20 @@ def _labels_of(value: Any, where: str) -> tuple[tuple[str, ...], bool]:
     raise ValueError(f"{where}: a label must be a string or a list of strings, got {value!r}")
 
 
-def read_jsonl(path: str | Path, label_column: str = "label") -> LabelledImages:
+def read_jsonl(
+    path: str | Path, label_column: str = "label", *, allow_outside_root: bool = False
+) -> LabelledImages:
     """Azure's JSONL shape: ``{"image_url": ..., "label": "cat" | ["cat", "dog"]}`` per line
-    (the label under ``label_column``)."""
+    (the label under ``label_column``); every image inside the file's folder unless
+    ``allow_outside_root``."""
     path = Path(path).expanduser()
-    base = path.parent
+    root = DataRoot.of(path.parent, allow_outside=allow_outside_root)
+    return _read_jsonl(path, label_column, root)
+
+
+def _read_jsonl(path: Path, label_column: str, root: DataRoot) -> LabelledImages:
+    """``read_jsonl`` with its images inside ``root`` (an MLTable's folder, or its own)."""
+    base = _Base.of(path.parent, root, "image_url")
     paths: list[Path] = []
     labels: list[tuple[str, ...]] = []
     multilabel = False
@@ -259,9 +352,14 @@ def read_jsonl(path: str | Path, label_column: str = "label") -> LabelledImages:
     return LabelledImages(tuple(paths), tuple(labels), str(path), multilabel=multilabel)
 
 
-def read_mltable(folder: str | Path, label_column: str = "label") -> LabelledImages:
-    """An Azure MLTable folder: the JSONL files under ``paths:`` (``- file: ./x.jsonl``)."""
+def read_mltable(
+    folder: str | Path, label_column: str = "label", *, allow_outside_root: bool = False
+) -> LabelledImages:
+    """An Azure MLTable folder: the JSONL files under ``paths:`` (``- file: ./x.jsonl``); they
+    and their images inside ``folder`` unless ``allow_outside_root``."""
     folder = Path(folder).expanduser()
+    root = DataRoot.of(folder, allow_outside=allow_outside_root)
+    base = _Base.of(folder, root, "file")
     spec_file = folder / "MLTable"
     try:
         spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
@@ -276,7 +374,7 @@ def read_mltable(folder: str | Path, label_column: str = "label") -> LabelledIma
         if not isinstance(target, str):
             raise ValueError(f"{spec_file}: paths entry {number} has no 'file:' (got {entry!r})")
         where = f"{spec_file}, paths entry {number}"
-        parts.append(read_jsonl(_resolve(target, folder, where), label_column))
+        parts.append(_read_jsonl(_resolve(target, base, where), label_column, root))
     return concat(parts, str(folder))
 
 
@@ -295,8 +393,11 @@ def _csv_label_column(header: list[str], label_column: str, where: str) -> int:
     )
 
 
-def read_csv(path: str | Path, label_column: str = "label") -> LabelledImages:
-    """``path,label`` rows (``path,label1 label2`` for multilabel); paths relative to the file.
+def read_csv(
+    path: str | Path, label_column: str = "label", *, allow_outside_root: bool = False
+) -> LabelledImages:
+    """``path,label`` rows (``path,label1 label2`` for multilabel); paths relative to the file,
+    every image inside its folder unless ``allow_outside_root``.
 
     Without a header row the labels are the second column. With one (first cell ``path``,
     ``image_url``, ...), they are the column named ``label_column``; left at ``"label"``, the
@@ -304,7 +405,8 @@ def read_csv(path: str | Path, label_column: str = "label") -> LabelledImages:
     accepted too. A header without such a column, or an empty label cell, is an error.
     """
     path = Path(path).expanduser()
-    base = path.parent
+    root = DataRoot.of(path.parent, allow_outside=allow_outside_root)
+    base = _Base.of(path.parent, root, "image path")
     paths: list[Path] = []
     labels: list[tuple[str, ...]] = []
     multilabel = False

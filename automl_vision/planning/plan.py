@@ -434,6 +434,7 @@ def plan_sweep(
         seed=spec.seed,
         cache_dir=spec.cache_dir,
         label_column=spec.target_column_name,
+        allow_outside_root=spec.allow_outside_root,
     )
     metric = metric_for(dataset.task, spec.primary_metric)
     goal = spec.goal if spec.goal is not None else metric.goal

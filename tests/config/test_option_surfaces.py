@@ -50,6 +50,7 @@ TABLE: dict[str, tuple[Any, Any, dict[str, Any]]] = {
     "training_options": ("pretrained=false,amp=true", "pretrained=maybe", {}),
     "cache_dir": ("cache", None, {}),
     "target_column_name": ("labels", None, {}),
+    "allow_outside_root": (True, None, {}),
     "keep_checkpoints": (2, 0, {}),
     "threads_per_trial": (2, 0, {}),
     "recycle_workers_after": (2, 0, {}),

@@ -38,6 +38,7 @@ JOB_KEYS: dict[str, Any] = {
     "primary_metric": "accuracy",
     "goal": "maximize",
     "target_column_name": "label",
+    "allow_outside_root": True,
     "training_data": {"path": "<data>", "type": "uri_folder"},
     "training_data.path": "<data>",
     "training_data.type": "uri_folder",
