@@ -9,12 +9,20 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from automl_vision.cli.common import UsageError
+from automl_vision.dashboard.access import (
+    check_allowed_host,
+    check_port,
+    check_token,
+    is_loopback,
+    new_token,
+)
 from automl_vision.dashboard.report import write_html_report
-from automl_vision.dashboard.server import LOOPBACK, make_server
+from automl_vision.dashboard.server import make_server
 from automl_vision.reporting.plots import save_plots
 from automl_vision.reporting.result import TuneResult
 from automl_vision.store.database import SweepStore
@@ -38,9 +46,58 @@ def add_commands(sub: Any) -> None:
 
     p = sub.add_parser("dashboard", help="a live web page of one or more sweeps")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to be reachable (no login!)")
+    p.add_argument("--port", type=_flag(_port, "--port"), default=8080, help="0: any free port")
+    p.add_argument(
+        "--host",
+        type=_flag(_host, "--host"),
+        default="127.0.0.1",
+        help="the address to listen on; any but a loopback one (0.0.0.0: every interface) "
+        "needs a token",
+    )
+    p.add_argument(
+        "--token",
+        type=_flag(check_token, "--token"),
+        help="every request must show it (?token= once, then a cookie; or Authorization: "
+        "Bearer); made for you when --host is not a loopback address",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        type=_flag(check_allowed_host, "--allow-host"),
+        help="another name[:port] the page may be opened under (a reverse proxy's); repeatable",
+    )
     p.set_defaults(func=_dashboard)
+
+
+def _flag(check: Callable[[str, str], Any], flag: str) -> Callable[[str], Any]:
+    """An argparse type: the text checked (and converted) by ``check``, whose one-line
+    ValueError becomes argparse's error line ``argument FLAG: ...`` (exit 2)."""
+
+    def parse(text: str) -> Any:
+        try:
+            return check(text, flag)
+        except ValueError as err:  # argparse names the flag itself
+            raise argparse.ArgumentTypeError(str(err).removeprefix(f"{flag} ")) from None
+
+    return parse
+
+
+def _port(text: str, flag: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise ValueError(f"{flag} must be a whole number from 0 to 65535, got {text!r}")
+    return check_port(number, flag)
+
+
+def _host(text: str, flag: str) -> str:
+    if not text.strip():
+        raise ValueError(f"{flag} must be an address or a name (0.0.0.0 for every interface)")
+    return text
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -104,16 +161,33 @@ def _report(args: argparse.Namespace) -> int:
     for path in plots:
         print(f"plot: {path}")
     if args.html:
-        print(f"report: {write_html_report(args.run_dir, out / 'report.html')}")
+        html = out / "report.html"
+        try:
+            write_html_report(args.run_dir, html)
+        except OSError as err:  # a full disk: the previous report.html (if any) is left whole
+            raise UsageError(
+                f"cannot write {html} ({err.strerror or err}); free some space, or pass "
+                "--output-dir DIR to write it elsewhere"
+            ) from None
+        print(f"report: {html}")
     return 0
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    server = make_server(args.run_dirs, host=args.host, port=args.port)
-    if args.host not in LOOPBACK:
+    public = not is_loopback(args.host)
+    token = args.token or (new_token() if public else None)
+    server = make_server(
+        args.run_dirs,
+        host=args.host,
+        port=args.port,
+        token=token,
+        allowed_hosts=args.allow_host,
+    )
+    if public:
         print(
             f"automl-vision: warning: the dashboard listens on {args.host}, reachable from other "
-            "machines, and the page has no login",
+            "machines; every request must show its token, sent in the clear (plain HTTP): "
+            "use it on a network you trust",
             file=sys.stderr,
         )
     print(f"dashboard: {server.url} (Ctrl-C to stop)", flush=True)

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from automl_vision.dashboard.snapshot import RunSnapshot, TrialView, log_tail
+from automl_vision.dashboard.csp import page_policy
+from automl_vision.dashboard.logs import log_tail
+from automl_vision.dashboard.snapshot import RunSnapshot, TrialView
 from automl_vision.dashboard.svg import PALETTE, Series, bar_chart, line_chart, parallel_coordinates
 from automl_vision.reporting.plots import parameter_importance
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
-__all__ = ["render_body", "render_page"]
+__all__ = ["page_csp", "render_body", "render_page"]
 
 _STATUS_COLOR = {
     "COMPLETED": "#1f77b4",
@@ -50,6 +52,14 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def _clock(seconds: float) -> str:
+    """HH:MM:SS of a stored time ('-' for one no calendar holds)."""
+    try:
+        return time.strftime("%H:%M:%S", time.localtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return "-"
 
 
 def _goal(run: RunSnapshot) -> PrimaryMetricGoal:
@@ -104,7 +114,7 @@ def _table(run: RunSnapshot, rid: str) -> str:
     for t in run.trials:
         star = " ★" if best is not None and t.trial_id == best.trial_id else ""
         cells = [
-            f'<td><a href="#{rid}-{escape(t.trial_id)}" onclick="openTrial(\'{rid}-{escape(t.trial_id)}\')">'
+            f'<td><a href="#{rid}-{escape(t.trial_id)}" data-open="{rid}-{escape(t.trial_id)}">'
             f"{escape(t.trial_id)}</a>{star}</td>",
             f'<td class="st {escape(t.status)}">{escape(t.status)}</td>',
             f"<td>{_fmt(t.value)}</td>",
@@ -205,8 +215,7 @@ def _plan(run: RunSnapshot) -> str:
             pairs.append((key, json.dumps(definition[key], sort_keys=True, default=str)))
     space = definition.get("search_space") or definition.get("space")
     events = "".join(
-        f"<tr><td>{time.strftime('%H:%M:%S', time.localtime(t))}</td><td>{escape(str(k))}</td>"
-        f"<td>{escape(str(m))}</td></tr>"
+        f"<tr><td>{_clock(t)}</td><td>{escape(str(k))}</td><td>{escape(str(m))}</td></tr>"
         for t, k, m in run.events
     )
     other = {k: v for k, v in definition.items() if k not in ("search_space", "space")}
@@ -232,7 +241,7 @@ def _detail(run: RunSnapshot, t: TrialView, rid: str) -> str:
     names = sorted({k for m in t.metrics for k in m})
     head = "".join(f"<th>{escape(n)}</th>" for n in ["epoch", *names, "policy"])
     body = "".join(
-        f"<tr><td>{s}</td>{''.join(f'<td>{_fmt(m.get(n))}</td>' for n in names)}<td>{escape(d)}</td></tr>"
+        f"<tr><td>{s}</td>{''.join(f'<td>{escape(_fmt(m.get(n)))}</td>' for n in names)}<td>{escape(d)}</td></tr>"
         for s, m, d in zip(t.steps, t.metrics, t.decisions, strict=True)
     )
     per_class = {
@@ -241,7 +250,7 @@ def _detail(run: RunSnapshot, t: TrialView, rid: str) -> str:
     per_class.update(
         t.artifacts.get("per_class", {}) if isinstance(t.artifacts.get("per_class"), dict) else {}
     )
-    tail = log_tail(run.run_dir, t)
+    tail = log_tail(run.run_dir, t.trial_id, t.error)
     info = [
         ("status", t.status),
         ("value", t.value),
@@ -264,7 +273,10 @@ def _counts(run: RunSnapshot) -> str:
     for t in run.trials:
         counts[t.status] = counts.get(t.status, 0) + 1
     best = run.best()
-    text = ", ".join(f'<span class="{s}">{n} {s.lower()}</span>' for s, n in sorted(counts.items()))
+    text = ", ".join(
+        f'<span class="{escape(s)}">{n} {escape(s.lower())}</span>'
+        for s, n in sorted(counts.items())
+    )
     best_text = f" · best {escape(best.trial_id)} = {_fmt(best.value)}" if best else ""
     return f'<p class="summary">{text or "no trials yet"}{best_text}</p>'
 
@@ -290,30 +302,59 @@ def render_body(runs: Sequence[RunSnapshot]) -> str:
     )
 
 
-_SCRIPT = """
-function openTrial(id){var d=document.getElementById(id);if(d){d.open=true;}}
+#: the static report's script: open a trial's details from its link or the address's #fragment
+_OPEN_SCRIPT = (
+    "function openTrial(id){var d=document.getElementById(id);if(d){d.open=true;}}"
+    "document.addEventListener('click',function(e){var a=e.target.closest&&"
+    "e.target.closest('a[data-open]');if(a)openTrial(a.getAttribute('data-open'));});"
+    "if(location.hash)openTrial(location.hash.slice(1));"
+)
+
+#: the live page's: the same, the token taken out of the address bar (the cookie keeps it), and
+#: the body redrawn from api/body every REFRESH_MS (an error is shown as text, never as HTML)
+_LIVE_SCRIPT = (
+    _OPEN_SCRIPT
+    + """
+if(location.search.indexOf('token=')>=0&&history.replaceState){
+history.replaceState(null,'',location.pathname+location.hash);}
 function refresh(){var open=[];document.querySelectorAll('details[open]').forEach(
-function(d){if(d.id)open.push(d.id);});fetch('api/body').then(function(r){return r.text();}).then(
-function(h){var b=document.getElementById('body');b.innerHTML=h;open.forEach(openTrial);}).catch(
-function(){});}
-if(location.hash)openTrial(location.hash.slice(1));
+function(d){if(d.id)open.push(d.id);});var note=document.getElementById('note');
+fetch('api/body',{cache:'no-store',credentials:'same-origin'}).then(function(r){
+return r.text().then(function(h){if(!r.ok){note.textContent=h;return;}note.textContent='';
+document.getElementById('body').innerHTML=h;open.forEach(openTrial);});}).catch(
+function(){note.textContent='the dashboard does not answer';});}
 setInterval(refresh, REFRESH_MS);
 """
+)
+
+
+def _script(refresh_seconds: float | None) -> str:
+    if not refresh_seconds:
+        return _OPEN_SCRIPT
+    return _LIVE_SCRIPT.replace("REFRESH_MS", str(int(refresh_seconds * 1000)))
+
+
+def page_csp(refresh_seconds: float | None = None, *, header: bool = True) -> str:
+    """The Content-Security-Policy of ``render_page(..., refresh_seconds)``: its own inline
+    script and style only (by hash), nothing loaded, the live page fetching its own origin."""
+    return page_policy(
+        [_script(refresh_seconds)], [CSS], fetches=bool(refresh_seconds), header=header
+    )
 
 
 def render_page(
     runs: Sequence[RunSnapshot], title: str, refresh_seconds: float | None = None
 ) -> str:
     """A complete, self-contained HTML page. With ``refresh_seconds`` the page polls the
-    dashboard's ``api/body`` endpoint and redraws itself; without it the page is static."""
-    script = (
-        "<script>" + _SCRIPT.replace("REFRESH_MS", str(int(refresh_seconds * 1000))) + "</script>"
-        if refresh_seconds
-        else "<script>function openTrial(id){var d=document.getElementById(id);if(d){d.open=true;}}"
-        "if(location.hash)openTrial(location.hash.slice(1));</script>"
-    )
+    dashboard's ``api/body`` endpoint and redraws itself; without it the page is static. The
+    page carries its Content-Security-Policy in a ``<meta>`` tag (a saved page keeps it)."""
+    policy = escape(page_csp(refresh_seconds, header=False))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+        '<meta name="referrer" content="no-referrer">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f'<h1>{escape(title)}</h1><div id="body">{render_body(runs)}</div>{script}</body></html>'
+        f'<h1>{escape(title)}</h1><p id="note" class="muted"></p>'
+        f'<div id="body">{render_body(runs)}</div>'
+        f"<script>{_script(refresh_seconds)}</script></body></html>"
     )

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["RunSnapshot", "TrialView", "load_snapshot", "store_path"]
+__all__ = ["RunSnapshot", "SnapshotError", "TrialView", "load_snapshot", "store_path"]
 
 STORE_FILENAME = "sweep.db"
-LOG_TAIL_LINES = 40
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -82,8 +82,14 @@ class RunSnapshot:
 
 
 def store_path(run_dir: str | Path) -> Path:
-    """The store of a run directory; a ValueError naming the directory when there is none."""
+    """The store of a run directory; a ValueError naming the directory when there is none, or
+    the file when it is a symbolic link (it would show a store from somewhere else)."""
     path = Path(run_dir) / STORE_FILENAME
+    if path.is_symlink():
+        raise ValueError(
+            f"{path} is a symbolic link; the dashboard reads only a sweep.db that is a file "
+            "inside the sweep folder, never a link to another place"
+        )
     if not path.is_file():
         raise ValueError(
             f"{str(run_dir)!r} holds no sweep (no {STORE_FILENAME}); "
@@ -99,20 +105,141 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _num(value: Any) -> float | None:
+class SnapshotError(ValueError):
+    """A store whose content the dashboard refuses to show: one line naming the file, the row
+    and the field (a store not written by automl-vision, damaged, or made to attack the page)."""
+
+
+def _refuse(path: Path, where: str, problem: str) -> SnapshotError:
+    return SnapshotError(
+        f"{path}: {where} {problem}; the dashboard shows only what automl-vision records in a "
+        "sweep store"
+    )
+
+
+def _shown(value: Any) -> str:
+    """A short, printable form of a stored value for an error line (no control characters)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {bytes: "binary data", str: "text", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_json_value(value: Any, path: Path, where: str) -> None:
+    """Nesting at most ``MAX_JSON_DEPTH`` deep and every number within a float's range."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _refuse(path, where, f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            try:
+                float(item)
+            except OverflowError:
+                raise _refuse(path, where, "holds a number too large for a float") from None
+        elif isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _json(text: Any, path: Path, where: str, *, mapping: bool = True) -> Any:
+    """``text`` parsed as JSON (an object unless ``mapping`` is False), or a ``SnapshotError``."""
+    if not isinstance(text, str):
+        raise _refuse(path, where, f"is {_kind(text)}, not JSON text")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _refuse(path, where, f"is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError as err:  # invalid JSON, or an integer of thousands of digits
+        reason = str(err).split(";")[0]
+        raise _refuse(path, where, f"is not valid JSON ({reason})") from None
+    if mapping and not isinstance(value, dict):
+        raise _refuse(path, where, f"is not a JSON object (got {type(value).__name__})")
+    _check_json_value(value, path, where)
+    return value
+
+
+def _typed(value: Any, kinds: tuple[type, ...], path: Path, where: str, wanted: str) -> Any:
+    """``value`` when it is one of ``kinds`` (``bool`` never counts as a number)."""
+    if isinstance(value, kinds) and not isinstance(value, bool):
+        return value
+    raise _refuse(path, where, f"must be {wanted}, got {_kind(value)} {_shown(value)}")
+
+
+def _int(value: Any, path: Path, where: str) -> int:
+    return int(_typed(value, (int,), path, where, "a whole number"))
+
+
+def _text(value: Any, path: Path, where: str) -> str | None:
+    return None if value is None else str(_typed(value, (str,), path, where, "text or NULL"))
+
+
+def _time(value: Any, path: Path, where: str) -> float | None:
     if value is None:
         return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    number = float(_typed(value, (int, float), path, where, "a time in seconds or NULL"))
+    return number if math.isfinite(number) else None
+
+
+def _num(value: Any, path: Path, where: str) -> float | None:
+    if value is None:
+        return None
+    number = float(_typed(value, (int, float), path, where, "a number or NULL"))
+    return number if math.isfinite(number) else None
+
+
+def _meta(rows: list[tuple[Any, Any]], path: Path) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for key, text in rows:
+        name = _typed(key, (str,), path, "a meta key", "text")
+        meta[name] = _json(text, path, f"meta {name!r}", mapping=False)
+    goal = meta.get("goal", "maximize")
+    if goal not in ("maximize", "minimize"):
+        raise _refuse(path, "meta 'goal'", f"must be 'maximize' or 'minimize', got {_shown(goal)}")
+    if meta.get("primary_metric") is not None:
+        _typed(meta["primary_metric"], (str,), path, "meta 'primary_metric'", "text")
+    for key in ("definition", "settings"):
+        _typed(meta.get(key) or {}, (dict,), path, f"meta {key!r}", "a JSON object")
+    return meta
+
+
+def _trial(row: tuple[Any, ...], path: Path) -> TrialView:
+    index = _int(row[0], path, "trial_index of a trial")
+    where = f"trial {index}:"
+    return TrialView(
+        index=index,
+        trial_id=str(_typed(row[1], (str,), path, f"{where} trial_id", "text")),
+        params=_json(row[2], path, f"{where} params"),
+        attempt=_int(row[3], path, f"{where} attempt"),
+        started_at=_time(row[4], path, f"{where} started_at"),
+        finished_at=_time(row[5], path, f"{where} finished_at"),
+        status=str(_typed(row[6], (str,), path, f"{where} status", "text")),
+        value=_num(row[7], path, f"{where} value"),
+        error=_text(row[8], path, f"{where} error"),
+        stop_reason=_text(row[9], path, f"{where} stop_reason"),
+        artifacts=_json(row[10], path, f"{where} artifacts") if row[10] else {},
+    )
 
 
 def load_snapshot(run_dir: str | Path) -> RunSnapshot:
-    """Everything recorded so far in ``run_dir``'s store, read in one read transaction."""
+    """Everything recorded so far in ``run_dir``'s store, read in one read transaction.
+
+    Every value is checked for the type the store writes (and JSON for nesting and number
+    range) before anything shows it: a store holding anything else raises ``SnapshotError``
+    naming the file, the row and the field. Text is shown as it is and escaped by the renderer.
+    """
     path = store_path(run_dir)
     db = _connect(path)
     try:
         db.execute("BEGIN")  # one consistent view of the WAL for all the queries below
-        meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta")}
+        meta = _meta(db.execute("SELECT key, value FROM meta").fetchall(), path)
         rows = db.execute(
             "SELECT t.trial_index, t.trial_id, t.params, a.attempt, a.started_at, a.finished_at, "
             "COALESCE(a.status, 'RUNNING'), a.value, a.error, a.stop_reason, a.artifacts "
@@ -120,52 +247,38 @@ def load_snapshot(run_dir: str | Path) -> RunSnapshot:
             "WHERE a.attempt = (SELECT MAX(attempt) FROM attempts b "
             "WHERE b.trial_index = t.trial_index) ORDER BY t.trial_index"
         ).fetchall()
-        trials = {
-            r[0]: TrialView(
-                index=r[0],
-                trial_id=r[1],
-                params=json.loads(r[2]),
-                attempt=r[3],
-                started_at=r[4],
-                finished_at=r[5],
-                status=r[6],
-                value=_num(r[7]),
-                error=r[8],
-                stop_reason=r[9],
-                artifacts=json.loads(r[10]) if r[10] else {},
-            )
-            for r in rows
-        }
-        for index, attempt, step, value, metrics, stop, reason in db.execute(
-            "SELECT trial_index, attempt, step, value, metrics, stop, reason FROM reports ORDER BY seq"
+        trials = {view.index: view for view in (_trial(r, path) for r in rows)}
+        for seq, index, attempt, step, value, metrics, stop, reason in db.execute(
+            "SELECT seq, trial_index, attempt, step, value, metrics, stop, reason "
+            "FROM reports ORDER BY seq"
         ):
             trial = trials.get(index)
             if trial is None or attempt != trial.attempt:
                 continue
-            trial.steps.append(int(step))
-            trial.values.append(_num(value))
-            trial.metrics.append(json.loads(metrics))
-            trial.decisions.append(reason)
-            trial.stopped_by_policy = trial.stopped_by_policy or bool(stop)
+            where = f"report {seq}:"
+            trial.steps.append(_int(step, path, f"{where} step"))
+            trial.values.append(_num(value, path, f"{where} value"))
+            trial.metrics.append(_json(metrics, path, f"{where} metrics"))
+            trial.decisions.append(_text(reason, path, f"{where} reason") or "")
+            trial.stopped_by_policy = trial.stopped_by_policy or bool(
+                _int(stop, path, f"{where} stop")
+            )
         events = [
-            tuple(e) for e in db.execute("SELECT time, kind, message FROM events ORDER BY seq")
+            (
+                _time(t, path, f"event {seq}: time") or 0.0,
+                str(_typed(k, (str,), path, f"event {seq}: kind", "text")),
+                str(_typed(m, (str,), path, f"event {seq}: message", "text")),
+            )
+            for seq, t, k, m in db.execute(
+                "SELECT seq, time, kind, message FROM events ORDER BY seq"
+            )
         ]
         db.execute("COMMIT")
+    except sqlite3.DatabaseError as err:
+        raise SnapshotError(
+            f"{path} is not a readable sweep store (SQLite: {err}); it is corrupt, truncated or "
+            "not a sweep's sweep.db"
+        ) from None
     finally:
         db.close()
-    return RunSnapshot(Path(run_dir), meta, list(trials.values()), events)  # type: ignore[arg-type]
-
-
-def log_tail(run_dir: Path, trial: TrialView, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of the trial's log file(s) in its folder, or its error, or ''."""
-    folder = run_dir / "trials" / trial.trial_id
-    texts: list[str] = []
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.log")) + sorted(folder.glob("*.txt")):
-            try:
-                texts.extend(path.read_text(errors="replace").splitlines()[-lines:])
-            except OSError:
-                continue
-    if trial.error:
-        texts.extend(trial.error.splitlines()[-lines:])
-    return "\n".join(texts[-lines:])
+    return RunSnapshot(Path(run_dir), meta, list(trials.values()), events)

@@ -32,6 +32,8 @@ def _bounds(values: Sequence[float]) -> tuple[float, float]:
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
+        if not hi > lo:  # too large a number for +-0.5 to change it
+            lo, hi = lo - abs(lo), hi + abs(hi)
     return lo, hi
 
 

@@ -166,7 +166,7 @@ def test_bad_input_exits_2_with_one_message(case, finished_run, tmp_path):
     assert expected in lines[0]
 
 
-def test_public_host_warns_about_no_login(finished_run):
+def test_public_host_gets_a_token_and_a_warning(finished_run):
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -185,8 +185,8 @@ def test_public_host_warns_about_no_login(finished_run):
     )
     try:
         line = proc.stdout.readline()
-        assert "dashboard: http://0.0.0.0:" in line
+        assert "dashboard: http://0.0.0.0:" in line and "/?token=" in line
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
-    assert "no login" in err
+    assert "reachable from other machines" in err and "token" in err
