@@ -35,6 +35,7 @@ from PIL import Image
 from automl_vision.data.cache import decode_image
 from automl_vision.data.task import Task
 from automl_vision.data.transforms import EvalTransform
+from automl_vision.storage import write_atomically
 from automl_vision.store.database import SweepStore
 from automl_vision.store.sweep_dir import read_sweep
 from automl_vision.training.checkpoint import (
@@ -223,5 +224,5 @@ def write_jsonl(predictions: Sequence[Prediction], path: Path | None) -> str:
     text = "".join(json.dumps(p.to_json()) + "\n" for p in predictions)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        write_atomically(path, text)
     return text

@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-__all__ = ["StorageError", "check_writable", "storage_problem"]
+__all__ = ["StorageError", "check_writable", "storage_problem", "write_atomically"]
 
 _ERRNO_TEXT = {
     errno.ENOSPC: "no space left on the device",
@@ -90,3 +90,24 @@ def check_writable(directory: str | Path) -> None:
             f"cannot write the sweep's files in {directory}: {reason}; choose another "
             "output_dir (--output-dir) or make it writable"
         ) from None
+
+
+def write_atomically(path: str | Path, data: str | bytes) -> Path:
+    """``data`` into ``path`` through a temporary file in the same folder, flushed and renamed
+    into place: a kill or a full disk leaves the previous file (or none), never a truncated one;
+    a link at ``path`` is replaced, not written through. An OSError names ``path``, not the
+    temporary file. Every output of a sweep (metrics, plots, reports, caches) is written so."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tmp.open("xb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

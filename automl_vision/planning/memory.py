@@ -22,7 +22,6 @@ import json
 import logging
 import math
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,6 +30,7 @@ from automl_vision.executors.machine import GpuMemory
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.distributions import Distribution, Kind
 from automl_vision.space.model_names import timm_model_name
+from automl_vision.storage import write_atomically
 
 __all__ = [
     "CONTEXT_BYTES",
@@ -114,12 +114,47 @@ def peak_of(peaks: Mapping[Shape, int]) -> Callable[[Mapping[str, Any]], int]:
     return predict
 
 
+#: a step peak larger than this (1 PiB) is not one a probe measured
+_MAX_PEAK = 2**50
+
+
 def _load(path: Path) -> list[dict[str, Any]]:
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))["entries"]
-    except (OSError, ValueError, KeyError, TypeError):
+    """The cache's entries; one ``ValueError`` line naming the file if it is not one this
+    module wrote (a sweep folder may come from anyone: every field is checked)."""
+    if path.is_symlink():
+        raise _bad_cache(path, "a symbolic link; the cache is a file of the sweep folder")
+    if not path.exists():
         return []
-    return [e for e in entries if isinstance(e, dict)]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise _bad_cache(path, f"not readable JSON ({str(err).splitlines()[0]})") from None
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise _bad_cache(path, "no list of entries")
+    for i, entry in enumerate(entries):
+        problem = _entry_problem(entry)
+        if problem is not None:
+            raise _bad_cache(path, f"entry {i}: {problem}")
+    return entries
+
+
+def _entry_problem(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return "not a mapping"
+    if not isinstance(entry.get("shape"), str) or not isinstance(entry.get("identity_hash"), str):
+        return "shape and identity_hash must be text"
+    peak = entry.get("peak_bytes")
+    if isinstance(peak, bool) or not isinstance(peak, int) or not 0 < peak <= _MAX_PEAK:
+        return f"peak_bytes {peak!r} is not a whole number of bytes in (0, 2**50]"
+    return None
+
+
+def _bad_cache(path: Path, problem: str) -> ValueError:
+    return ValueError(
+        f"{path}: not a memory probe cache automl_vision wrote ({problem}); delete it to "
+        "measure again"
+    )
 
 
 def step_peaks(
@@ -156,9 +191,7 @@ def step_peaks(
         if not write:
             return {s: cached[s.key()] for s in wanted}
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"format": 1, "entries": entries}, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps({"format": 1, "entries": entries}, indent=1))
     return {s: cached[s.key()] for s in wanted}
 
 

@@ -15,6 +15,7 @@ matplotlib is used through ``Figure`` objects only (no pyplot state), with the A
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from automl_vision.storage import write_atomically
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = ["comparable_values", "parameter_importance", "save_plots"]
@@ -142,7 +144,7 @@ def _learning_curves(trials: Sequence[Trial], metric: str, best: Trial | None, p
     ax.set(xlabel="report (epoch)", ylabel=metric, title="Learning curves of all trials")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def _best_so_far(trials: Sequence[Trial], metric: str, goal: PrimaryMetricGoal, path: Path) -> None:
@@ -172,7 +174,7 @@ def _best_so_far(trials: Sequence[Trial], metric: str, goal: PrimaryMetricGoal, 
     ax.set(xlabel="trial", ylabel=metric, title=f"Best {metric} so far ({goal.value})")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def _axis_positions(values: list[Any]) -> tuple[list[float], list[tuple[float, str]]]:
@@ -204,7 +206,7 @@ def _parallel_coordinates(trials: Sequence[Trial], metric: str, path: Path) -> N
     ax = fig.subplots()
     if not done:
         ax.text(0.5, 0.5, "no trial with a value yet", ha="center")
-        fig.savefig(path)
+        _save(fig, path)
         return
     columns = [*names, metric]
     grid, ticks = [], []
@@ -235,7 +237,7 @@ def _parallel_coordinates(trials: Sequence[Trial], metric: str, path: Path) -> N
     ax.set_yticks([])
     ax.set_ylim(-0.05, 1.05)
     ax.set_title(f"Parallel coordinates (colour = {metric})")
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def _importance(trials: Sequence[Trial], goal: PrimaryMetricGoal, metric: str, path: Path) -> None:
@@ -251,7 +253,7 @@ def _importance(trials: Sequence[Trial], goal: PrimaryMetricGoal, metric: str, p
         ax.text(0.5, 0.5, "needs 3+ comparable trials and a varying parameter", ha="center")
         ax.set_yticks([])
     ax.set_title(f"Parameter importance\n{comparable_values(trials)[1]}", fontsize=10)
-    fig.savefig(path)
+    _save(fig, path)
 
 
 def save_plots(
@@ -275,3 +277,10 @@ def save_plots(
     _parallel_coordinates(trials, metric, paths["parallel_coordinates"])
     _importance(trials, goal, metric, paths["parameter_importance"])
     return list(paths.values())
+
+
+def _save(fig: Any, path: Path) -> None:
+    """The figure as PNG, written atomically (a kill never leaves a 0-byte plot)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    write_atomically(path, buffer.getvalue())

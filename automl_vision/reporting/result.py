@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl_vision.storage import write_atomically
 from automl_vision.store.sweep_dir import artifact_path, read_sweep
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, best_trial
 
@@ -215,8 +216,7 @@ class TuneResult(OptimizeResult):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(_finite(self.to_dict()), indent=2, default=str, allow_nan=False)
-        path.write_text(text)
-        return path
+        return write_atomically(path, text)
 
     def summary(self) -> str:
         counts = self.counts()

@@ -41,6 +41,7 @@ from automl_vision.artifacts import (
 )
 from automl_vision.sampling.configs import trial_config
 from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.storage import write_atomically
 from automl_vision.trial import Trial
 
 __all__ = [
@@ -96,14 +97,7 @@ def write_owner(folder: Path, record: Mapping[str, str]) -> None:
     if _read_json(path) == dict(record):
         return
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{OWNER_FILE}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
-    try:
-        tmp.write_text(json.dumps(dict(record), sort_keys=True, indent=1) + "\n", "utf-8")
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OSError(err.errno, err.strerror, str(path)) from err
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, json.dumps(dict(record), sort_keys=True, indent=1) + "\n")
 
 
 class TrialFolderRecord(SweepObserver):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.data.dataset import ImageDataset, load_dataset
+from automl_vision.storage import write_atomically
 from automl_vision.training.components import storage_size
 from automl_vision.training.device import DeviceSpec, resolve_devices
 from automl_vision.training.distributed import run_distributed
@@ -125,4 +126,4 @@ def _truncate_metrics(path: Path, epoch: int) -> None:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and json.loads(line).get("epoch", 0) <= epoch
     ]
-    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    write_atomically(path, "".join(line + "\n" for line in kept))
