@@ -113,9 +113,7 @@ class Predictor:
             if onnx_path is None:
                 self._tmp = tempfile.TemporaryDirectory()
                 onnx_path = export_onnx(checkpoint, Path(self._tmp.name) / "model.onnx")
-            self._session = onnxruntime.InferenceSession(
-                str(onnx_path), providers=["CPUExecutionProvider"]
-            )
+            self._session = _onnx_session(onnxruntime, Path(onnx_path))
             meta = self._session.get_modelmeta().custom_metadata_map
             if meta.get("normalization_included") == "true":
                 mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
@@ -166,6 +164,19 @@ class Predictor:
                 name = str(image) if isinstance(image, (str, Path)) else None
                 out[i] = Prediction(name, self.class_names, [float(v) for v in p], chosen)
         return [p for p in out if p is not None]
+
+
+def _onnx_session(onnxruntime: Any, path: Path) -> Any:
+    """An onnxruntime session of the model in ``path``, given as bytes: the file is a graph of
+    standard operators and nothing else (no external-data file is read from a path it names, no
+    custom-operator library is loaded). One ``ValueError`` line naming the file otherwise."""
+    if path.is_symlink():
+        raise ValueError(f"{path}: a symbolic link; the ONNX model is a file of the run folder")
+    try:
+        return onnxruntime.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own exception types (Fail, InvalidGraph)
+        line = (str(err).splitlines() or [type(err).__name__])[0][:300]
+        raise ValueError(f"{path}: not an ONNX model this predictor can run ({line})") from None
 
 
 def _checkpoint_path(source: str | Path) -> Path:

@@ -400,3 +400,19 @@ def test_a_checkpoint_object_round_trips(trained) -> None:
     good = load_checkpoint(trained / BEST_FILE)
     back = Checkpoint.from_tree(good.to_tree(), good.state_dict, "x")
     assert back.to_tree() == good.to_tree()
+
+
+def test_a_hostile_onnx_file_is_one_line(trained, tmp_path) -> None:
+    pytest.importorskip("onnxruntime")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / BEST_FILE).write_bytes((trained / BEST_FILE).read_bytes())
+    (run / "best.onnx").write_bytes(b"\x08\x07garbage, not a graph")
+    with pytest.raises(ValueError, match="best.onnx: not an ONNX model") as caught:
+        load_model(run, onnx=True)
+    assert "\n" not in str(caught.value)
+    (run / "best.onnx").unlink()
+    (run / "best.onnx").symlink_to(tmp_path / "elsewhere.onnx")
+    (tmp_path / "elsewhere.onnx").write_bytes(b"x")
+    with pytest.raises(ValueError, match="symbolic link"):
+        load_model(run, onnx=True)
