@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from automl_vision.artifacts import LEGACY_RESUME_FILE
 from automl_vision.data.dataset import ImageDataset, load_dataset
 from automl_vision.storage import write_atomically
 from automl_vision.training.components import storage_size
@@ -34,6 +35,7 @@ from automl_vision.training.distributed import run_distributed
 from automl_vision.training.evaluation import ReportFn
 from automl_vision.training.process import TrainResult, run_process
 from automl_vision.training.resume import RESUME_FILE, load_resume
+from automl_vision.training.tensor_file import LegacyCheckpointError, legacy_message
 from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["TrainResult", "train"]
@@ -77,6 +79,9 @@ def train(
     resume_state = None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        if resume and not (out / RESUME_FILE).exists() and (out / LEGACY_RESUME_FILE).exists():
+            # release 1's pickle: never read untrusted, never silently trained over
+            raise LegacyCheckpointError(legacy_message(out / LEGACY_RESUME_FILE))
         if resume and (out / RESUME_FILE).exists():
             resume_state = load_resume(out / RESUME_FILE)
             _truncate_metrics(out / "metrics.jsonl", int(resume_state["epoch"]))

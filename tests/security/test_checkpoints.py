@@ -416,3 +416,11 @@ def test_a_hostile_onnx_file_is_one_line(trained, tmp_path) -> None:
     (tmp_path / "elsewhere.onnx").write_bytes(b"x")
     with pytest.raises(ValueError, match="symbolic link"):
         load_model(run, onnx=True)
+
+
+def test_train_never_trains_silently_over_a_release_1_resume_state(tmp_path) -> None:
+    marker = tmp_path / "ran"
+    _malicious_pickle(tmp_path / "resume.pt", marker, resume_header=True)
+    with pytest.raises(LegacyCheckpointError, match="convert"):
+        train(tiny_config(number_of_epochs=1), tiny_dataset(), output_dir=tmp_path, resume=True)
+    assert not marker.exists() and (tmp_path / "resume.pt").exists()
