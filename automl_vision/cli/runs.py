@@ -154,8 +154,8 @@ def _report(args: argparse.Namespace) -> int:
         )
     except OSError as err:  # a read-only copy, a read-only file system
         raise UsageError(
-            f"cannot write the report into {out} ({err.strerror or err}); pass --output-dir DIR "
-            "to write it elsewhere"
+            f"cannot write {err.filename or out} ({err.strerror or err}); free some space or "
+            "pass --output-dir DIR to write the report elsewhere"
         ) from None
     print(f"\nmetrics: {json_path}")
     for path in plots:
