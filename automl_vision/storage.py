@@ -16,6 +16,8 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+from automl_vision.faults import fault_point
+
 __all__ = ["StorageError", "check_writable", "storage_problem", "write_atomically"]
 
 _ERRNO_TEXT = {
@@ -92,11 +94,13 @@ def check_writable(directory: str | Path) -> None:
         ) from None
 
 
-def write_atomically(path: str | Path, data: str | bytes) -> Path:
+def write_atomically(path: str | Path, data: str | bytes, *, fault: str | None = None) -> Path:
     """``data`` into ``path`` through a temporary file in the same folder, flushed and renamed
     into place: a kill or a full disk leaves the previous file (or none), never a truncated one;
     a link at ``path`` is replaced, not written through. An OSError names ``path``, not the
-    temporary file. Every output of a sweep (metrics, plots, reports, caches) is written so."""
+    temporary file. Every output of a sweep (metrics, plots, reports, caches, checkpoints) is
+    written so. ``fault`` names a ``faults.fault_point`` hit between the write and the rename
+    (a kill point of the fault suite)."""
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
@@ -105,9 +109,24 @@ def write_atomically(path: str | Path, data: str | bytes) -> Path:
             f.write(raw)
             f.flush()
             os.fsync(f.fileno())
+        if fault is not None:
+            fault_point(fault, path)
         os.replace(tmp, path)
     except OSError as err:
         raise OSError(err.errno, err.strerror, str(path)) from err
     finally:
         tmp.unlink(missing_ok=True)
+    _sync_folder(path.parent)
     return path
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename into ``folder`` durable (best effort: not every filesystem allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass

@@ -30,9 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import pickle
-import uuid
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
@@ -43,7 +41,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open
 from safetensors.torch import save as safetensors_bytes
 
-from automl_vision.faults import fault_point
+from automl_vision.storage import write_atomically
 
 __all__ = [
     "TENSOR_FILE_VERSION",
@@ -215,35 +213,9 @@ def write_tensor_file(
     }
     payload = safetensors_bytes(encoder.tensors, metadata=metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        # written by Python: a full disk is an OSError(ENOSPC) naming the file, which the sweep
-        # tells apart from a trial's failure
-        with tmp.open("wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        if fault is not None:
-            fault_point(fault, path)
-        os.replace(tmp, path)
-    except OSError as err:  # name the file the user knows, not the temporary one
-        raise OSError(err.errno, err.strerror, str(path)) from err
-    finally:
-        tmp.unlink(missing_ok=True)
-    _sync_folder(path.parent)
-    return path
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename into ``folder`` durable (best effort: not every filesystem allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    # written by Python: a full disk is an OSError(ENOSPC) naming the file, which the sweep
+    # tells apart from a trial's failure
+    return write_atomically(path, payload, fault=fault)
 
 
 # -- reading ---------------------------------------------------------------------------------
