@@ -134,7 +134,7 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
-        self.executor.bind(self._on_report, self._on_placed)
+        self.executor.bind(self._on_report, self._on_placed, self._on_start)
         self._started_at = self.executor.now()
         exhausted = False
         self._review_requeued()
@@ -318,6 +318,11 @@ class Scheduler:
         trial.placement = where
         for observer in self.observers:
             observer.trial_placed(trial)
+
+    def _on_start(self, trial_id: str, step: int) -> None:
+        trial = self._by_id[trial_id]
+        for observer in self.observers:
+            observer.attempt_starts(trial, step)
 
     def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
         verdict = self._judge(trial_id, step, metrics)
