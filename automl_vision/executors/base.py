@@ -188,6 +188,12 @@ class Executor(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (processes, threads)."""
 
+    def abort(self) -> None:
+        """Release resources at once: the sweep is being aborted (a second Ctrl-C, an error in
+        the sweep's process); running trials stay unfinished and resume with the sweep. By
+        default ``close``."""
+        self.close()
+
 
 def error_outcome(trial_id: str, err: BaseException) -> AttemptOutcome:
     """The outcome of a trial function that raised: RAISED, or STORAGE when the storage failed

@@ -353,6 +353,17 @@ class ProcessPoolExecutor(Executor):
             return AttemptOutcome(message.trial_id, end, error=message.error)
         return returned_outcome(message.trial_id, message.returned)
 
+    def abort(self) -> None:
+        """Kill every worker at once, busy or idle (an idle one may still be starting up, and
+        would keep an aborted sweep waiting for it); running trials resume from their last
+        resume checkpoint."""
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+        for worker in self._workers:
+            worker.process.join()
+            worker.conn.close()
+
     def close(self) -> None:
         """End every worker. A worker still running a trial (the sweep is being aborted: a
         second Ctrl-C, an error in the sweep's process) is killed at once; its trial stays

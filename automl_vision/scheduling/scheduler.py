@@ -173,8 +173,10 @@ class Scheduler:
                     break
                 for outcome in self.executor.wait():
                     self._finish(outcome)
-        finally:
-            self.executor.close()
+        except BaseException:  # aborted (a second Ctrl-C, an error here): no grace for workers
+            self.executor.abort()
+            raise
+        self.executor.close()
         reason = self._interrupted or self._ending or self._natural_end(exhausted)
         if self._interrupted is None:  # interrupted, paused trials stay promotable on resume
             self._stop_paused(reason)
