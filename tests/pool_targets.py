@@ -59,3 +59,9 @@ def which_process(params, report, context):
         {"accuracy": value},
         {"pid": os.getpid(), "devices": os.environ["CUDA_VISIBLE_DEVICES"]},
     )
+
+
+def starts_then_dies(params, report, context):
+    """Says its attempt starts after report ``params['from']``, then dies before reporting."""
+    context.on_start(params["from"])
+    os._exit(3)

@@ -35,7 +35,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from automl_vision.cli import demo, files, machine, models, runs, train, tune
-from automl_vision.cli.common import EXIT_INTERRUPTED, EXIT_NO_VALUE, EXIT_USAGE, UsageError
+from automl_vision.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_NO_VALUE,
+    EXIT_USAGE,
+    UsageError,
+    one_line,
+)
 from automl_vision.tuning.signals import SweepInterrupted
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_NO_VALUE", "EXIT_USAGE", "UsageError", "build_parser", "main"]
@@ -49,7 +55,9 @@ class _Parser(argparse.ArgumentParser):
     (a ``tune`` usage line would list every sweep option), and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"automl-vision: error: {message} (see {self.prog} --help)\n")
+        self.exit(
+            EXIT_USAGE, f"automl-vision: error: {one_line(message)} (see {self.prog} --help)\n"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (ValueError, OSError) as err:  # invalid input is a ValueError; files: OSError
-        print(f"automl-vision: error: {err}", file=sys.stderr)
+        print(f"automl-vision: error: {one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
     except SweepInterrupted as err:  # SIGINT/SIGTERM during a sweep: 130 / 143
         print(f"\nautoml-vision: {err}", file=sys.stderr)

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from automl_vision.space.errors import short_repr
+
 __all__ = ["check_keywords", "checked_number"]
 
 _INT = TypeAdapter(int)
@@ -43,20 +45,21 @@ def checked_number(
         return None
     what = "an integer" if kind is int else "a number"
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise ValueError(f"{name} must be {what}, got {short_repr(value)}")
     try:
         number = (_INT if kind is int else _FLOAT).validate_python(value)
     except ValidationError:
-        raise ValueError(f"{name} must be {what}, got {value!r}") from None
+        raise ValueError(f"{name} must be {what}, got {short_repr(value)}") from None
     if kind is float and not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+        raise ValueError(f"{name} must be a finite number, got {short_repr(value)}")
     below = minimum is not None and (number <= minimum if exclusive else number < minimum)
     above = maximum is not None and (number >= maximum if exclusive else number > maximum)
     if (below or above) and minimum is not None and maximum is not None:
         bounds = f"({minimum:g}, {maximum:g})" if exclusive else f"[{minimum:g}, {maximum:g}]"
-        raise ValueError(f"{name} must be in {bounds}, got {value!r}")
+        raise ValueError(f"{name} must be in {bounds}, got {short_repr(value)}")
+    got = short_repr(value)
     if below:
-        raise ValueError(f"{name} must be {'>' if exclusive else '>='} {minimum:g}, got {value!r}")
+        raise ValueError(f"{name} must be {'>' if exclusive else '>='} {minimum:g}, got {got}")
     if above:
-        raise ValueError(f"{name} must be {'<' if exclusive else '<='} {maximum:g}, got {value!r}")
+        raise ValueError(f"{name} must be {'<' if exclusive else '<='} {maximum:g}, got {got}")
     return number

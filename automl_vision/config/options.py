@@ -32,17 +32,25 @@ from automl_vision.data.task import Task
 from automl_vision.enums import ChoiceEnum
 from automl_vision.executors.backend import ExecutorKind, ExecutorRequest, Purpose
 from automl_vision.executors.registry import backend, check_request
+from automl_vision.metric_catalog import metric_spec
 from automl_vision.policies import EarlyTerminationPolicy, policy_from_dict
 from automl_vision.reporting.integrations import parse_log_to
 from automl_vision.sampling.base import Sampler
 from automl_vision.sampling.factory import SamplingAlgorithm
 from automl_vision.space import ImageClassificationSearchSpace, load_search_space
-from automl_vision.space.errors import SearchSpaceError
+from automl_vision.space.errors import SearchSpaceError, short_repr
 from automl_vision.space.load import search_space_from_data
 from automl_vision.trial import PrimaryMetricGoal
 from automl_vision.weights import parse_pretrained
 
-__all__ = ["EXECUTOR_OPTIONS", "DeviceChoice", "OptionError", "SweepOptions", "executor_request"]
+__all__ = [
+    "EXECUTOR_OPTIONS",
+    "MAX_PARALLEL",
+    "DeviceChoice",
+    "OptionError",
+    "SweepOptions",
+    "executor_request",
+]
 
 
 class DeviceChoice(ChoiceEnum):
@@ -99,18 +107,51 @@ def _number(
     )
 
 
-def _count_or_auto(name: str, none_allowed: bool = False) -> BeforeValidator:
+#: the most trials at once and CPU threads per trial: far above any machine's, low enough that
+#: a typo cannot start a million worker processes or ask torch for 10**20 threads
+MAX_PARALLEL = 1024
+
+
+def _count_or_auto(
+    name: str, none_allowed: bool = False, maximum: int | None = None
+) -> BeforeValidator:
     def check(value: Any) -> Any:
         if value is None and none_allowed:
             return None
         if isinstance(value, str) and value.strip().lower() == "auto":
             return "auto"
         try:
-            return checked_number(name, value, int, minimum=1)
+            number = checked_number(name, value, int, minimum=1)
         except ValueError:
-            raise ValueError(f"{name} must be an integer >= 1 or 'auto', got {value!r}") from None
+            raise ValueError(
+                f"{name} must be an integer >= 1 or 'auto', got {short_repr(value)}"
+            ) from None
+        if maximum is not None and number > maximum:
+            raise ValueError(f"{name} must be at most {maximum} (or 'auto'), got {value!r}")
+        return number
 
     return BeforeValidator(check)
+
+
+def _flag(name: str) -> BeforeValidator:
+    """A switch: true or false, nothing that merely converts to one (1, "yes", 0.0)."""
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, got {short_repr(value)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _metric(value: Any) -> Any:
+    """A metric the trainer reports (for which task is checked once the task is known)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"primary_metric must be a metric name, got {short_repr(value)}")
+    metric_spec(value)  # its error names the option and lists the metrics
+    return value
 
 
 def _choice(cls: type[ChoiceEnum], name: str, hint: str = "") -> BeforeValidator:
@@ -196,6 +237,12 @@ def _training_options(value: Any) -> Any:
         return {}
     if not isinstance(value, Mapping):
         raise ValueError(f"training_options must be a mapping, got {type(value).__name__}")
+    for key in ("task", "primary_metric"):
+        if key in value:
+            raise ValueError(
+                f"training_options.{key}: {key} is a sweep option of its own; give it as "
+                f"{key}, not among the training options"
+            )
     if "pretrained" in value:
         try:
             parse_pretrained(value["pretrained"])
@@ -316,6 +363,7 @@ class SweepOptions(BaseModel):
     primary_metric: Annotated[
         str | None,
         Field(None),
+        BeforeValidator(_metric),
         Option("the metric to optimize (default accuracy; multilabel: iou)", yaml="primary_metric"),
     ]
     goal: Annotated[
@@ -335,7 +383,7 @@ class SweepOptions(BaseModel):
     max_concurrent_trials: Annotated[
         int | str,
         Field(1),
-        _count_or_auto("max_concurrent_trials"),
+        _count_or_auto("max_concurrent_trials", maximum=MAX_PARALLEL),
         Option("trials at once: a number, or auto (GPU: as many as fit by predicted memory; "
                "CPU: 1 per 2 CPUs)", yaml="limits.max_concurrent_trials", form=Form.NUMBER),
     ]  # fmt: skip
@@ -433,12 +481,14 @@ class SweepOptions(BaseModel):
     include_default_trial: Annotated[
         bool,
         Field(True),
+        _flag("include_default_trial"),
         Option("trial 0 uses Azure's defaults", yaml="include_default_trial", form=Form.SWITCH,
                flag="--default-trial"),
     ]  # fmt: skip
     export_onnx: Annotated[
         bool,
         Field(False),
+        _flag("export_onnx"),
         Option("write best.onnx", yaml="export_onnx", form=Form.SWITCH),
     ]
     training_options: Annotated[
@@ -479,7 +529,7 @@ class SweepOptions(BaseModel):
     threads_per_trial: Annotated[
         int | None,
         Field(None),
-        _number("threads_per_trial", int, 1),
+        _number("threads_per_trial", int, 1, maximum=MAX_PARALLEL),
         Option("CPU threads of each trial (default: the CPUs shared by the trials at once)",
                yaml="threads_per_trial", form=Form.NUMBER),
     ]  # fmt: skip
@@ -524,6 +574,12 @@ class SweepOptions(BaseModel):
             super().__init__(**options)
         except ValidationError as err:
             raise OptionError(problems(err)) from None
+
+    @model_validator(mode="after")
+    def _metric_of_task(self) -> SweepOptions:
+        if self.primary_metric is not None and self.task is not None:
+            metric_spec(self.primary_metric, self.task)  # the task reports it
+        return self
 
     @model_validator(mode="after")
     def _executor_fits(self) -> SweepOptions:

@@ -45,7 +45,7 @@ class SweepSpec(SweepOptions):
     def from_yaml(cls, path: str | Path, **overrides: Any) -> SweepSpec:
         """The spec of a YAML sweep job (Azure's CLI v2 shape, ``job.py``); ``overrides`` are
         keyword options that win over the file's (``data=`` replaces ``training_data``)."""
-        options = cls._job_options(path)
+        options = cls.job_options(path)
         options.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**options)
 
@@ -61,11 +61,13 @@ class SweepSpec(SweepOptions):
     def from_args(cls, args: argparse.Namespace) -> SweepSpec:
         """The spec of the parsed ``tune`` command line: a job file (``-c``) and/or flags; a
         flag that is given wins over the job file."""
-        base = cls._job_options(args.config) if args.config else {}
+        base = cls.job_options(args.config) if args.config else {}
         return cls(**options_from_flags(args, base))
 
     @classmethod
-    def _job_options(cls, path: str | Path) -> dict[str, Any]:
+    def job_options(cls, path: str | Path) -> dict[str, Any]:
+        """The options a YAML sweep job gives (validated as a job; its data paths checked), as
+        keywords of the spec; the job's keys that mean nothing here are announced."""
         job = load_sweep_job(path)
         for key, why in job.ignored_keys.items():
             announce(f"note: {key!r} is ignored here: {why}")

@@ -34,6 +34,7 @@ __all__ = [
     "MetricsReport",
     "PlacedCallback",
     "ReportCallback",
+    "StartCallback",
     "TrialContext",
     "TrialReturn",
     "TrialTarget",
@@ -47,6 +48,9 @@ __all__ = [
 ReportCallback = Callable[[str, int, Mapping[str, float]], bool]
 #: ``on_placed(trial_id, where)`` — an executor that runs trials elsewhere says where
 PlacedCallback = Callable[[str, str], None]
+#: ``on_start(trial_id, step)`` — a trial's attempt starts after report ``step`` (its target
+#: says so: 0 from the beginning, N when it resumes after its report N)
+StartCallback = Callable[[str, int], None]
 
 
 #: ``report(step, metrics) -> stop``: the trial's side of a report.
@@ -55,12 +59,16 @@ MetricsReport = Callable[[int, Mapping[str, float]], Any]
 
 @dataclass(frozen=True)
 class TrialContext:
-    """What a trial target knows besides its params: where to write and which devices."""
+    """What a trial target knows besides its params: where to write and which devices, and
+    ``on_start(step)``: a target that resumes tells where this attempt starts (after its
+    report ``step``; 0 from the beginning) before it trains, so the sweep records it with the
+    attempt even if the attempt dies before its first report (None: nobody listens)."""
 
     trial_id: str
     trial_index: int
     workdir: str
     devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
+    on_start: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 #: ``target(params, report, context) -> float | TrialReturn``; picklable for the executors that
@@ -125,17 +133,31 @@ class Executor(abc.ABC):
     def __init__(self) -> None:
         self._on_report: ReportCallback | None = None
         self._on_placed: PlacedCallback | None = None
+        self._on_start: StartCallback | None = None
 
-    def bind(self, on_report: ReportCallback, on_placed: PlacedCallback | None = None) -> None:
+    def bind(
+        self,
+        on_report: ReportCallback,
+        on_placed: PlacedCallback | None = None,
+        on_start: StartCallback | None = None,
+    ) -> None:
         """Give the executor the scheduler's report handler (called from the scheduler thread)
-        and, optionally, where to say on which machine each trial runs."""
+        and, optionally, where to say on which machine each trial runs and the step each
+        attempt starts after (``TrialContext.on_start``)."""
         self._on_report = on_report
         self._on_placed = on_placed
+        self._on_start = on_start
 
     def placed(self, trial_id: str, where: str) -> None:
         """``trial_id``'s current attempt runs at ``where`` (a node, a GPU share)."""
         if self._on_placed is not None:
             self._on_placed(trial_id, where)
+
+    def started(self, trial_id: str, step: int) -> None:
+        """``trial_id``'s current attempt starts after its report ``step`` (on the scheduler's
+        thread: each executor relays its targets' ``TrialContext.on_start`` here)."""
+        if self._on_start is not None:
+            self._on_start(trial_id, int(step))
 
     def report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> bool:
         if self._on_report is None:
@@ -165,6 +187,12 @@ class Executor(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (processes, threads)."""
+
+    def abort(self) -> None:
+        """Release resources at once: the sweep is being aborted (a second Ctrl-C, an error in
+        the sweep's process); running trials stay unfinished and resume with the sweep. By
+        default ``close``."""
+        self.close()
 
 
 def error_outcome(trial_id: str, err: BaseException) -> AttemptOutcome:

@@ -78,6 +78,14 @@ class ObjectiveTarget:
 
 
 @dataclass(frozen=True)
+class _Began:
+    """A thread's trial says where its attempt starts (``TrialContext.on_start``)."""
+
+    trial_id: str
+    step: int
+
+
+@dataclass(frozen=True)
 class _Asked:
     """A thread's report, with the queue its answer goes back on."""
 
@@ -105,7 +113,7 @@ class FunctionExecutor(Executor):
         self.capacity = capacity
         self._pending: list[Trial] = []  # inline mode: started, not yet run
         self._threads: dict[str, threading.Thread] = {}
-        self._messages: queue.Queue[_Asked | AttemptOutcome] = queue.Queue()
+        self._messages: queue.Queue[_Asked | _Began | AttemptOutcome] = queue.Queue()
         self._hard_stop: set[str] = set()
 
     @classmethod
@@ -117,11 +125,17 @@ class FunctionExecutor(Executor):
 
         def runner(trial: Trial, report: MetricsReport) -> Any:
             workdir = "" if output_dir is None else str(output_dir / "trials" / trial.trial_id)
-            return target(
-                trial.params, report, TrialContext(trial.trial_id, trial.index, workdir, "")
+            context = TrialContext(
+                trial.trial_id,
+                trial.index,
+                workdir,
+                "",
+                on_start=lambda step: executor._began(trial.trial_id, step),
             )
+            return target(trial.params, report, context)
 
-        return cls(runner, capacity=capacity)
+        executor = cls(runner, capacity=capacity)
+        return executor
 
     @classmethod
     def for_objective(
@@ -147,6 +161,14 @@ class FunctionExecutor(Executor):
         self._hard_stop.add(trial_id)
 
     # -- running one trial -------------------------------------------------------------------
+    def _began(self, trial_id: str, step: int) -> None:
+        """A trial's ``on_start``: told at once inline, through the queue from a thread (the
+        scheduler's state is only touched on its own thread)."""
+        if self.capacity == 1:
+            self.started(trial_id, step)
+        else:
+            self._messages.put(_Began(trial_id, step))
+
     def _call(self, trial: Trial, report: MetricsReport) -> AttemptOutcome:
         def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
             if trial.trial_id in self._hard_stop:
@@ -181,7 +203,9 @@ class FunctionExecutor(Executor):
         outcomes: list[AttemptOutcome] = []
         while not outcomes:
             message = self._messages.get()
-            if isinstance(message, _Asked):
+            if isinstance(message, _Began):
+                self.started(message.trial_id, message.step)
+            elif isinstance(message, _Asked):
                 asked = message.report
                 message.answer.put(self.report(asked.trial_id, asked.step, asked.metrics))
             else:

@@ -7,8 +7,10 @@ the trial's status; the scheduler alone decides that (``scheduler.py``).
 
 Scheduler side -> worker: ``RunTrial``, then an answer (a ``Verdict``) to each report, and
 ``Exit`` when the worker is no longer needed. Worker -> scheduler side: ``TrialBegan`` when the
-trial function starts (its time limit counts from then), ``ReportMessage`` per report (answered
-before the trial goes on) and ``AttemptDone`` when the trial function has returned or raised.
+trial function starts (its time limit counts from then), ``AttemptStarts`` when the trial
+function says where its attempt starts (``TrialContext.on_start``), ``ReportMessage`` per report
+(answered before the trial goes on) and ``AttemptDone`` when the trial function has returned or
+raised.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AttemptDone", "Exit", "ReportMessage", "RunTrial", "TrialBegan"]
+__all__ = ["AttemptDone", "AttemptStarts", "Exit", "ReportMessage", "RunTrial", "TrialBegan"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,15 @@ class TrialBegan:
     """The worker has begun running the trial function of ``trial_id``."""
 
     trial_id: str
+
+
+@dataclass(frozen=True)
+class AttemptStarts:
+    """The trial function of ``trial_id`` starts its attempt after its report ``step`` (0: from
+    the beginning); not answered."""
+
+    trial_id: str
+    step: int
 
 
 @dataclass(frozen=True)

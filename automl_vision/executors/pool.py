@@ -44,7 +44,14 @@ from automl_vision.executors.base import (
     error_outcome,
     returned_outcome,
 )
-from automl_vision.executors.messages import AttemptDone, Exit, ReportMessage, RunTrial, TrialBegan
+from automl_vision.executors.messages import (
+    AttemptDone,
+    AttemptStarts,
+    Exit,
+    ReportMessage,
+    RunTrial,
+    TrialBegan,
+)
 from automl_vision.system import available_cpus
 from automl_vision.trial import Trial, Verdict
 
@@ -131,7 +138,10 @@ def _worker_main(
             conn.send(ReportMessage(trial_id, int(step), {k: float(v) for k, v in metrics.items()}))
             return Verdict.of(conn.recv())
 
-        context = TrialContext(trial_id, run.index, workdir, devices)
+        def began(step: int, trial_id: str = trial_id) -> None:
+            conn.send(AttemptStarts(trial_id, int(step)))
+
+        context = TrialContext(trial_id, run.index, workdir, devices, on_start=began)
         try:
             value = target(dict(run.params), report, context)
             conn.send(AttemptDone(trial_id, returned=value))
@@ -320,11 +330,14 @@ class ProcessPoolExecutor(Executor):
         return outcomes
 
     def _handle(
-        self, worker: _Worker, message: TrialBegan | ReportMessage | AttemptDone
+        self, worker: _Worker, message: TrialBegan | AttemptStarts | ReportMessage | AttemptDone
     ) -> AttemptOutcome | None:
         assert worker.trial is not None
         if isinstance(message, TrialBegan):
             worker.started = time.monotonic()
+            return None
+        if isinstance(message, AttemptStarts):
+            self.started(message.trial_id, message.step)
             return None
         if isinstance(message, ReportMessage):
             answer = (
@@ -339,6 +352,17 @@ class ProcessPoolExecutor(Executor):
             end = AttemptEnd.STORAGE if message.storage else AttemptEnd.RAISED
             return AttemptOutcome(message.trial_id, end, error=message.error)
         return returned_outcome(message.trial_id, message.returned)
+
+    def abort(self) -> None:
+        """Kill every worker at once, busy or idle (an idle one may still be starting up, and
+        would keep an aborted sweep waiting for it); running trials resume from their last
+        resume checkpoint."""
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+        for worker in self._workers:
+            worker.process.join()
+            worker.conn.close()
 
     def close(self) -> None:
         """End every worker. A worker still running a trial (the sweep is being aborted: a

@@ -36,7 +36,7 @@ from automl_vision.executors.base import (
     error_outcome,
     returned_outcome,
 )
-from automl_vision.executors.messages import AttemptDone, ReportMessage, RunTrial
+from automl_vision.executors.messages import AttemptDone, AttemptStarts, ReportMessage, RunTrial
 from automl_vision.executors.pool import redirect_output
 from automl_vision.trial import Trial, Verdict
 
@@ -94,7 +94,7 @@ class _TrialActor:
             os.environ[name] = str(threads)
         self._target = target
         self._gpu_share = gpu_share
-        self._out: queue.Queue[ReportMessage | AttemptDone] = queue.Queue()
+        self._out: queue.Queue[AttemptStarts | ReportMessage | AttemptDone] = queue.Queue()
         self._answers: queue.Queue[int] = queue.Queue()
 
     def start(self, run: RunTrial) -> Placement:
@@ -121,7 +121,10 @@ class _TrialActor:
             self._out.put(message)
             return Verdict.of(self._answers.get())
 
-        context = TrialContext(run.trial_id, run.index, run.workdir, devices)
+        def began(step: int) -> None:
+            self._out.put(AttemptStarts(run.trial_id, int(step)))
+
+        context = TrialContext(run.trial_id, run.index, run.workdir, devices, on_start=began)
         try:
             value = self._target(dict(run.params), report, context)
             self._out.put(AttemptDone(run.trial_id, returned=value))
@@ -131,7 +134,7 @@ class _TrialActor:
             storage = outcome.end is AttemptEnd.STORAGE
             self._out.put(AttemptDone(run.trial_id, error=outcome.error, storage=storage))
 
-    def next(self) -> ReportMessage | AttemptDone:
+    def next(self) -> AttemptStarts | ReportMessage | AttemptDone:
         return self._out.get()
 
     def answer(self, verdict: int) -> None:
@@ -257,13 +260,19 @@ class RayExecutor(Executor):
         return outcomes
 
     def _handle(
-        self, running: _Running, message: Placement | ReportMessage | AttemptDone
+        self,
+        running: _Running,
+        message: Placement | AttemptStarts | ReportMessage | AttemptDone,
     ) -> AttemptOutcome | None:
         trial_id = running.trial.trial_id
         if isinstance(message, Placement):
             running.started = time.monotonic()
             running.placement = self.placements[trial_id] = message
             self.placed(trial_id, str(message))
+            running.pending = running.actor.next.remote()
+            return None
+        if isinstance(message, AttemptStarts):
+            self.started(trial_id, message.step)
             running.pending = running.actor.next.remote()
             return None
         if isinstance(message, ReportMessage):

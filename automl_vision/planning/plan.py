@@ -29,7 +29,7 @@ from automl_vision.executors.registry import backend, resolve
 from automl_vision.metric_catalog import primary_metric as metric_for
 from automl_vision.planning.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.planning.machine import LocalMachine
-from automl_vision.planning.preflight import check_plan
+from automl_vision.planning.preflight import check_plan, check_training_options
 from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy
 from automl_vision.sampling import (
     BayesianParameterSampling,
@@ -465,6 +465,7 @@ def plan_sweep(
         _definition(spec, dataset, spaces, sampling_name, policy, metric.name, goal),
     )
     check_plan(dataset, parameter_spaces)  # what every trial would hit, found now
+    check_training_options(spec.training_options, dataset.task, metric.name)
     request = spec.executor_request()
     if request.max_trials is None:
         request = dataclasses.replace(request, max_trials=int(max_trials))

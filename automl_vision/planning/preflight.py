@@ -8,21 +8,35 @@
   memory-mapped cache) would not fit on the cache's disk (in memory without a cache), or whose
   training batch of float32 inputs would not fit in the machine's memory.
 
-Each problem is one ``ValueError`` naming the search space's index and the field.
+- the trainer's options (``training_options``) as every trial's ``TrainingConfig`` takes them:
+  an unknown option or a bad value (``check_training_options``).
+
+Each problem is one ``ValueError`` naming the search space's index and the field (or the
+training option).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from automl_vision.space import Distribution, ParameterSpace
 from automl_vision.space.azure_defaults import azure_defaults
+from automl_vision.space.load import format_validation_error
 from automl_vision.space.model_names import timm_model_name
 
-__all__ = ["check_plan", "field_values", "free_disk_bytes", "memory_bytes"]
+__all__ = [
+    "check_plan",
+    "check_training_options",
+    "field_values",
+    "free_disk_bytes",
+    "memory_bytes",
+]
 
 
 def field_values(space: ParameterSpace, name: str) -> list[Any]:
@@ -126,3 +140,17 @@ def check_plan(
     for index, space in enumerate(spaces):
         _check_freeze(space, index, dataset.num_classes)
         _check_sizes(space, index, len(dataset.images), memory, disk)
+
+
+def check_training_options(options: Mapping[str, Any], task: Any, primary_metric: str) -> None:
+    """Raise the problem every trial's ``TrainingConfig`` would have with the sweep's
+    ``training_options`` (an unknown option, a bad value), naming the option."""
+    if not options:
+        return
+    from automl_vision.training.training_config import TrainingConfig  # lazy: torch
+
+    try:
+        TrainingConfig(**options, task=task, primary_metric=primary_metric)
+    except ValidationError as err:
+        lines = format_validation_error(err).splitlines()
+        raise ValueError("training_options: " + "; ".join(lines)) from None

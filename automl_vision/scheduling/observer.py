@@ -24,6 +24,10 @@ class SweepObserver:
     def trial_placed(self, trial: Trial) -> None:
         """``trial``'s attempt runs at ``trial.placement`` (an executor that says where)."""
 
+    def attempt_starts(self, trial: Trial, step: int) -> None:
+        """``trial``'s current attempt starts after its report ``step`` (0: from the
+        beginning), as its trial function says before it trains."""
+
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
         """``trial`` reported; ``decision`` is the policy's verdict on it."""
 

@@ -134,7 +134,7 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
-        self.executor.bind(self._on_report, self._on_placed)
+        self.executor.bind(self._on_report, self._on_placed, self._on_start)
         self._started_at = self.executor.now()
         exhausted = False
         self._review_requeued()
@@ -173,8 +173,10 @@ class Scheduler:
                     break
                 for outcome in self.executor.wait():
                     self._finish(outcome)
-        finally:
-            self.executor.close()
+        except BaseException:  # aborted (a second Ctrl-C, an error here): no grace for workers
+            self.executor.abort()
+            raise
+        self.executor.close()
         reason = self._interrupted or self._ending or self._natural_end(exhausted)
         if self._interrupted is None:  # interrupted, paused trials stay promotable on resume
             self._stop_paused(reason)
@@ -320,6 +322,11 @@ class Scheduler:
         trial.placement = where
         for observer in self.observers:
             observer.trial_placed(trial)
+
+    def _on_start(self, trial_id: str, step: int) -> None:
+        trial = self._by_id[trial_id]
+        for observer in self.observers:
+            observer.attempt_starts(trial, step)
 
     def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
         verdict = self._judge(trial_id, step, metrics)

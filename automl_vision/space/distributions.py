@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from automl_vision.space.errors import DistributionError, LogUniformBoundsWarning
+from automl_vision.space.errors import DistributionError, LogUniformBoundsWarning, short_repr
 
 __all__ = [
     "Distribution",
@@ -137,6 +137,13 @@ def _same(a: Any, b: Any) -> bool:
     )
 
 
+def _same_key(option: Hashable) -> tuple[str, Hashable]:
+    """A key equal for two options exactly when ``_same`` says they are the same."""
+    if isinstance(option, (int, float)) and not isinstance(option, bool):
+        return ("number", option)
+    return (type(option).__name__, option)
+
+
 def _is_multiple(value: float, q: float) -> bool:
     k = round(value / q)
     return math.isclose(value, k * q, rel_tol=1e-9, abs_tol=1e-12 * max(1.0, abs(q)))
@@ -172,6 +179,21 @@ def _quantize(x: float, q: float) -> int | float:
 
 def _normal_ppf(u: float) -> float:
     return _STD_NORMAL.inv_cdf(min(max(u, _EPS), 1.0 - _EPS))
+
+
+def _check_representable(dist: Distribution) -> None:
+    """Refuse arguments whose values overflow a float (``quniform(0, 1e308, 1e-308)``,
+    ``lognormal(0, 1e300)``): found now, not as a traceback when a sampler draws."""
+    try:
+        dist.support  # noqa: B018 -- a quantized support rounds its bounds: it may overflow
+        finite = all(math.isfinite(float(dist.from_unit(u))) for u in (0.0, 0.5, 1.0 - _EPS))
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise DistributionError(
+            f"{dist.name}: its values overflow (too large to represent); use smaller bounds, "
+            "a smaller sigma or a larger q"
+        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -328,6 +350,10 @@ class quniform(_QBounded):
 
     name: ClassVar[str] = "quniform"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_representable(self)
+
     def from_unit(self, u: float) -> int | float:
         return _quantize(self._internal(u), self.q)
 
@@ -348,6 +374,7 @@ class qloguniform(_QBounded):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_log_bounds(self)
+        _check_representable(self)
 
     def from_unit(self, u: float) -> int | float:
         return _quantize(math.exp(self._internal(u)), self.q)
@@ -390,6 +417,10 @@ class normal(_Gaussian):
 
     name: ClassVar[str] = "normal"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_representable(self)
+
     def from_unit(self, u: float) -> float:
         return float(self._internal(u))
 
@@ -409,6 +440,10 @@ class lognormal(_Gaussian):
     """``exp(normal(mu, sigma))``, positive."""
 
     name: ClassVar[str] = "lognormal"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_representable(self)
 
     def from_unit(self, u: float) -> float:
         return float(math.exp(self._internal(u)))
@@ -446,6 +481,10 @@ class qnormal(_QGaussian):
 
     name: ClassVar[str] = "qnormal"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_representable(self)
+
     def from_unit(self, u: float) -> int | float:
         return _quantize(self._internal(u), self.q)
 
@@ -465,6 +504,10 @@ class qlognormal(_QGaussian):
     """``round(exp(normal(mu, sigma)) / q) * q`` (non-negative; 0 when exp(...) < q/2)."""
 
     name: ClassVar[str] = "qlognormal"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_representable(self)
 
     def from_unit(self, u: float) -> int | float:
         return _quantize(math.exp(self._internal(u)), self.q)
@@ -551,9 +594,14 @@ class choice(Distribution):
         frozen = tuple(_freeze_option(o) for o in options)
         if not frozen:
             raise DistributionError("choice: needs at least one option, got none")
-        for i, option in enumerate(frozen):
-            if any(_same(option, other) for other in frozen[:i]):
-                raise DistributionError(f"choice: option {option!r} is listed twice in {frozen!r}")
+        seen: set[tuple[str, Hashable]] = set()  # by _same's rule, in linear time
+        for option in frozen:
+            key = _same_key(option)
+            if key in seen:
+                raise DistributionError(
+                    f"choice: option {short_repr(option)} is listed twice in {short_repr(frozen)}"
+                )
+            seen.add(key)
         object.__setattr__(self, "options", frozen)
 
     @property

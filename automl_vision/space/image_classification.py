@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.base import Condition, ParameterSpace, _coerce
 from automl_vision.space.distributions import Distribution, Kind, choice
-from automl_vision.space.errors import InactiveParameterWarning
+from automl_vision.space.errors import InactiveParameterWarning, short_repr
 from automl_vision.space.fields import CONDITIONS, FIELDS
 
 __all__ = ["ImageClassificationMultilabelSearchSpace", "ImageClassificationSearchSpace"]
@@ -109,8 +109,8 @@ class ImageClassificationSearchSpace(BaseModel):
             return spec.check_distribution(value)
         if isinstance(value, (list, tuple)):
             raise ValueError(
-                f"{spec.name}={value!r}: a list is not a value; to search over options "
-                f"write choice({', '.join(repr(v) for v in value)})"
+                f"{spec.name}={short_repr(value)}: a list is not a value; to search over "
+                f"options write choice({_options_text(value)})"
             )
         return spec.check_value(value)
 
@@ -200,6 +200,13 @@ class ImageClassificationSearchSpace(BaseModel):
 
 #: The multilabel task uses the same fields; the task, not the space, picks the primary metric.
 ImageClassificationMultilabelSearchSpace = ImageClassificationSearchSpace
+
+
+def _options_text(values: Any) -> str:
+    """The first few of ``values`` as choice(...)'s arguments (an error line stays short)."""
+    values = list(values)
+    shown = ", ".join(short_repr(v, 30) for v in values[:5])
+    return shown + (", ..." if len(values) > 5 else "")
 
 
 def _possible_values(value: Any, default: Any) -> set[Any]:

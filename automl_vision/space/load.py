@@ -15,10 +15,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from automl_vision.space.errors import SearchSpaceError
+from automl_vision.space.errors import SearchSpaceError, short_repr
 from automl_vision.space.image_classification import ImageClassificationSearchSpace
 
 __all__ = [
+    "MAX_YAML_VALUES",
     "format_validation_error",
     "load_search_space",
     "preset_names",
@@ -44,18 +45,80 @@ def format_validation_error(err: ValidationError, where: str = "") -> str:
     return "\n".join(lines)
 
 
+#: the most values a YAML file may hold once its aliases are expanded: far above any sweep job,
+#: far below what a few lines of nested aliases can build ("billion laughs")
+MAX_YAML_VALUES = 100_000
+
+
 def read_yaml(path: Path, what: str, error: type[ValueError] = ValueError) -> Any:
     """The parsed YAML file at ``path`` (read safely: no tags that build objects), or one
-    ``error`` naming the file: it does not exist, or it is not YAML."""
+    ``error`` naming the file: it does not exist, is a folder or unreadable, is not YAML (or
+    not UTF-8/16 text), nests too deeply, refers to itself, or its aliases expand to more
+    than ``MAX_YAML_VALUES`` values."""
+    if path.is_dir():
+        raise error(f"{what} {str(path)!r} is a folder, not a YAML file")
     if not path.is_file():
         raise error(f"{what} {str(path)!r} does not exist")
     try:
-        return yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_bytes())  # bytes: YAML's own UTF-8/16 detection
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise error(f"{path}: not valid YAML: {problem}{where}") from None
+    except (RecursionError, MemoryError):
+        raise error(f"{path}: not usable YAML: it is nested too deeply") from None
+    except OSError as err:
+        raise error(f"{what} {str(path)!r} cannot be read: {err.strerror or err}") from None
+    problem = _size_problem(data)
+    if problem:
+        raise error(f"{path}: not usable YAML: {problem}")
+    return data
+
+
+def _size_problem(data: Any) -> str:
+    """Why parsed YAML is unusable ("" when it is fine): it refers to itself (an alias inside
+    its own anchor), or it holds more than ``MAX_YAML_VALUES`` values with aliases expanded.
+    Shared nodes are counted once per use but visited once, so the count costs no more than
+    the file's own size."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: Any) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise _SelfReference
+        open_.add(key)
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_YAML_VALUES:
+                break
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        total = size(data)
+    except _SelfReference:
+        return "a value refers to itself (an alias inside its own anchor)"
+    except RecursionError:
+        return "it is nested too deeply"
+    if total > MAX_YAML_VALUES:
+        return (
+            f"it holds more than {MAX_YAML_VALUES} values once its aliases are expanded "
+            "(nested YAML aliases)"
+        )
+    return ""
+
+
+class _SelfReference(Exception):
+    """A parsed YAML value contains itself."""
 
 
 def _presets_dir() -> Path:
@@ -99,7 +162,9 @@ def search_space_from_data(
     if isinstance(data, Mapping):
         data = [data]
     if not isinstance(data, Sequence) or isinstance(data, str) or not data:
-        raise SearchSpaceError(f"{where}: expected a non-empty list of search spaces, got {data!r}")
+        raise SearchSpaceError(
+            f"{where}: expected a non-empty list of search spaces, got {short_repr(data)}"
+        )
     spaces = []
     for i, item in enumerate(data):
         if isinstance(item, ImageClassificationSearchSpace):

@@ -53,13 +53,20 @@ def _is_timm_model(name: str) -> bool:
     return bool(timm.is_model(name))
 
 
-def model_name_problem(name: Any) -> str:
-    """'' when ``name`` is a usable model name, else why not (with close matches)."""
+#: names longer than this get no close-match suggestions (none is close; matching is costly)
+_SUGGEST_MAX_LEN = 100
+
+
+def model_name_problem(name: Any, *, suggest: bool = True) -> str:
+    """'' when ``name`` is a usable model name, else why not (``suggest``: with close
+    matches)."""
     if not isinstance(name, str) or not name.strip():
         return "is not a model name"
     if name.strip().lower() in AZURE_MODELS or _is_timm_model(name.strip()):
         return ""
     key = name.strip().lower()
+    if not suggest or len(key) > _SUGGEST_MAX_LEN:
+        return "is not a known model"
     close = difflib.get_close_matches(key, list(AZURE_MODELS), n=3, cutoff=0.6)
     close += [
         m for m in difflib.get_close_matches(key, _timm_names(), n=5, cutoff=0.6) if m not in close

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from automl_vision.space.distributions import DISTRIBUTIONS, Distribution, choice
-from automl_vision.space.errors import DistributionError
+from automl_vision.space.errors import DistributionError, short_repr
 
 __all__ = ["looks_like_distribution", "parse_distribution"]
 
@@ -40,7 +40,8 @@ def _lookup(name: str, source: str) -> type[Distribution]:
         close = difflib.get_close_matches(name.lower(), DISTRIBUTIONS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise DistributionError(
-            f"unknown distribution {name!r} in {source!r}{hint} Known: {', '.join(DISTRIBUTIONS)}"
+            f"unknown distribution {short_repr(name)} in {short_repr(source)}{hint} Known: "
+            + ", ".join(DISTRIBUTIONS)
         )
     return cls
 
@@ -50,25 +51,27 @@ def _build(
 ) -> Distribution:
     if cls is choice:
         if kwargs and set(kwargs) != {"values"}:
-            raise DistributionError(f"{source!r}: choice takes only options or values=[...]")
+            raise DistributionError(
+                f"{short_repr(source)}: choice takes only options or values=[...]"
+            )
     else:
         unknown = set(kwargs) - set(cls.arg_names)
         if unknown:
             raise DistributionError(
-                f"{source!r}: unknown argument(s) {', '.join(sorted(unknown))}; "
+                f"{short_repr(source)}: unknown argument(s) {', '.join(sorted(unknown))}; "
                 f"expected {_signature(cls.name)}"
             )
         given = len(args) + len(kwargs)
         if given != len(cls.arg_names) or any(a in kwargs for a in cls.arg_names[: len(args)]):
             raise DistributionError(
-                f"{source!r}: expected {_signature(cls.name)}, got {given} argument(s)"
+                f"{short_repr(source)}: expected {_signature(cls.name)}, got {given} argument(s)"
             )
     try:
         return cls(*args, **kwargs)
     except DistributionError as err:
-        raise DistributionError(f"{source!r}: {err}") from None
+        raise DistributionError(f"{short_repr(source)}: {err}") from None
     except TypeError as err:  # e.g. an unhashable literal
-        raise DistributionError(f"{source!r}: {err}") from None
+        raise DistributionError(f"{short_repr(source)}: {err}") from None
 
 
 #: YAML/JSON spellings of the constants, accepted inside a distribution's text
@@ -91,43 +94,52 @@ def _parse_text(text: str) -> Distribution:
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as err:
-        raise DistributionError(f"cannot parse distribution {text!r}: {err.msg}") from None
+        raise DistributionError(
+            f"cannot parse distribution {short_repr(text)}: {err.msg}"
+        ) from None
+    except (MemoryError, RecursionError):  # the parser's own limits: nested too deeply
+        raise DistributionError(
+            f"cannot parse distribution {short_repr(text)}: it is nested too deeply"
+        ) from None
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
         raise DistributionError(
-            f"cannot parse distribution {text!r}: expected name(arguments), "
+            f"cannot parse distribution {short_repr(text)}: expected name(arguments), "
             "e.g. 'uniform(0.001, 0.1)'"
         )
     cls = _lookup(node.func.id, text)
     try:
         args = [_literal(a) for a in node.args]
         kwargs = {k.arg: _literal(k.value) for k in node.keywords if k.arg is not None}
-    except (ValueError, SyntaxError, TypeError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         raise DistributionError(
-            f"cannot parse distribution {text!r}: arguments must be literal numbers, strings, "
-            "booleans or lists"
+            f"cannot parse distribution {short_repr(text)}: arguments must be literal numbers, "
+            "strings, booleans or lists"
         ) from None
     if any(k.arg is None for k in node.keywords) or any(
         isinstance(a, ast.Starred) for a in node.args
     ):
-        raise DistributionError(f"cannot parse distribution {text!r}: no * or ** arguments")
+        raise DistributionError(
+            f"cannot parse distribution {short_repr(text)}: no * or ** arguments"
+        )
     return _build(cls, args, kwargs, text)
 
 
 def _parse_mapping(data: Mapping[str, Any]) -> Distribution:
     if "type" not in data:
-        raise DistributionError(f"distribution mapping {dict(data)!r} has no 'type' key")
+        raise DistributionError(f"distribution mapping {short_repr(dict(data))} has no 'type' key")
     cls = _lookup(str(data["type"]), str(dict(data)))
     kwargs = {str(k): v for k, v in data.items() if k != "type"}
     if cls is choice:
         if set(kwargs) != {"values"} or not isinstance(kwargs["values"], (list, tuple)):
             raise DistributionError(
-                f"distribution mapping {dict(data)!r}: choice needs 'values: [option, ...]'"
+                f"distribution mapping {short_repr(dict(data))}: choice needs "
+                "'values: [option, ...]'"
             )
         return _build(cls, [], kwargs, str(dict(data)))
     missing = [a for a in cls.arg_names if a not in kwargs]
     if missing:
         raise DistributionError(
-            f"distribution mapping {dict(data)!r}: missing {', '.join(missing)}; "
+            f"distribution mapping {short_repr(dict(data))}: missing {', '.join(missing)}; "
             f"{cls.name} needs {', '.join(cls.arg_names)}"
         )
     return _build(cls, [], kwargs, str(dict(data)))
@@ -148,6 +160,6 @@ def parse_distribution(spec: str | Mapping[str, Any] | Distribution) -> Distribu
     if isinstance(spec, Mapping):
         return _parse_mapping(spec)
     raise DistributionError(
-        f"cannot parse a distribution from {spec!r} ({type(spec).__name__}): "
+        f"cannot parse a distribution from {short_repr(spec)} ({type(spec).__name__}): "
         "give a string like 'uniform(0, 1)' or a mapping with a 'type' key"
     )

@@ -64,6 +64,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     stop_reason TEXT,
     artifacts TEXT,                -- JSON: checkpoint path, metrics, notes
     placement TEXT,                -- where it ran, when the executor says (a Ray node, a GPU)
+    started_from INTEGER,          -- the report it starts after, as its trial function says
+                                   -- when it starts (0: from the beginning); NULL: not said
     PRIMARY KEY (trial_index, attempt)
 );
 CREATE TABLE IF NOT EXISTS reports (
@@ -165,15 +167,22 @@ class SweepStore(SweepObserver):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        if "placement" not in self._attempt_columns():  # a store of an earlier version
-            self._db.execute("ALTER TABLE attempts ADD COLUMN placement TEXT")
+        columns = self._attempt_columns()
+        for name, kind in (("placement", "TEXT"), ("started_from", "INTEGER")):
+            if name not in columns:  # a store of an earlier version: the column is added
+                self._db.execute(f"ALTER TABLE attempts ADD COLUMN {name} {kind}")
 
     def _attempt_columns(self) -> set[str]:
         return {row[1] for row in self._db.execute("PRAGMA table_info(attempts)").fetchall()}
 
+    def _column(self, name: str) -> str:
+        """``a.<name>`` of the attempts, or NULL for a store (read only) written before that
+        column existed."""
+        return f"a.{name}" if name in self._attempt_columns() else "NULL"
+
     def _placement_column(self) -> str:
         """``a.placement``, or NULL for a store (read only) written before it existed."""
-        return "a.placement" if "placement" in self._attempt_columns() else "NULL"
+        return self._column("placement")
 
     @classmethod
     def open_for_writing(cls, path: str | Path) -> SweepStore:
@@ -301,6 +310,12 @@ class SweepStore(SweepObserver):
         self._db.execute(
             "UPDATE attempts SET placement = ? WHERE trial_index = ? AND attempt = ?",
             (trial.placement, trial.index, self._attempt(trial.index)),
+        )
+
+    def attempt_starts(self, trial: Trial, step: int) -> None:
+        self._db.execute(
+            "UPDATE attempts SET started_from = ? WHERE trial_index = ? AND attempt = ?",
+            (int(step), trial.index, self._attempt(trial.index)),
         )
 
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
@@ -441,27 +456,31 @@ class SweepStore(SweepObserver):
         return reports
 
     def attempts(self, trial_index: int) -> list[dict[str, Any]]:
-        """Each attempt of a trial: number, start/end times, status, why it ended, first step."""
+        """Each attempt of a trial: number, start/end times, status, why it ended, the epoch
+        it started from (recorded when it started; a store written before that was recorded:
+        from its finished record, else its first report)."""
         rows = self._db.execute(
             "SELECT a.attempt, a.started_at, a.finished_at, a.status, a.error, a.stop_reason, "
             "(SELECT MIN(step) FROM reports r WHERE r.trial_index = a.trial_index "
-            f" AND r.attempt = a.attempt), a.artifacts, {self._placement_column()} "
+            f" AND r.attempt = a.attempt), a.artifacts, {self._placement_column()}, "
+            f"{self._column('started_from')} "
             "FROM attempts a WHERE a.trial_index = ? ORDER BY a.attempt",
             (trial_index,),
         ).fetchall()
         out = []
-        for attempt, start, end, status, error, reason, first_step, art, placement in rows:
+        for row in rows:
+            attempt, start, end, status, error, reason, first_step, art, placement, began = row
             unfinished = not status or status == TrialStatus.QUEUED.value
             artifacts = json.loads(art) if art else {}
             inner = artifacts.get("attempts") or [{}]
+            if began is None:
+                began = inner[0].get("started_from_epoch", max(0, (first_step or 1) - 1))
             out.append(
                 {
                     "attempt": attempt,
                     "started_at": start,
                     "finished_at": end,
-                    "started_from_epoch": inner[0].get(
-                        "started_from_epoch", max(0, (first_step or 1) - 1)
-                    ),
+                    "started_from_epoch": began,
                     "status": "INTERRUPTED" if unfinished else status,
                     "ended": error
                     or reason

@@ -199,6 +199,8 @@ def _run_trial(
         notes.append(note)
     while True:
         started_from = _saved_epoch(resume_file)
+        if not attempts and context.on_start is not None:
+            context.on_start(started_from)  # recorded now: the attempt may die before a report
         try:
             config, result = attempt(values)
             attempts.append({"started_from_epoch": started_from, "ended": "finished"})

@@ -131,7 +131,7 @@ def test_the_spec_is_frozen_and_replace_validates(job: Path) -> None:
         ("no_improvement_trials", 0, "no_improvement_trials must be >= 1"),
         ("min_improvement", -0.1, "min_improvement must be >= 0"),
         ("max_consecutive_failures", 0, "max_consecutive_failures must be >= 1"),
-        ("threads_per_trial", 0, "threads_per_trial must be >= 1"),
+        ("threads_per_trial", 0, "threads_per_trial must be in \\[1, 1024\\]"),
         ("max_concurrent_trials", "lots", "max_concurrent_trials must be an integer >= 1 or 'auto'"),
         ("recycle_workers_after", 0, "recycle_workers_after must be an integer >= 1 or 'auto'"),
         ("keep_checkpoints", 0, r"keep_checkpoints must be >= 1 or None \(keep all\)"),

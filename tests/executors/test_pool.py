@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from helpers_sweep import tiny_space
@@ -129,3 +130,13 @@ def test_inline_and_pool_give_identical_metrics(digits_folder, tmp_path) -> None
     assert inline[0] == pool[0] and inline[1] == pool[1]
     assert inline[2]["threads"] == pool[2]["threads"] == 1
     assert inline[2]["random_seed"] == pool[2]["random_seed"]
+
+
+def test_abort_kills_every_worker_at_once(tmp_path) -> None:
+    """An aborted sweep (a second Ctrl-C) does not wait for idle workers, some of which may
+    still be starting up (importing torch) and would read their Exit only then."""
+    executor = ProcessPoolExecutor(curve, slots=["", ""], output_dir=tmp_path)
+    start = time.monotonic()
+    executor.abort()
+    assert time.monotonic() - start < 2
+    assert not any(w.process.is_alive() for w in executor._workers)
