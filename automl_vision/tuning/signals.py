@@ -67,10 +67,10 @@ def resume_hint(output_dir: object) -> str:
 
 @dataclass
 class Caught:
-    """The first signal received inside the block, if any (``again``: a second one came)."""
+    """The first signal received inside the block, if any (``again``: the second one)."""
 
     signum: int | None = None
-    again: bool = False
+    again: int | None = None
 
     @property
     def name(self) -> str:
@@ -157,7 +157,7 @@ def interruptible(on_first: Callable[[str], None], output_dir: object = "") -> I
             return
         name = signal.Signals(signum).name
         if caught.signum is not None:  # the second one: now
-            caught.again = True
+            caught.again = signum
             raise SweepInterrupted(_again(name, output_dir), caught.signum)
         caught.signum = signum
         log.warning(
@@ -177,9 +177,10 @@ def interruptible(on_first: Callable[[str], None], output_dir: object = "") -> I
     outer, _active["pid"] = _active["pid"], owner
     try:
         yield caught
-        if caught.again:  # it was raised where it could not propagate (a finalizer)
-            name = signal.Signals(caught.signum or signal.SIGINT).name
-            raise SweepInterrupted(_again(name, output_dir), caught.signum or signal.SIGINT)
+        if caught.again is not None and caught.signum is not None:
+            # it was raised where it could not propagate (a finalizer): raised here
+            name = signal.Signals(caught.again).name
+            raise SweepInterrupted(_again(name, output_dir), caught.signum)
     finally:
         _active["pid"] = outer
         watcher.leave()
