@@ -62,8 +62,9 @@ class ChoiceEnum(str, enum.Enum):
         except ValueError:
             pass
         name = field or cls.__name__
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
         raise ValueError(
-            f"{name}={value!r} is not allowed; {name} must be {hint}{cls._allowed_text()}"
+            f"{name}={shown} is not allowed; {name} must be {hint}{cls._allowed_text()}"
         ) from None
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.bench import Settings, format_table, run_bench
+from automl_vision.cli.common import UsageError
 from automl_vision.data.cache import cache_info, clear_cache, default_cache_dir
 
 __all__ = ["add_commands"]
@@ -30,6 +31,9 @@ def add_commands(sub: Any) -> None:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.json and not Path(args.json).expanduser().parent.is_dir():
+        # refused now, not after the minutes the bench takes
+        raise UsageError(f"--json {args.json!r}: its folder does not exist")
 
     import torch  # lazy: torch only for the command that measures the device
 

@@ -56,6 +56,7 @@ from automl_vision.enums import ChoiceEnum
 from automl_vision.executors.backend import Purpose
 from automl_vision.executors.registry import check_request
 from automl_vision.space import ImageClassificationSearchSpace, SearchSpaceError
+from automl_vision.space.errors import short_repr
 from automl_vision.space.load import format_validation_error, read_yaml, search_space_from_data
 from automl_vision.weights import parse_pretrained
 
@@ -361,6 +362,20 @@ def _known(section: str) -> list[str]:
     return sorted(keys)
 
 
+def _check_section_keys(data: Mapping[str, Any], where: str) -> None:
+    """A section's keys are names (a number as a key would reach pydantic as a keyword)."""
+    for section in ("limits", "sweep"):
+        body = data.get(section)
+        if not isinstance(body, Mapping):
+            continue
+        for key in body:
+            if not isinstance(key, str):
+                raise ValueError(
+                    f"{where}: unknown key {short_repr(key)} in {section} "
+                    f"(keys: {', '.join(_known(section))})"
+                )
+
+
 def _check_keys(data: Mapping[str, Any]) -> dict[str, str]:
     known = set(_known(""))
     ignored: dict[str, str] = {}
@@ -375,7 +390,8 @@ def _check_keys(data: Mapping[str, Any]) -> dict[str, str]:
         close = difflib.get_close_matches(str(key), sorted(known | set(AZURE_ONLY_KEYS)), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"unknown key {key!r} in the sweep job{hint} (keys: {', '.join(sorted(known))})"
+            f"unknown key {short_repr(key)} in the sweep job{hint} "
+            f"(keys: {', '.join(sorted(known))})"
         )
     return ignored
 
@@ -387,6 +403,7 @@ def sweep_job_from_data(
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: expected a mapping of keys, got {type(data).__name__}")
     ignored = _check_keys(data)
+    _check_section_keys(data, where)
     body = {k: v for k, v in data.items() if k not in AZURE_ONLY_KEYS}
     if base_dir is not None:
         for key in ("training_data", "validation_data"):

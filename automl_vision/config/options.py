@@ -12,6 +12,7 @@ command line say minutes; they are converted once, where they are read).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,6 +123,8 @@ def _count_or_auto(
             return "auto"
         try:
             number = checked_number(name, value, int, minimum=1)
+            if number is None:
+                raise ValueError(name)
         except ValueError:
             raise ValueError(
                 f"{name} must be an integer >= 1 or 'auto', got {short_repr(value)}"
@@ -176,16 +179,28 @@ def _data(value: Any) -> Any:
     return _path(value)
 
 
-def _directory(value: Any) -> Any:
-    return None if value is None else Path(value).expanduser()
+def _a_path(name: str, value: Any) -> Path:
+    """``value`` as a ``Path`` (``~`` expanded), or a ``ValueError`` naming the option."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        raise ValueError(f"{name} must be a path, got {short_repr(value)}")
+    return Path(value).expanduser()
 
 
-def _run_dirs(value: Any) -> Any:
-    if value is None:
-        return ()
-    if isinstance(value, (str, Path)):
-        value = [value]
-    return tuple(Path(v).expanduser() for v in value)
+def _directory(name: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: None if value is None else _a_path(name, value))
+
+
+def _run_dirs(name: str) -> BeforeValidator:
+    def check(value: Any) -> tuple[Path, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, (str, os.PathLike)):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{name} must be a list of sweep directories, got {short_repr(value)}")
+        return tuple(_a_path(name, v) for v in value)
+
+    return BeforeValidator(check)
 
 
 def _sampling(value: Any) -> Any:
@@ -237,6 +252,9 @@ def _training_options(value: Any) -> Any:
         return {}
     if not isinstance(value, Mapping):
         raise ValueError(f"training_options must be a mapping, got {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise ValueError(f"training_options: {short_repr(key)} is not an option name")
     for key in ("task", "primary_metric"):
         if key in value:
             raise ValueError(
@@ -406,7 +424,7 @@ class SweepOptions(BaseModel):
     output_dir: Annotated[
         Path | None,
         Field(None),
-        BeforeValidator(_directory),
+        _directory("output_dir"),
         Option("where the sweep lives (default runs/<data>-<hash>)", yaml="output_dir"),
     ]
     device: Annotated[
@@ -467,14 +485,14 @@ class SweepOptions(BaseModel):
     warm_start_from: Annotated[
         tuple[Path, ...],
         Field(()),
-        BeforeValidator(_run_dirs),
+        _run_dirs("warm_start_from"),
         Option("earlier sweeps whose trials seed the Bayesian sampler (and are reused)",
                yaml="warm_start_from", form=Form.LIST, metavar="RUN_DIR"),
     ]  # fmt: skip
     reuse_from: Annotated[
         tuple[Path, ...],
         Field(()),
-        BeforeValidator(_run_dirs),
+        _run_dirs("reuse_from"),
         Option("earlier sweeps whose identical trials are reused", yaml="reuse_from",
                form=Form.LIST, metavar="RUN_DIR"),
     ]  # fmt: skip
@@ -503,7 +521,7 @@ class SweepOptions(BaseModel):
     cache_dir: Annotated[
         Path | None,
         Field(None),
-        BeforeValidator(_directory),
+        _directory("cache_dir"),
         Option("the decoded-image cache (default $AUTOML_VISION_CACHE or ~/.cache/automl_vision)",
                yaml="cache_dir"),
     ]  # fmt: skip

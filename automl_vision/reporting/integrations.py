@@ -45,6 +45,8 @@ def parse_log_to(values: Iterable[str | LogTarget] | str | None) -> list[LogTarg
         return []
     if isinstance(values, str):
         values = [v for v in values.split(",") if v.strip()]
+    if not isinstance(values, (list, tuple, set, frozenset)):
+        raise ValueError(f"log_to must be a list of tensorboard, mlflow, got {values!r:.80}")
     targets = []
     for value in values:
         target = LogTarget.parse(value.strip() if isinstance(value, str) else value, "log_to")

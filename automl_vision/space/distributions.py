@@ -97,10 +97,13 @@ class Support:
             return any(_same(value, option) for option in self.options)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        if not self.low <= value <= self.high:
+        try:  # as the bounds are: floats (an int past 2**53 rounds as they did)
+            if not self.low <= float(value) <= self.high:
+                return False
+        except OverflowError:
             return False
-        if self.kind is Kind.INTEGER and float(value) != int(value):
-            return False
+        if self.kind is Kind.INTEGER and not isinstance(value, int) and not value.is_integer():
+            return False  # (an int is whole, also past 2**53 where float() would round it)
         return self.q is None or _is_multiple(value, self.q)
 
     def describe(self) -> str:
@@ -526,6 +529,9 @@ class qlognormal(_QGaussian):
 # ------------------------------------------------------------------------------------------
 # discrete families
 # ------------------------------------------------------------------------------------------
+_MAX_UPPER = 2**63 - 1
+
+
 @dataclass(frozen=True, repr=False)
 class randint(Distribution):
     """Integer uniformly distributed in [0, upper)."""
@@ -535,11 +541,16 @@ class randint(Distribution):
     arg_names: ClassVar[tuple[str, ...]] = ("upper",)
 
     def __post_init__(self) -> None:
-        upper = _number("upper", self.name, self.upper)
-        if not upper.is_integer():
+        number = _number("upper", self.name, self.upper)
+        if not number.is_integer():
             raise DistributionError(f"{self.name}: upper must be an integer, got {self.upper!r}")
+        upper = self.upper if isinstance(self.upper, int) else int(number)  # exact, if an int
         if upper < 1:
-            raise DistributionError(f"{self.name}: upper must be >= 1, got {int(upper)}")
+            raise DistributionError(f"{self.name}: upper must be >= 1, got {upper}")
+        if upper > _MAX_UPPER:  # numpy draws 64-bit integers
+            raise DistributionError(
+                f"{self.name}: upper must be at most 2**63 - 1, got {_fmt(number)}"
+            )
         object.__setattr__(self, "upper", int(upper))
 
     def from_unit(self, u: float) -> int:

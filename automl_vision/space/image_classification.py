@@ -94,7 +94,8 @@ class ImageClassificationSearchSpace(BaseModel):
                     else f"the fields are {', '.join(FIELDS)}"
                 )
                 raise ValueError(
-                    f"unknown field {key!r} in an image-classification search space; {hint}"
+                    f"unknown field {short_repr(key)} in an image-classification search "
+                    f"space; {hint}"
                 )
         return data
 

@@ -70,6 +70,11 @@ def read_yaml(path: Path, what: str, error: type[ValueError] = ValueError) -> An
         raise error(f"{path}: not usable YAML: it is nested too deeply") from None
     except OSError as err:
         raise error(f"{what} {str(path)!r} cannot be read: {err.strerror or err}") from None
+    except Exception as err:  # PyYAML's own constructors fail on some tagged values (!!int '')
+        raise error(
+            f"{path}: not valid YAML: a tagged value cannot be read ({type(err).__name__}: "
+            f"{short_repr(str(err))})"
+        ) from None
     problem = _size_problem(data)
     if problem:
         raise error(f"{path}: not usable YAML: {problem}")

@@ -6,7 +6,9 @@
 current epoch, the store records it as resumable, the sweep ends) and logs how to exit at once.
 A second signal raises ``SweepInterrupted`` where the main thread is: the sweep's process kills
 its workers and ends; every committed record stays, and the unfinished trials resume from their
-last resume checkpoint. The previous handlers are restored on exit.
+last resume checkpoint. Where it could not propagate (raised inside a finalizer, such as a data
+loader's ``__del__``, where Python only prints it), the block raises it when it ends. The
+previous handlers are restored on exit.
 
 "At once" holds even where the main thread cannot run a Python handler: inside a long native
 call (a training step, a wait on a data loader), where two signals also merge into one. A
@@ -33,6 +35,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["GRACE_S", "SweepInterrupted", "interruptible", "resume_hint"]
 
@@ -64,9 +67,10 @@ def resume_hint(output_dir: object) -> str:
 
 @dataclass
 class Caught:
-    """The first signal received inside the block, if any."""
+    """The first signal received inside the block, if any (``again``: the second one)."""
 
     signum: int | None = None
+    again: int | None = None
 
     @property
     def name(self) -> str:
@@ -120,8 +124,6 @@ class _Watcher:
                 seen += [b for b in data if b in _SIGNALS]
         except OSError:
             return
-        finally:
-            os.close(self._read)
         if self._left.wait(GRACE_S):
             return
         name = signal.Signals(seen[1]).name
@@ -136,8 +138,10 @@ class _Watcher:
 
     def leave(self) -> None:
         self._left.set()
-        signal.set_wakeup_fd(self._previous)
-        os.close(self._write)
+        signal.set_wakeup_fd(self._previous)  # then no signal writes into the pipe any more
+        os.close(self._write)  # a reading watcher sees its end
+        self._thread.join(1.0)
+        os.close(self._read)
 
 
 @contextmanager
@@ -153,6 +157,7 @@ def interruptible(on_first: Callable[[str], None], output_dir: object = "") -> I
             return
         name = signal.Signals(signum).name
         if caught.signum is not None:  # the second one: now
+            caught.again = signum
             raise SweepInterrupted(_again(name, output_dir), caught.signum)
         caught.signum = signum
         log.warning(
@@ -162,13 +167,23 @@ def interruptible(on_first: Callable[[str], None], output_dir: object = "") -> I
         )
         on_first(f"interrupted by {name}")
 
+    def unraisable(info: Any) -> None:
+        if not isinstance(info.exc_value, SweepInterrupted):
+            hook(info)  # a SweepInterrupted raised in a finalizer is raised again below
+
     previous = {s: signal.signal(s, handler) for s in _SIGNALS}
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable
     watcher = _Watcher(output_dir)
     outer, _active["pid"] = _active["pid"], owner
     try:
         yield caught
+        if caught.again is not None and caught.signum is not None:
+            # it was raised where it could not propagate (a finalizer): raised here
+            name = signal.Signals(caught.again).name
+            raise SweepInterrupted(_again(name, output_dir), caught.signum)
     finally:
         _active["pid"] = outer
         watcher.leave()
+        sys.unraisablehook = hook
         for s, old in previous.items():
             signal.signal(s, old)

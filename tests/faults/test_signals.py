@@ -20,7 +20,7 @@ from killing import integrity, results, run_sweep, start_sweep, sweep_env, wait_
 from automl_vision.store.database import SweepStore
 from automl_vision.training.resume import load_resume
 from automl_vision.trial import TrialStatus
-from automl_vision.tuning.signals import GRACE_S, interruptible
+from automl_vision.tuning.signals import GRACE_S, SweepInterrupted, interruptible
 
 
 def _paused_trials_kept_their_epochs(output) -> list:
@@ -149,6 +149,22 @@ def test_processes_forked_during_a_sweep_ignore_its_signals() -> None:
         child.start()
         child.join(30)
     assert child.exitcode == 0 and calls == []
+
+
+class _SignalsWhenCollected:
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # its handler runs here, inside the finalizer
+
+
+def test_a_second_signal_raised_inside_a_finalizer_still_ends_the_block(capfd) -> None:
+    """A data loader's ``__del__`` may be running when the second Ctrl-C comes: Python only
+    prints what a finalizer raises. The block raises it when it ends, and prints nothing."""
+    with pytest.raises(SweepInterrupted, match="SIGINT again"), interruptible(lambda _: None):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        _SignalsWhenCollected()  # collected at once: the second signal, swallowed
+        time.sleep(0.05)
+    assert "Exception ignored" not in capfd.readouterr().err
 
 
 @pytest.mark.slow

@@ -400,3 +400,8 @@ def test_the_training_target_says_where_it_resumes(digits_folder, tmp_path) -> N
     run_training_trial(params, pause_after_one, context, job=job)
     run_training_trial(params, lambda step, metrics: Verdict.CONTINUE, context, job=job)
     assert starts == [0, 1]  # said before training: the second attempt resumes after epoch 1
+
+
+def test_bench_refuses_a_json_path_in_a_missing_folder_before_it_runs(tmp_path, capsys) -> None:
+    code, _, err = cli(["bench", "--quick", "--json", str(tmp_path / "no" / "b.json")], capsys)
+    assert code == 2 and "its folder does not exist" in refusal(err)
