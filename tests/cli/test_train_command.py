@@ -94,7 +94,9 @@ def test_the_command_and_the_script_give_the_same_result(tmp_path: Path) -> None
     by_command = [json.loads(line) for line in command.stdout.splitlines()]
     assert [line["step"] for line in by_command] == [2, 3]
     assert by_command == by_script  # same seed, one thread, CPU: the same numbers
-    assert (tmp_path / "script" / "best.safetensors").is_file() and (tmp_path / "cli" / "best.safetensors").is_file()
+    assert (tmp_path / "script" / "best.safetensors").is_file() and (
+        tmp_path / "cli" / "best.safetensors"
+    ).is_file()
     assert "epoch 1/3" in command.stderr and "epoch 1/3" in script.stderr
 
 

@@ -142,5 +142,7 @@ def test_a_corrupt_resume_checkpoint_is_named_and_the_trial_starts_again(
         (trial,) = [t for t in store.load_trials() if t.trial_id == queued.trial_id]
     finally:
         store.close()
-    assert any("checksum" in note and "resume.safetensors" in note for note in trial.artifacts["notes"])
+    assert any(
+        "checksum" in note and "resume.safetensors" in note for note in trial.artifacts["notes"]
+    )
     assert (resume.parent / "resume.safetensors.corrupt").is_file()

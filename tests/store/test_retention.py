@@ -37,9 +37,9 @@ def test_top_k_kept_as_trials_finish(tmp_path, goal, values, kept) -> None:
     for i, v in enumerate(values):
         trials.append(_trial(tmp_path, i, v))
         retention.trial_finished(trials[-1])
-        assert sum((tmp_path / f"t{j}" / "best.safetensors").is_file() for j in range(i + 1)) == min(
-            i + 1, 3
-        )
+        assert sum(
+            (tmp_path / f"t{j}" / "best.safetensors").is_file() for j in range(i + 1)
+        ) == min(i + 1, 3)
     assert {i for i in range(5) if (tmp_path / f"t{i}" / "best.safetensors").is_file()} == kept
 
 

@@ -55,7 +55,10 @@ def test_old_absolute_artifact_records_still_read(tmp_path: Path) -> None:
     trial = Trial(index=0, params={}, artifacts={"checkpoint": "/old/place/best.safetensors"})
     assert artifact_path(trial, "checkpoint", tmp_path) == Path("/old/place/best.safetensors")
     trial.artifacts["checkpoint"] = "trials/trial_0000/best.safetensors"
-    assert artifact_path(trial, "checkpoint", tmp_path) == tmp_path / "trials/trial_0000/best.safetensors"
+    assert (
+        artifact_path(trial, "checkpoint", tmp_path)
+        == tmp_path / "trials/trial_0000/best.safetensors"
+    )
 
 
 # -- read-only and corrupt stores ----------------------------------------------------------

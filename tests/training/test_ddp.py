@@ -39,7 +39,10 @@ def test_two_processes_train_like_one_with_the_global_batch(tmp_path: Path) -> N
     assert ddp.epochs_run == 2 and ddp.stop_reason is StopReason.REPORT
     assert reports == [1, 2]  # only rank 0 reports
     assert ddp.optimizer_steps == 6  # 12 images per rank, batches of 4, 2 epochs
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["best.safetensors", "metrics.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "best.safetensors",
+        "metrics.jsonl",
+    ]
     assert (tmp_path / "out" / "metrics.jsonl").read_text().count("\n") == 2
 
     single = train(
