@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -85,8 +86,21 @@ def _entry_files(entry: Path) -> list[Path]:
     return [entry, entry.with_suffix(".json")]
 
 
+#: the names the cache writes: ``<fingerprint>_<size>.npy`` with its ``.json`` sidecar (written
+#: first) and ``.lock``, and their temporary files ``<name>.<pid>.<hex>.tmp``; nothing else in a
+#: folder is ever counted or removed (``cache clear --dir`` on the wrong folder deletes nothing)
+_ENTRY = re.compile(r"[0-9A-Za-z]{1,128}_[0-9]{1,5}\.npy")
+_TEMPORARY = re.compile(r"[0-9A-Za-z]{1,128}_[0-9]{1,5}\.(npy|json)\.[0-9]+\.[0-9a-f]{32}\.tmp")
+
+
 def _entries(cache_dir: Path) -> list[Path]:
-    return sorted(cache_dir.glob("*.npy")) if cache_dir.is_dir() else []
+    if not cache_dir.is_dir():
+        return []
+    return sorted(
+        p
+        for p in cache_dir.iterdir()
+        if _ENTRY.fullmatch(p.name) and not p.is_symlink() and p.with_suffix(".json").is_file()
+    )
 
 
 def _entry_bytes(entry: Path) -> int:
@@ -111,8 +125,9 @@ def clear_cache(cache_dir: Path) -> tuple[int, int]:
     entries = _entries(cache_dir)
     freed = sum(_remove_entry(e) for e in entries)
     if cache_dir.is_dir():
-        for leftover in cache_dir.glob("*.tmp"):
-            leftover.unlink(missing_ok=True)
+        for leftover in cache_dir.iterdir():
+            if _TEMPORARY.fullmatch(leftover.name):
+                leftover.unlink(missing_ok=True)
     return freed, len(entries)
 
 

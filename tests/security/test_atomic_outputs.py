@@ -107,3 +107,19 @@ def test_nothing_writes_outputs_in_place() -> None:
         text = (root / module).read_text()
         assert ".write_text(" not in text and "savefig(path" not in text, module
     assert os.replace  # (the real one is restored by monkeypatch)
+
+
+def test_cache_clear_removes_only_the_caches_own_files(tmp_path) -> None:
+    """A mistyped ``cache clear --dir`` used to delete every *.npy, *.json and *.tmp there."""
+    import numpy as np
+
+    from automl_vision.data.cache import clear_cache, decode_images
+
+    images = np.zeros((2, 8, 8, 3), dtype=np.uint8)
+    decode_images(images, 8, cache_dir=tmp_path, fingerprint="ab" * 16)
+    mine = {"data.npy": b"x", "model_1.npy": b"x", "notes.json": b"{}", "build.tmp": b"t"}
+    for name, raw in mine.items():
+        (tmp_path / name).write_bytes(raw)
+    freed, entries = clear_cache(tmp_path)
+    assert entries == 1 and freed > 0
+    assert {p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")} == set(mine)
