@@ -65,3 +65,14 @@ def starts_then_dies(params, report, context):
     """Says its attempt starts after report ``params['from']``, then dies before reporting."""
     context.on_start(params["from"])
     os._exit(3)
+
+
+def with_children(params, report, context):
+    """Starts a process of its own (as a data loader with workers does) and returns its answer."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        value = pool.apply(abs, (-params["rate"],))
+    report(1, {"accuracy": value})
+    return value

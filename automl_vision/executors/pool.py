@@ -215,7 +215,10 @@ class ProcessPoolExecutor(Executor):
         process = self._ctx.Process(
             target=_worker_main,
             args=(child, slot, self.target, self.threads, os.getpid()),
-            daemon=True,
+            # not daemonic: a trial may start processes of its own (a data loader's workers;
+            # a daemonic process may not have children). A worker still ends with the sweep:
+            # on Exit, on its pipe's EOF, and on the sweep's death (_die_with_parent)
+            daemon=False,
             name=f"trial-worker[{slot}]",
         )
         process.start()

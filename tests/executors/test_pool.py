@@ -7,7 +7,7 @@ import time
 
 import pytest
 from helpers_sweep import tiny_space
-from pool_targets import curve, misbehave
+from pool_targets import curve, misbehave, with_children
 
 from automl_vision.executors.pool import ProcessPoolExecutor
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy
@@ -140,3 +140,15 @@ def test_abort_kills_every_worker_at_once(tmp_path) -> None:
     executor.abort()
     assert time.monotonic() - start < 2
     assert not any(w.process.is_alive() for w in executor._workers)
+
+
+def test_a_trial_may_start_processes_of_its_own(tmp_path) -> None:
+    """Pool workers were daemonic: a trainer with data-loader workers (number_of_workers > 0,
+    the default on a GPU) failed with 'daemonic processes are not allowed to have children'."""
+    executor = ProcessPoolExecutor(with_children, slots=[""], output_dir=tmp_path)
+    outcome = Scheduler(
+        FixedConfigurations([{"rate": 0.5}]), executor, max_trials=1, primary_metric="accuracy"
+    ).run()
+    (trial,) = outcome.trials
+    assert trial.status is TrialStatus.COMPLETED, trial.error
+    assert trial.value == 0.5
