@@ -194,9 +194,14 @@ def load_checkpoint(path: str | Path | Checkpoint, *, trust_checkpoint: bool = F
         return path
     path = Path(path)
     if path.is_file() and is_legacy_pickle(path):
-        return _legacy_checkpoint(path, read_legacy_pickle(path, trust=trust_checkpoint))
+        data = read_legacy_pickle(path, trust=trust_checkpoint, classes=LEGACY_CLASSES)
+        return _legacy_checkpoint(path, data)
     stored = read_tensor_file(path, TensorFileKind.CHECKPOINT)
     return Checkpoint.from_tree(stored.tree, stored.weights, path)
+
+
+#: what release 1 pickled besides tensors and plain data (read only when trusted)
+LEGACY_CLASSES = (Checkpoint, Task)
 
 
 def _legacy_checkpoint(path: Path, data: Any) -> Checkpoint:

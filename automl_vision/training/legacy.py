@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from automl_vision.artifacts import BEST_FILE, LEGACY_BEST_FILE, LEGACY_RESUME_FILE, RESUME_FILE
-from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
+from automl_vision.training.checkpoint import LEGACY_CLASSES, Checkpoint, load_checkpoint
 from automl_vision.training.resume import load_resume, save_resume
 from automl_vision.training.tensor_file import (
     CorruptCheckpointError,
@@ -46,7 +46,7 @@ def convert_legacy_file(path: str | Path, *, trust: bool, keep: bool = False) ->
         raise ValueError(f"{path}: not a release-1 pickle (nothing to convert)")
     if not trust:
         raise LegacyCheckpointError(legacy_message(path))
-    data = read_legacy_pickle(path, trust=True)
+    data = read_legacy_pickle(path, trust=True, classes=LEGACY_CLASSES)
     if isinstance(data, dict) and "optimizer" in data and "epoch" in data:
         target = path.with_name(RESUME_FILE if path.name == LEGACY_RESUME_FILE else _renamed(path))
         save_resume(target, _resume_state(data, path))

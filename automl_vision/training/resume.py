@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.artifacts import LEGACY_RESUME_FILE, OWNER_FILE, RESUME_FILE
+from automl_vision.training.checkpoint import LEGACY_CLASSES
 from automl_vision.training.tensor_file import (
     CorruptCheckpointError,
     TensorFileKind,
@@ -90,7 +91,7 @@ def load_resume(path: str | Path, *, trust: bool = False) -> dict[str, Any]:
     """
     path = Path(path)
     if path.is_file() and is_legacy_pickle(path):
-        state = read_legacy_pickle(path, trust=trust)
+        state = read_legacy_pickle(path, trust=trust, classes=LEGACY_CLASSES)
     else:
         stored = read_tensor_file(path, TensorFileKind.RESUME)
         check_owner(path, stored.meta.get("owner"))

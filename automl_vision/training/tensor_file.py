@@ -21,8 +21,8 @@ names, so the file is also an ordinary weights file that any safetensors reader 
 other tensor is named by its path in the tree (``~optimizer/state/0/exp_avg``).
 
 Earlier releases wrote ``torch.save`` pickles; such a file is refused with
-``LegacyCheckpointError`` and read only by ``read_legacy_pickle(..., trust=True)``: loading a
-pickle runs whatever code it names.
+``LegacyCheckpointError`` and read only by ``read_legacy_pickle(..., trust=True)``, and then
+through torch's weights-only unpickler with an allow-list of release 1's own classes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import hashlib
 import io
 import json
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -321,8 +321,12 @@ def legacy_message(path: str | Path) -> str:
     )
 
 
-def read_legacy_pickle(path: str | Path, *, trust: bool) -> Any:
-    """Unpickle an earlier release's file: only with ``trust`` (it may run code)."""
+def read_legacy_pickle(path: str | Path, *, trust: bool, classes: Sequence[type] = ()) -> Any:
+    """Unpickle an earlier release's file, only with ``trust``.
+
+    Even then, through torch's weights-only unpickler with an allow-list: tensors, plain
+    containers and numbers, and ``classes`` (what release 1 pickled: ``Checkpoint``, ``Task``).
+    A pickle naming anything else (a function to call) is refused, not run."""
     path = Path(path)
     if not trust:
         raise LegacyCheckpointError(legacy_message(path))
@@ -330,7 +334,12 @@ def read_legacy_pickle(path: str | Path, *, trust: bool) -> Any:
     if data.startswith(b"automl_vision-resume "):  # release 1's resume header: a checksum line
         data = data.partition(b"\n")[2]
     try:
-        # trusted by the caller's explicit choice: the only unpickling in the project
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=False)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, AttributeError) as err:
+        with torch.serialization.safe_globals(list(classes)):
+            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CorruptCheckpointError(
+            f"{path}: holds Python objects beyond automl_vision's release-1 checkpoint "
+            f"(refused even when trusted: {str(err).splitlines()[0][:200]})"
+        ) from None
+    except (RuntimeError, EOFError, AttributeError) as err:
         raise CorruptCheckpointError(_unreadable(path, err)) from None

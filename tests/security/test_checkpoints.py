@@ -386,13 +386,13 @@ def test_the_owner_record_is_written_before_the_trial_runs(digits_folder, tmp_pa
 
 
 def test_pickle_is_not_imported_by_the_loaders() -> None:
-    """The only unpickling left is the trusted legacy path."""
+    """No loader unpickles arbitrary objects, trusted or not."""
     sources = {
         p.relative_to(ROOT).as_posix(): p.read_text()
         for p in (ROOT / "automl_vision").rglob("*.py")
     }
     loads = [name for name, text in sources.items() if "weights_only=False" in text]
-    assert loads == ["automl_vision/training/tensor_file.py"]
+    assert loads == []
     assert pickle.HIGHEST_PROTOCOL  # (the test module itself pickles the payloads)
 
 
@@ -424,3 +424,14 @@ def test_train_never_trains_silently_over_a_release_1_resume_state(tmp_path) -> 
     with pytest.raises(LegacyCheckpointError, match="convert"):
         train(tiny_config(number_of_epochs=1), tiny_dataset(), output_dir=tmp_path, resume=True)
     assert not marker.exists() and (tmp_path / "resume.pt").exists()
+
+
+def test_even_a_trusted_pickle_cannot_run_code(tmp_path) -> None:
+    marker = tmp_path / "ran"
+    best = _malicious_pickle(tmp_path / "best.pt", marker)
+    with pytest.raises(CorruptCheckpointError, match="refused even when trusted"):
+        load_checkpoint(best, trust_checkpoint=True)
+    resume = _malicious_pickle(tmp_path / "resume.pt", marker, resume_header=True)
+    with pytest.raises(CorruptCheckpointError, match="refused even when trusted"):
+        load_resume(resume, trust=True)
+    assert not marker.exists()
