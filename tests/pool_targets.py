@@ -67,12 +67,17 @@ def starts_then_dies(params, report, context):
     os._exit(3)
 
 
+def _child() -> None:
+    os._exit(0)
+
+
 def with_children(params, report, context):
-    """Starts a process of its own (as a data loader with workers does) and returns its answer."""
+    """Starts a process of its own, as a data loader with workers does (fork, the loader's
+    default on Linux); returns the rate if the child ran."""
     import multiprocessing as mp
 
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as pool:
-        value = pool.apply(abs, (-params["rate"],))
-    report(1, {"accuracy": value})
-    return value
+    child = mp.get_context("fork").Process(target=_child)
+    child.start()
+    child.join(30)
+    report(1, {"accuracy": params["rate"]})
+    return params["rate"] if child.exitcode == 0 else 0.0
