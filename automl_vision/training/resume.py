@@ -30,9 +30,12 @@ from automl_vision.artifacts import LEGACY_RESUME_FILE, OWNER_FILE, RESUME_FILE
 from automl_vision.training.checkpoint import LEGACY_CLASSES
 from automl_vision.training.tensor_file import (
     CorruptCheckpointError,
+    LegacyCheckpointError,
     TensorFileKind,
     is_legacy_pickle,
+    legacy_message,
     read_legacy_pickle,
+    read_metadata,
     read_tensor_file,
     write_tensor_file,
 )
@@ -47,6 +50,7 @@ __all__ = [
     "load_resume",
     "read_owner",
     "save_resume",
+    "saved_epoch",
 ]
 
 
@@ -101,6 +105,23 @@ def load_resume(path: str | Path, *, trust: bool = False) -> dict[str, Any]:
     if not isinstance(state, dict) or "epoch" not in state:
         raise CorruptCheckpointError(f"{path}: not an automl_vision resume state")
     return state
+
+
+def saved_epoch(path: str | Path) -> int:
+    """The epoch of the resume state at ``path`` (0 when there is none), read from its header
+    only: no tensor is read (``load_resume`` checks the whole file)."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    if is_legacy_pickle(path):
+        raise LegacyCheckpointError(legacy_message(path))
+    try:
+        epoch = json.loads(read_metadata(path, TensorFileKind.RESUME).get("tree", ""))["epoch"]
+    except (ValueError, TypeError, KeyError):
+        raise CorruptCheckpointError(f"{path}: not an automl_vision resume state") from None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CorruptCheckpointError(f"{path}: not an automl_vision resume state (epoch)")
+    return epoch
 
 
 def check_owner(path: Path, stamped: str | None) -> None:

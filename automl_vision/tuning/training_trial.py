@@ -126,11 +126,13 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _saved_epoch(path: Path) -> int:
-    """The epoch of the resume checkpoint at ``path`` (0 when there is none)."""
+def _check_resume(path: Path) -> None:
+    """Read the whole resume state at ``path`` (if any): ``CorruptCheckpointError`` if it does
+    not check out."""
     from automl_vision.training.resume import load_resume  # lazy: torch
 
-    return int(load_resume(path)["epoch"]) if path.exists() else 0
+    if path.exists():
+        load_resume(path)
 
 
 def run_training_trial(
@@ -160,7 +162,11 @@ def _run_trial(
     import torch  # lazy: as in run_training_trial
 
     from automl_vision.training import TrainingConfig, export_onnx, train  # lazy: torch
-    from automl_vision.training.resume import RESUME_FILE, CorruptCheckpointError  # lazy: torch
+    from automl_vision.training.resume import (  # lazy: torch
+        RESUME_FILE,
+        CorruptCheckpointError,
+        saved_epoch,
+    )
 
     params = dict(params)
     params.setdefault("random_seed", trial_seed(job.seed, context.trial_index))
@@ -189,7 +195,7 @@ def _run_trial(
     resume_file = Path(context.workdir) / RESUME_FILE
     values = params
     try:
-        _saved_epoch(resume_file)
+        _check_resume(resume_file)
     except CorruptCheckpointError as err:
         # its reports stay in the store; the run starts over and sends them again as replays
         aside = resume_file.with_name(RESUME_FILE + ".corrupt")
@@ -198,7 +204,7 @@ def _run_trial(
         log.warning("%s: %s", context.trial_id, note)
         notes.append(note)
     while True:
-        started_from = _saved_epoch(resume_file)
+        started_from = saved_epoch(resume_file)
         if not attempts and context.on_start is not None:
             context.on_start(started_from)  # recorded now: the attempt may die before a report
         try:
@@ -215,7 +221,7 @@ def _run_trial(
                 f"CUDA out of memory with training_batch_size={config.training_batch_size}; "
                 f"retried with {retry['training_batch_size']} x gradient_accumulation_step "
                 f"{retry['gradient_accumulation_step']} (same effective batch)"
-                + (f" from the checkpoint of epoch {_saved_epoch(resume_file)}" * resumable)
+                + (f" from the checkpoint of epoch {saved_epoch(resume_file)}" * resumable)
             )
             log.warning("%s: %s", context.trial_id, note)
             notes.append(note)
