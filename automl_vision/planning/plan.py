@@ -56,7 +56,7 @@ from automl_vision.space import (
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.store.sweep_dir import SweepRecord, read_sweep, with_absolute_artifacts
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
-from automl_vision.weights import MissingWeightsWarning, WeightsLookup, plan_weights
+from automl_vision.weights import MissingWeightsWarning, WeightsPlan, plan_weights
 
 __all__ = ["SweepPlan", "plan_sweep", "previous_sweeps"]
 
@@ -82,7 +82,8 @@ class SweepPlan:
     output_dir: Path
     criteria: list[StopCriterion]
     reuse: ReuseIndex
-    weights: list[WeightsLookup]
+    #: every model's starting weights: cached, will download (before the first trial), random
+    weights: WeightsPlan
     choices: list[str]  # what was picked for the user, and why (announced)
     #: False for a dry run's plan of a cluster sweep: what depends on the cluster is said, not
     #: counted (a sweep plans again once connected)
@@ -198,9 +199,7 @@ class SweepPlan:
             + (f", trial_timeout={self.trial_timeout:.0f}s" if self.trial_timeout else "")
         )
         lines.append(f"pretrained: {self.options.get('pretrained', 'auto')}")
-        for w in self.weights:
-            found = f"weights found ({w.path})" if w.found else "no weights"
-            lines.append(f"  {w.model}: {found}")
+        lines += [f"  {w.describe()}" for w in self.weights.models]
         origin = self.dataset.images.origin
         lines += self.backend.describe(self.capacity, self.spec.executor_request(), origin)
         lines.append(
@@ -369,18 +368,19 @@ def _output_dir(output_dir: Path | None, data: Any, definition: Mapping[str, Any
     return Path("runs") / f"{stem or 'data'}-{digest[:8]}"
 
 
-def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> list[WeightsLookup]:
-    """Every model's pretrained weights, looked up now: an error for ``pretrained=True`` and a
-    missing model, one warning for ``"auto"`` naming the models that start from scratch."""
+def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> WeightsPlan:
+    """Every model's starting weights, decided now (``weights.plan_weights``; downloads wait for
+    the run): an error for ``pretrained=True`` and a model that cannot have them, one warning
+    for ``"auto"`` naming the models with published weights that start from scratch."""
     models: list[str] = []
     for space in spaces:
         spec = space.parameters.get("model_name", azure_defaults()["model_name"])
         options = spec.support.options if isinstance(spec, Distribution) else [spec]
         models += [str(m) for m in options]
-    lookups, warning = plan_weights(models, pretrained)
-    if warning is not None:
-        warnings.warn(warning, MissingWeightsWarning, stacklevel=3)
-    return lookups
+    planned = plan_weights(models, pretrained)
+    if planned.warning is not None:
+        warnings.warn(planned.warning, MissingWeightsWarning, stacklevel=3)
+    return planned
 
 
 def _criteria(spec: SweepSpec) -> list[StopCriterion]:

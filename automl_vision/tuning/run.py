@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sqlite3
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from automl_vision.store.trial_folders import (
 from automl_vision.trial import Trial, TrialStatus, best_trial
 from automl_vision.tuning.signals import SweepInterrupted, interruptible, resume_hint
 from automl_vision.tuning.training_trial import TrainingJob, TrainingTarget
+from automl_vision.weights import MissingWeightsWarning, download_planned
 
 __all__ = ["run_plan"]
 
@@ -197,9 +199,20 @@ def run_plan(
         return _run(plan, connection, resume=resume, force=force, progress=progress)
 
 
+def _download_weights(plan: SweepPlan) -> None:
+    """The pretrained weights the plan will download, fetched once here, in the sweep's process,
+    before any trial is dispatched: the trials find them in the Hugging Face cache and never
+    race for the same file. A failed download warns once (``"auto"``: those models start from
+    scratch) or raises ``MissingWeightsError`` (``pretrained=True``)."""
+    _, warning = download_planned(plan.weights)
+    if warning is not None:
+        warnings.warn(warning, MissingWeightsWarning, stacklevel=4)
+
+
 def _run(
     plan: SweepPlan, connection: Any, *, resume: bool, force: bool, progress: bool
 ) -> TuneResult:
+    _download_weights(plan)
     # the executor first: a cluster that cannot hold the sweep is refused before anything
     # is written
     executor = plan.backend.executor(
