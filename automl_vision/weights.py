@@ -383,7 +383,12 @@ def download_weights(lookup: WeightsLookup, *, timeout_s: float = FETCH_TIMEOUT_
     # huggingface_hub reads these when it is imported; set them for a process that has not yet
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout_s)))
     os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", str(int(timeout_s)))
-    from huggingface_hub import constants, hf_hub_download  # lazy: only when downloading
+    from huggingface_hub import (  # lazy: only when downloading
+        constants,
+        get_hf_file_metadata,
+        hf_hub_download,
+        hf_hub_url,
+    )
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError  # lazy: same
 
     constants.HF_HUB_DOWNLOAD_TIMEOUT = int(timeout_s)  # and for one that already has
@@ -391,6 +396,10 @@ def download_weights(lookup: WeightsLookup, *, timeout_s: float = FETCH_TIMEOUT_
     last: Exception | None = None
     for filename in lookup.hub_files:
         try:
+            # one HEAD without retries first: a hub that accepts connections but does not answer
+            # fails here within timeout_s (hf_hub_download itself then retries for minutes)
+            url = hf_hub_url(repo, filename, revision=revision, endpoint=endpoint)
+            get_hf_file_metadata(url, timeout=timeout_s, endpoint=endpoint)
             log.info("downloading %s/%s from %s", repo, filename, endpoint)
             return Path(
                 hf_hub_download(

@@ -49,10 +49,14 @@ def decoded_image_cache(tmp_path_factory):
 @pytest.fixture(scope="session", autouse=True)
 def empty_weights_cache(tmp_path_factory):
     """pretrained="auto" is the default: tests see an empty Hugging Face cache and no weights
-    folder, whatever this machine holds (subprocesses inherit the variables)."""
-    saved = {k: os.environ.get(k) for k in ("HF_HUB_CACHE", "AUTOML_VISION_WEIGHTS_DIR")}
+    folder, whatever this machine holds, and never the internet (HF_HUB_OFFLINE=1: "auto" asks
+    no hub; a test that serves a hub on loopback lifts it). Subprocesses inherit the
+    variables."""
+    keys = ("HF_HUB_CACHE", "AUTOML_VISION_WEIGHTS_DIR", "HF_HUB_OFFLINE")
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ["HF_HUB_CACHE"] = str(tmp_path_factory.mktemp("hf-hub-empty"))
     os.environ.pop("AUTOML_VISION_WEIGHTS_DIR", None)
+    os.environ["HF_HUB_OFFLINE"] = "1"
     yield
     for key, value in saved.items():
         if value is None:

@@ -1,17 +1,22 @@
 """Pretrained weights: found in a Hugging Face-style cache laid out here, loaded through timm's
-own loader, "auto" / True / False at planning time, and `weights fetch` without network."""
+own loader, "auto" / True / False at planning time, downloaded once from a hub served on
+loopback (``helpers_hub``), the fallback when the hub is unreachable or hangs, and `weights
+fetch` without network. No test reaches the internet (``HF_HUB_OFFLINE=1`` from conftest, lifted
+only towards loopback)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
 
 import pytest
 import torch
+from helpers_hub import closed_port, serve_hub, silent_hub
 from helpers_training import tiny_config
 
 HUB_ID = "timm/test_resnet.r160_in1k"  # timm's pretrained config of test_resnet
@@ -173,8 +178,9 @@ def test_cli_pretrained_true_exits_2_and_dry_run_says_per_model(
     assert out.returncode == 2 and "test_resnet" in out.stderr and "Traceback" not in out.stderr
     out = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
-    assert "test_resnet: weights found" in out.stdout
-    assert "no weights" in out.stdout  # the other tiny models have none in this cache
+    assert "test_resnet: cached (" in out.stdout
+    # the other tiny models have none in this cache, and the hub is off (HF_HUB_OFFLINE)
+    assert "test_efficientnet: random init (HF_HUB_OFFLINE is set)" in out.stdout
 
 
 def test_job_yaml_training_parameters_pretrained(tmp_path) -> None:
@@ -191,6 +197,7 @@ def test_job_yaml_training_parameters_pretrained(tmp_path) -> None:
 
 def test_weights_fetch_without_network_fails_fast(tmp_path) -> None:
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub")}
+    env["HF_ENDPOINT"] = f"http://127.0.0.1:{closed_port()}"  # no network: nothing listens
     env.pop("HF_HUB_OFFLINE", None)
     start = time.monotonic()
     out = subprocess.run(
@@ -218,3 +225,187 @@ def test_weights_list_shows_the_cache(hub_cache) -> None:
         timeout=60,
     )
     assert HUB_ID in out.stdout, out.stderr
+
+
+# -- "auto" and the hub: download once, fall back once ------------------------------------------
+def served_state(seed: int = 7) -> tuple[dict[str, torch.Tensor], bytes]:
+    """test_resnet's ImageNet-shaped state and its safetensors file, as the fake hub serves it."""
+    import timm
+    from safetensors.torch import save
+
+    torch.manual_seed(seed)
+    state = timm.create_model("test_resnet", pretrained=False).state_dict()
+    state = {k: v.contiguous() for k, v in state.items()}
+    return state, save(state)
+
+
+def go_online(monkeypatch, endpoint: str, cache: Path) -> None:
+    """Lift conftest's HF_HUB_OFFLINE towards ``endpoint`` (loopback) with an empty cache;
+    huggingface_hub read the variable when imported, so its constant is lifted too."""
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+
+
+TINY = {
+    "model_name": "test_resnet",
+    "number_of_epochs": 1,
+    "training_crop_size": 16,
+    "validation_crop_size": 16,
+    "validation_resize_size": 16,
+    "number_of_workers": 0,
+}
+
+
+def test_auto_downloads_once_before_the_trials_and_then_uses_the_cache(
+    digits_folder, tmp_path, monkeypatch
+) -> None:
+    from automl_vision import tune
+    from automl_vision.planning.plan import plan_sweep
+    from automl_vision.training.model_factory import build_model
+    from automl_vision.weights import MissingWeightsWarning, WeightsSource, find_weights
+
+    state, blob = served_state()
+    with serve_hub({f"{HUB_ID}/model.safetensors": blob}) as hub:
+        go_online(monkeypatch, hub.url, tmp_path / "hub")
+        plan = plan_sweep(digits_folder, search_space=TINY, output_dir=tmp_path / "a", dry_run=True)
+        assert [w.source for w in plan.weights.models] == [WeightsSource.DOWNLOAD]
+        assert f"test_resnet: will download ({HUB_ID} from {hub.url})" in plan.describe()
+        assert hub.requests == []  # planning only knocked: nothing downloaded
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MissingWeightsWarning)
+            result = tune(digits_folder, search_space=TINY, max_trials=1,
+                          output_dir=tmp_path / "a", progress=False)  # fmt: skip
+        assert result.counts()["COMPLETED"] == 1
+        got = [r for r in hub.requests if r.startswith("GET")]
+        assert got == [f"GET /{HUB_ID}/resolve/main/model.safetensors"]  # one download
+        lookup = find_weights("test_resnet")
+        assert lookup.found and lookup.path.is_relative_to(tmp_path / "hub")
+
+        # a second sweep: the cache answers, the hub is not even connected to
+        seen = (hub.connections, len(hub.requests))
+        plan = plan_sweep(digits_folder, search_space=TINY, output_dir=tmp_path / "b", dry_run=True)
+        assert "test_resnet: cached (" in plan.describe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", MissingWeightsWarning)
+            tune(digits_folder, search_space=TINY, max_trials=1, output_dir=tmp_path / "b",
+                 progress=False)  # fmt: skip
+        assert (hub.connections, len(hub.requests)) == seen
+
+    # the downloaded weights are the served ones (the classifier is replaced for 10 classes)
+    own = build_model("test_resnet", 10, pretrained="auto").state_dict()
+    body = [k for k in state if not k.startswith("fc.")]
+    assert body and all(torch.equal(own[k], state[k]) for k in body)
+
+
+def test_offline_and_pretrained_false_never_touch_the_hub(tmp_path, monkeypatch) -> None:
+    from automl_vision.weights import WeightsSource, download_planned, plan_weights
+
+    _, blob = served_state()
+    with serve_hub({f"{HUB_ID}/model.safetensors": blob}) as hub:
+        go_online(monkeypatch, hub.url, tmp_path / "hub")
+        assert plan_weights(["test_resnet"], False).models == ()
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        plan = plan_weights(["test_resnet"], "auto")
+        assert [w.source for w in plan.models] == [WeightsSource.RANDOM]
+        assert "HF_HUB_OFFLINE" in plan.warning
+        assert download_planned(plan)[1] is None  # nothing planned, nothing tried
+        assert hub.connections == 0 and hub.requests == []
+
+
+def plan_in_thread(action, ceiling_s: float = 10.0):
+    """Run ``action`` in a thread; its result once it finishes within ``ceiling_s`` (the test
+    fails if it hangs)."""
+    out: dict = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out["value"] = action()
+            out["warnings"] = caught
+        except BaseException as err:  # handed to the test
+            out["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(ceiling_s), f"still running after {ceiling_s} s"
+    if "error" in out:
+        raise out["error"]
+    return out["value"], out["warnings"]
+
+
+def test_unreachable_hub_falls_back_with_exactly_one_warning(
+    digits_folder, tmp_path, monkeypatch
+) -> None:
+    from automl_vision.planning.plan import plan_sweep
+    from automl_vision.weights import MissingWeightsError, MissingWeightsWarning, WeightsSource
+
+    go_online(monkeypatch, f"http://127.0.0.1:{closed_port()}", tmp_path / "hub")
+    space = {**TINY, "model_name": "choice('test_resnet', 'test_efficientnet', 'test_vit4')"}
+    plan, caught = plan_in_thread(
+        lambda: plan_sweep(
+            digits_folder, search_space=space, output_dir=tmp_path / "s", dry_run=True
+        )
+    )
+    ours = [w for w in caught if issubclass(w.category, MissingWeightsWarning)]
+    assert len(ours) == 1
+    text = str(ours[0].message)
+    assert "test_resnet, test_efficientnet" in text and "unreachable" in text
+    assert "test_vit4" not in text  # timm publishes no weights for it
+    assert [w.source for w in plan.weights.models] == [WeightsSource.RANDOM] * 3
+    assert "test_vit4: random init (no published weights" in plan.describe()
+    with pytest.raises(MissingWeightsError, match="test_resnet.*cannot download.*unreachable"):
+        plan_in_thread(
+            lambda: plan_sweep(
+                digits_folder,
+                search_space=TINY,
+                output_dir=tmp_path / "t",
+                dry_run=True,
+                training_options={"pretrained": True},
+            )
+        )
+
+
+def test_a_hub_that_hangs_falls_back_with_one_warning(tmp_path, monkeypatch) -> None:
+    from automl_vision.weights import (
+        MissingWeightsError,
+        WeightsSource,
+        download_planned,
+        plan_weights,
+    )
+
+    with silent_hub() as endpoint:
+        go_online(monkeypatch, endpoint, tmp_path / "hub")
+        plan = plan_weights(["test_resnet", "test_vit4"], "auto")
+        assert [w.source for w in plan.models] == [WeightsSource.DOWNLOAD, WeightsSource.RANDOM]
+        assert plan.warning is None  # the hub accepted the connection; test_vit4 is not named
+        (after, warning), _ = plan_in_thread(lambda: download_planned(plan, timeout_s=1), 60)
+        assert [w.source for w in after.models] == [WeightsSource.RANDOM] * 2
+        assert "test_resnet" in warning and "test_vit4" not in warning
+        required = plan_weights(["test_resnet"], True)
+        with pytest.raises(MissingWeightsError, match="test_resnet.*cannot download"):
+            plan_in_thread(lambda: download_planned(required, timeout_s=1), 60)
+
+
+def test_the_warning_names_only_models_with_published_weights() -> None:
+    from automl_vision.weights import MissingWeightsError, WeightsSource, plan_weights
+
+    # conftest: HF_HUB_OFFLINE=1 and an empty cache
+    plan = plan_weights(["test_vit4", "test_resnet", "test_mambaout"], "auto")
+    assert "test_resnet" in plan.warning
+    assert "test_vit4" not in plan.warning and "test_mambaout" not in plan.warning
+    lines = [w.describe() for w in plan.models]
+    assert lines[0] == "test_vit4: random init (no published weights: starts from scratch)"
+    assert lines[1] == "test_resnet: random init (HF_HUB_OFFLINE is set)"
+    none_published = plan_weights(["test_vit4", "test_mambaout"], "auto")
+    assert none_published.warning is None
+    assert {w.source for w in none_published.models} == {WeightsSource.RANDOM}
+    with pytest.raises(MissingWeightsError, match="'test_vit4'.*no published"):
+        plan_weights(["test_vit4"], True)
