@@ -59,7 +59,14 @@ def add_commands(sub: Any) -> None:
     )
     p.set_defaults(func=_convert)
 
-    p = sub.add_parser("weights", help="fetch or list pretrained (ImageNet) weights")
+    p = sub.add_parser(
+        "weights",
+        help="fetch pretrained (ImageNet) weights ahead of time, or list those on this machine",
+        description="fetch: download models' pretrained weights into the Hugging Face cache "
+        "now (a sweep with pretrained=auto or true downloads the missing ones itself when the "
+        "hub answers; fetch them here for a machine or cluster without network, with --to). "
+        "list: the weights on this machine.",
+    )
     p.add_argument("action", choices=["fetch", "list"])
     p.add_argument("models", nargs="*", help="model names (fetch)")
     p.add_argument("--to", help="also copy the weights into this folder (pretrained=DIR)")

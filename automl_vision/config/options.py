@@ -515,8 +515,9 @@ class SweepOptions(BaseModel):
         BeforeValidator(_training_options),
         Option("the trainer's options beyond the search space, e.g. pretrained=false,amp=true",
                yaml="training_options", form=Form.PAIRS, metavar="KEY=VALUE,...",
-               key_flags={"pretrained": "auto (default: ImageNet weights when on this "
-                          "machine) | true | false | PATH"}),
+               key_flags={"pretrained": "auto (default: ImageNet weights, from this "
+                          "machine or downloaded when the hub answers, else random init) | "
+                          "true | false | PATH"}),
     ]  # fmt: skip
     cache_dir: Annotated[
         Path | None,
