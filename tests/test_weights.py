@@ -409,3 +409,23 @@ def test_the_warning_names_only_models_with_published_weights() -> None:
     assert {w.source for w in none_published.models} == {WeightsSource.RANDOM}
     with pytest.raises(MissingWeightsError, match="'test_vit4'.*no published"):
         plan_weights(["test_vit4"], True)
+
+
+def test_weights_fetch_downloads_from_hf_endpoint(tmp_path) -> None:
+    """The CLI in a fresh process: HF_ENDPOINT and HF_HUB_CACHE from its environment."""
+    from safetensors.torch import load_file
+
+    state, blob = served_state()
+    with serve_hub({f"{HUB_ID}/model.safetensors": blob}) as hub:
+        env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_ENDPOINT": hub.url}
+        env.pop("HF_HUB_OFFLINE", None)
+        cmd = [sys.executable, "-m", "automl_vision.cli", "weights", "fetch", "test_resnet"]
+        out = subprocess.run(
+            [*cmd, "--to", str(tmp_path / "w")], capture_output=True, text=True, env=env,
+            timeout=120,
+        )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(tmp_path / "w" / "test_resnet.safetensors")]
+    got = load_file(str(tmp_path / "w" / "test_resnet.safetensors"))
+    assert all(torch.equal(got[k], state[k]) for k in state)
+    assert any(r.startswith("GET ") for r in hub.requests)

@@ -65,7 +65,8 @@ class TrainingConfig(BaseModel):
 
     - ``task``: ``"multiclass"``/``"multilabel"`` to force the task; None infers it from the data.
     - ``pretrained``: ``"auto"`` (the default: ImageNet weights when they are on this machine,
-      else random init), True (the weights are required), False (random init), a checkpoint
+      else random init; a sweep downloads the missing ones before its trials when the hub
+      answers), True (the weights are required), False (random init), a checkpoint
       file, or a folder of weights named after the models (see ``automl_vision/weights.py``; the
       classifier is replaced when the class count differs).
     - ``gradient_clipping``: clip the gradients' global L2 norm to this value (None: off).
