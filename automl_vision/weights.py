@@ -80,6 +80,7 @@ __all__ = [
     "MissingWeightsWarning",
     "PlannedWeights",
     "PretrainedMode",
+    "WeightsDownloadError",
     "WeightsLookup",
     "WeightsPlan",
     "WeightsSource",
@@ -379,7 +380,9 @@ def download_weights(lookup: WeightsLookup, *, timeout_s: float = FETCH_TIMEOUT_
     )
     why = hub_unreachable(min(timeout_s, CONNECT_TIMEOUT_S))
     if why is not None:
-        raise OSError(f"cannot download weights for {lookup.model!r} ({repo}): {why}. {hint}")
+        raise WeightsDownloadError(
+            f"cannot download weights for {lookup.model!r} ({repo}): {why}. {hint}", why
+        )
     # huggingface_hub reads these when it is imported; set them for a process that has not yet
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(timeout_s)))
     os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", str(int(timeout_s)))
@@ -416,18 +419,30 @@ def download_weights(lookup: WeightsLookup, *, timeout_s: float = FETCH_TIMEOUT_
             last = err
             continue
         except LocalEntryNotFoundError as err:
-            raise OSError(
-                f"cannot download weights for {lookup.model!r} ({repo}): {_first_line(err)}. {hint}"
+            cause = _first_line(err)
+            raise WeightsDownloadError(
+                f"cannot download weights for {lookup.model!r} ({repo}): {cause}. {hint}", cause
             ) from err
         except Exception as err:
-            raise OSError(
+            cause = f"{type(err).__name__}: {_first_line(err)}"
+            raise WeightsDownloadError(
                 f"cannot download weights for {lookup.model!r} from the Hugging Face hub "
-                f"({repo}): {type(err).__name__}: {_first_line(err)}. {hint}"
+                f"({repo}): {cause}. {hint}",
+                cause,
             ) from err
-    raise OSError(
-        f"cannot download weights for {lookup.model!r}: none of {list(lookup.hub_files)} in "
-        f"{repo}: {_first_line(last)}"
+    cause = f"none of {list(lookup.hub_files)} in {repo}"
+    raise WeightsDownloadError(
+        f"cannot download weights for {lookup.model!r}: {cause}: {_first_line(last)}", cause
     )
+
+
+class WeightsDownloadError(OSError):
+    """A download of pretrained weights failed: the message says what to do; ``cause`` is the
+    short why (for a plan's line and the warning)."""
+
+    def __init__(self, message: str, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 def _first_line(err: BaseException | None) -> str:
@@ -556,10 +571,11 @@ def download_planned(
         try:
             path = download_weights(w.lookup, timeout_s=timeout_s)
         except OSError as err:
+            cause = err.cause if isinstance(err, WeightsDownloadError) else str(err)
             if w.required:
-                raise w.lookup.missing_error(str(err)) from err
-            log.debug("download failed: %s", err)
-            gone = replace(w, source=WeightsSource.RANDOM, reason=f"download failed: {err}")
+                raise w.lookup.missing_error(cause) from err
+            log.debug("%s", err)
+            gone = replace(w, source=WeightsSource.RANDOM, reason=f"download failed: {cause}")
             done.append(gone)
             failed.append(gone)
             continue
