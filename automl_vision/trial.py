@@ -14,7 +14,15 @@ from typing import Any
 
 from automl_vision.enums import ChoiceEnum
 
-__all__ = ["PrimaryMetricGoal", "Report", "Trial", "TrialStatus", "Verdict", "metric_history"]
+__all__ = [
+    "PrimaryMetricGoal",
+    "Report",
+    "TrainingProgress",
+    "Trial",
+    "TrialStatus",
+    "Verdict",
+    "metric_history",
+]
 
 
 class PrimaryMetricGoal(ChoiceEnum):
@@ -107,6 +115,25 @@ class Report:
     step: int
     value: float  # the primary metric
     metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """How far a running trial is (not a report: no policy judges it, no store keeps it):
+    ``batch`` of ``batches`` training batches done in ``epoch`` (from 1) of ``epochs``."""
+
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+
+    @property
+    def fraction(self) -> float:
+        """The share of the whole run done, in [0, 1]."""
+        if self.epochs <= 0:
+            return 0.0
+        within = self.batch / self.batches if self.batches > 0 else 0.0
+        return min(1.0, max(0.0, (self.epoch - 1 + within) / self.epochs))
 
 
 @dataclass

@@ -67,6 +67,17 @@ def starts_then_dies(params, report, context):
     os._exit(3)
 
 
+def tells_progress(params, report, context):
+    """Tells how far it is twice between its two reports."""
+    from automl_vision.trial import TrainingProgress
+
+    for batch in (1, 2):
+        context.on_progress(TrainingProgress(1, 2, batch, 2))
+    report(1, {"accuracy": 0.5})
+    report(2, {"accuracy": 0.6})
+    return 0.6
+
+
 def _child() -> None:
     os._exit(0)
 

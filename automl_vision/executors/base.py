@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from automl_vision.storage import storage_problem
-from automl_vision.trial import Trial
+from automl_vision.trial import TrainingProgress, Trial
 
 __all__ = [
     "AttemptEnd",
@@ -33,6 +33,7 @@ __all__ = [
     "Executor",
     "MetricsReport",
     "PlacedCallback",
+    "ProgressCallback",
     "ReportCallback",
     "StartCallback",
     "TrialContext",
@@ -51,6 +52,9 @@ PlacedCallback = Callable[[str, str], None]
 #: ``on_start(trial_id, step)`` — a trial's attempt starts after report ``step`` (its target
 #: says so: 0 from the beginning, N when it resumes after its report N)
 StartCallback = Callable[[str, int], None]
+#: ``on_progress(trial_id, progress)`` — how far a trial is within its epoch (not a report: no
+#: answer, no policy, not stored); an executor that cannot carry it never calls it
+ProgressCallback = Callable[[str, TrainingProgress], None]
 
 
 #: ``report(step, metrics) -> stop``: the trial's side of a report.
@@ -62,13 +66,18 @@ class TrialContext:
     """What a trial target knows besides its params: where to write and which devices, and
     ``on_start(step)``: a target that resumes tells where this attempt starts (after its
     report ``step``; 0 from the beginning) before it trains, so the sweep records it with the
-    attempt even if the attempt dies before its first report (None: nobody listens)."""
+    attempt even if the attempt dies before its first report (None: nobody listens).
+    ``on_progress(progress)``: a target that trains tells how far it is within its epoch (a
+    ``TrainingProgress``, rate-limited by the trainer; None: nobody listens)."""
 
     trial_id: str
     trial_index: int
     workdir: str
     devices: str  # the slot's CUDA_VISIBLE_DEVICES value, "" for CPU
     on_start: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
+    on_progress: Callable[[TrainingProgress], None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 #: ``target(params, report, context) -> float | TrialReturn``; picklable for the executors that
@@ -134,19 +143,23 @@ class Executor(abc.ABC):
         self._on_report: ReportCallback | None = None
         self._on_placed: PlacedCallback | None = None
         self._on_start: StartCallback | None = None
+        self._on_progress: ProgressCallback | None = None
 
     def bind(
         self,
         on_report: ReportCallback,
         on_placed: PlacedCallback | None = None,
         on_start: StartCallback | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         """Give the executor the scheduler's report handler (called from the scheduler thread)
-        and, optionally, where to say on which machine each trial runs and the step each
-        attempt starts after (``TrialContext.on_start``)."""
+        and, optionally, where to say on which machine each trial runs, the step each
+        attempt starts after (``TrialContext.on_start``) and how far a trial is within its
+        epoch (``TrialContext.on_progress``)."""
         self._on_report = on_report
         self._on_placed = on_placed
         self._on_start = on_start
+        self._on_progress = on_progress
 
     def placed(self, trial_id: str, where: str) -> None:
         """``trial_id``'s current attempt runs at ``where`` (a node, a GPU share)."""
@@ -158,6 +171,12 @@ class Executor(abc.ABC):
         thread: each executor relays its targets' ``TrialContext.on_start`` here)."""
         if self._on_start is not None:
             self._on_start(trial_id, int(step))
+
+    def progressed(self, trial_id: str, progress: TrainingProgress) -> None:
+        """``trial_id`` is at ``progress`` (on the scheduler's thread: each executor that can
+        relays its targets' ``TrialContext.on_progress`` here)."""
+        if self._on_progress is not None:
+            self._on_progress(trial_id, progress)
 
     def report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> bool:
         if self._on_report is None:

@@ -38,8 +38,8 @@ from automl_vision.executors.base import (
     returned_outcome,
 )
 from automl_vision.executors.machine import Machine
-from automl_vision.executors.messages import ReportMessage
-from automl_vision.trial import Trial
+from automl_vision.executors.messages import ProgressMessage, ReportMessage
+from automl_vision.trial import TrainingProgress, Trial
 
 __all__ = ["FunctionExecutor", "InlineBackend", "ObjectiveTarget"]
 
@@ -113,7 +113,9 @@ class FunctionExecutor(Executor):
         self.capacity = capacity
         self._pending: list[Trial] = []  # inline mode: started, not yet run
         self._threads: dict[str, threading.Thread] = {}
-        self._messages: queue.Queue[_Asked | _Began | AttemptOutcome] = queue.Queue()
+        self._messages: queue.Queue[_Asked | _Began | ProgressMessage | AttemptOutcome] = (
+            queue.Queue()
+        )
         self._hard_stop: set[str] = set()
 
     @classmethod
@@ -131,6 +133,7 @@ class FunctionExecutor(Executor):
                 workdir,
                 "",
                 on_start=lambda step: executor._began(trial.trial_id, step),
+                on_progress=lambda progress: executor._progress(trial.trial_id, progress),
             )
             return target(trial.params, report, context)
 
@@ -169,6 +172,13 @@ class FunctionExecutor(Executor):
         else:
             self._messages.put(_Began(trial_id, step))
 
+    def _progress(self, trial_id: str, progress: TrainingProgress) -> None:
+        """A trial's ``on_progress``: as ``_began``."""
+        if self.capacity == 1:
+            self.progressed(trial_id, progress)
+        else:
+            self._messages.put(ProgressMessage(trial_id, progress))
+
     def _call(self, trial: Trial, report: MetricsReport) -> AttemptOutcome:
         def guarded_report(step: int, metrics: Mapping[str, float]) -> bool:
             if trial.trial_id in self._hard_stop:
@@ -205,6 +215,8 @@ class FunctionExecutor(Executor):
             message = self._messages.get()
             if isinstance(message, _Began):
                 self.started(message.trial_id, message.step)
+            elif isinstance(message, ProgressMessage):
+                self.progressed(message.trial_id, message.progress)
             elif isinstance(message, _Asked):
                 asked = message.report
                 message.answer.put(self.report(asked.trial_id, asked.step, asked.metrics))

@@ -8,9 +8,10 @@ the trial's status; the scheduler alone decides that (``scheduler.py``).
 Scheduler side -> worker: ``RunTrial``, then an answer (a ``Verdict``) to each report, and
 ``Exit`` when the worker is no longer needed. Worker -> scheduler side: ``TrialBegan`` when the
 trial function starts (its time limit counts from then), ``AttemptStarts`` when the trial
-function says where its attempt starts (``TrialContext.on_start``), ``ReportMessage`` per report
-(answered before the trial goes on) and ``AttemptDone`` when the trial function has returned or
-raised.
+function says where its attempt starts (``TrialContext.on_start``), ``ProgressMessage`` when a
+training trial says how far it is within its epoch (``TrialContext.on_progress``; not answered,
+not a report), ``ReportMessage`` per report (answered before the trial goes on) and
+``AttemptDone`` when the trial function has returned or raised.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AttemptDone", "AttemptStarts", "Exit", "ReportMessage", "RunTrial", "TrialBegan"]
+from automl_vision.trial import TrainingProgress
+
+__all__ = [
+    "AttemptDone",
+    "AttemptStarts",
+    "Exit",
+    "ProgressMessage",
+    "ReportMessage",
+    "RunTrial",
+    "TrialBegan",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,14 @@ class AttemptStarts:
 
     trial_id: str
     step: int
+
+
+@dataclass(frozen=True)
+class ProgressMessage:
+    """How far ``trial_id`` is within its epoch; not answered, never a report."""
+
+    trial_id: str
+    progress: TrainingProgress
 
 
 @dataclass(frozen=True)

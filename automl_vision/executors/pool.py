@@ -48,12 +48,13 @@ from automl_vision.executors.messages import (
     AttemptDone,
     AttemptStarts,
     Exit,
+    ProgressMessage,
     ReportMessage,
     RunTrial,
     TrialBegan,
 )
 from automl_vision.system import available_cpus
-from automl_vision.trial import Trial, Verdict
+from automl_vision.trial import TrainingProgress, Trial, Verdict
 
 __all__ = ["ProcessPoolExecutor", "TrialPlacer", "redirect_output"]
 
@@ -141,7 +142,12 @@ def _worker_main(
         def began(step: int, trial_id: str = trial_id) -> None:
             conn.send(AttemptStarts(trial_id, int(step)))
 
-        context = TrialContext(trial_id, run.index, workdir, devices, on_start=began)
+        def progressed(progress: TrainingProgress, trial_id: str = trial_id) -> None:
+            conn.send(ProgressMessage(trial_id, progress))
+
+        context = TrialContext(
+            trial_id, run.index, workdir, devices, on_start=began, on_progress=progressed
+        )
         try:
             value = target(dict(run.params), report, context)
             conn.send(AttemptDone(trial_id, returned=value))
@@ -333,11 +339,16 @@ class ProcessPoolExecutor(Executor):
         return outcomes
 
     def _handle(
-        self, worker: _Worker, message: TrialBegan | AttemptStarts | ReportMessage | AttemptDone
+        self,
+        worker: _Worker,
+        message: TrialBegan | AttemptStarts | ProgressMessage | ReportMessage | AttemptDone,
     ) -> AttemptOutcome | None:
         assert worker.trial is not None
         if isinstance(message, TrialBegan):
             worker.started = time.monotonic()
+            return None
+        if isinstance(message, ProgressMessage):
+            self.progressed(message.trial_id, message.progress)
             return None
         if isinstance(message, AttemptStarts):
             self.started(message.trial_id, message.step)

@@ -36,9 +36,18 @@ from automl_vision.executors.base import (
     error_outcome,
     returned_outcome,
 )
-from automl_vision.executors.messages import AttemptDone, AttemptStarts, ReportMessage, RunTrial
+from automl_vision.executors.messages import (
+    AttemptDone,
+    AttemptStarts,
+    ProgressMessage,
+    ReportMessage,
+    RunTrial,
+)
 from automl_vision.executors.pool import redirect_output
-from automl_vision.trial import Trial, Verdict
+from automl_vision.trial import TrainingProgress, Trial, Verdict
+
+#: what a trial's actor hands the driver, one ``next`` call at a time
+_Outgoing = AttemptStarts | ProgressMessage | ReportMessage | AttemptDone
 
 __all__ = ["Placement", "RayExecutor", "TrialResources"]
 
@@ -94,7 +103,7 @@ class _TrialActor:
             os.environ[name] = str(threads)
         self._target = target
         self._gpu_share = gpu_share
-        self._out: queue.Queue[AttemptStarts | ReportMessage | AttemptDone] = queue.Queue()
+        self._out: queue.Queue[_Outgoing] = queue.Queue()
         self._answers: queue.Queue[int] = queue.Queue()
 
     def start(self, run: RunTrial) -> Placement:
@@ -124,7 +133,12 @@ class _TrialActor:
         def began(step: int) -> None:
             self._out.put(AttemptStarts(run.trial_id, int(step)))
 
-        context = TrialContext(run.trial_id, run.index, run.workdir, devices, on_start=began)
+        def progressed(progress: TrainingProgress) -> None:
+            self._out.put(ProgressMessage(run.trial_id, progress))
+
+        context = TrialContext(
+            run.trial_id, run.index, run.workdir, devices, on_start=began, on_progress=progressed
+        )
         try:
             value = self._target(dict(run.params), report, context)
             self._out.put(AttemptDone(run.trial_id, returned=value))
@@ -134,7 +148,7 @@ class _TrialActor:
             storage = outcome.end is AttemptEnd.STORAGE
             self._out.put(AttemptDone(run.trial_id, error=outcome.error, storage=storage))
 
-    def next(self) -> AttemptStarts | ReportMessage | AttemptDone:
+    def next(self) -> _Outgoing:
         return self._out.get()
 
     def answer(self, verdict: int) -> None:
@@ -262,7 +276,7 @@ class RayExecutor(Executor):
     def _handle(
         self,
         running: _Running,
-        message: Placement | AttemptStarts | ReportMessage | AttemptDone,
+        message: Placement | _Outgoing,
     ) -> AttemptOutcome | None:
         trial_id = running.trial.trial_id
         if isinstance(message, Placement):
@@ -273,6 +287,10 @@ class RayExecutor(Executor):
             return None
         if isinstance(message, AttemptStarts):
             self.started(trial_id, message.step)
+            running.pending = running.actor.next.remote()
+            return None
+        if isinstance(message, ProgressMessage):
+            self.progressed(trial_id, message.progress)
             running.pending = running.actor.next.remote()
             return None
         if isinstance(message, ReportMessage):

@@ -1,5 +1,6 @@
 """What a sweep shows: its result (``result.py``: the best trial, the trial table, metrics
-JSON), plots (``plots.py``), the live progress line (``progress.py``), TensorBoard and MLflow
+JSON), plots (``plots.py``), the progress display (``progress.py`` and its ``progress_*.py``,
+``trial_text.py``), TensorBoard and MLflow
 mirrors (``integrations.py``) and the choices it made for its user (``announce.py``).
 
 May import: the foundations, ``policies``, ``scheduling`` (observers), ``store`` (a finished

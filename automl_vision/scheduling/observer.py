@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from automl_vision.policies.base import Decision, Promotion
-from automl_vision.trial import Report, Trial
+from automl_vision.trial import Report, TrainingProgress, Trial
 
 __all__ = ["SweepObserver"]
 
@@ -27,6 +27,10 @@ class SweepObserver:
     def attempt_starts(self, trial: Trial, step: int) -> None:
         """``trial``'s current attempt starts after its report ``step`` (0: from the
         beginning), as its trial function says before it trains."""
+
+    def trial_progress(self, trial: Trial, progress: TrainingProgress) -> None:
+        """The running ``trial`` is at ``progress`` within its epoch (a training trial, rate-
+        limited by its trainer, from an executor that carries it); never a report."""
 
     def trial_reported(self, trial: Trial, report: Report, decision: Decision) -> None:
         """``trial`` reported; ``decision`` is the policy's verdict on it."""

@@ -37,6 +37,7 @@ from automl_vision.scheduling.reuse import ReuseIndex
 from automl_vision.trial import (
     PrimaryMetricGoal,
     Report,
+    TrainingProgress,
     Trial,
     TrialStatus,
     Verdict,
@@ -134,7 +135,7 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
-        self.executor.bind(self._on_report, self._on_placed, self._on_start)
+        self.executor.bind(self._on_report, self._on_placed, self._on_start, self._on_progress)
         self._started_at = self.executor.now()
         exhausted = False
         self._review_requeued()
@@ -327,6 +328,14 @@ class Scheduler:
         trial = self._by_id[trial_id]
         for observer in self.observers:
             observer.attempt_starts(trial, step)
+
+    def _on_progress(self, trial_id: str, progress: TrainingProgress) -> None:
+        """Told to the observers only: no policy sees it and the store keeps nothing of it."""
+        trial = self._by_id.get(trial_id)
+        if trial is None or trial.status is not TrialStatus.RUNNING:
+            return
+        for observer in self.observers:
+            observer.trial_progress(trial, progress)
 
     def _on_report(self, trial_id: str, step: int, metrics: Mapping[str, float]) -> Verdict:
         verdict = self._judge(trial_id, step, metrics)

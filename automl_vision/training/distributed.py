@@ -26,6 +26,7 @@ from automl_vision.data.loader import available_cpus
 from automl_vision.training.components import storage_size
 from automl_vision.training.evaluation import ReportFn
 from automl_vision.training.process import run_process
+from automl_vision.training.ticker import ProgressFn
 from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["run_distributed"]
@@ -85,6 +86,7 @@ def run_distributed(
     seed: int,
     report: ReportFn | None,
     output_dir: Path | None,
+    progress: ProgressFn | None = None,
 ) -> object:
     """Train on ``devices`` data-parallel; return rank 0's ``TrainResult``."""
 
@@ -120,6 +122,7 @@ def run_distributed(
                 world=len(devices),
                 report=report,
                 output_dir=output_dir,
+                on_progress=progress,
             )
             dist.destroy_process_group()
             for child in children:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import torch
@@ -109,8 +109,11 @@ class EpochRunner:
         self.parts.optimizer.zero_grad(set_to_none=True)
         self.step += 1
 
-    def train_epoch(self, epoch: int) -> EpochStats:
-        """Train one epoch (``epoch`` numbered from 1)."""
+    def train_epoch(
+        self, epoch: int, on_batch: Callable[[int, int], None] | None = None
+    ) -> EpochStats:
+        """Train one epoch (``epoch`` numbered from 1); ``on_batch(done, batches)`` after each
+        batch (no device sync: it is told a batch was launched)."""
         parts, acc = self.parts, self.config.gradient_accumulation_step
         parts.train_order.set_epoch(epoch)
         self.model.train()
@@ -146,6 +149,8 @@ class EpochRunner:
                 if timed:
                     self._sync()
                     compile_s = time.perf_counter() - step_start
+                if on_batch is not None:
+                    on_batch(i + 1, n_batches)
         finally:
             batches.close()  # stops the background thread, also on an error
         if self.world > 1:

@@ -9,6 +9,7 @@ decide, agree on the stop across ranks (``broadcast_stop``), save the resume sta
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -27,6 +28,7 @@ from automl_vision.training.components import build_components
 from automl_vision.training.evaluation import Progress, ReportFn, StopReason
 from automl_vision.training.loop import EpochRunner
 from automl_vision.training.resume import RESUME_FILE, save_resume
+from automl_vision.training.ticker import BatchTicker, ProgressFn
 from automl_vision.training.training_config import TrainingConfig
 from automl_vision.trial import PrimaryMetricGoal
 
@@ -96,11 +98,13 @@ def run_process(
     report: ReportFn | None = None,
     output_dir: Path | None = None,
     resume_state: dict[str, Any] | None = None,
+    on_progress: ProgressFn | None = None,
 ) -> TrainResult | None:
     """Train in this process (rank ``rank`` of ``world``); rank 0 returns the result.
 
     ``resume_state``: a resume checkpoint's state (``resume.py``) to continue from; with an
-    ``output_dir`` (rank 0, one process) a new one is written at the end of every epoch."""
+    ``output_dir`` (rank 0, one process) a new one is written at the end of every epoch.
+    ``on_progress``: told on rank 0 where the run is within its epoch (``ticker.py``)."""
     start = time.perf_counter()
     devices = [device.index] if device.type == "cuda" else []
     if device.type == "cuda":
@@ -157,8 +161,14 @@ def run_process(
             first = epochs_run + 1 if stop is None else config.number_of_epochs + 1
             log.info("resuming after epoch %d", epochs_run)
         write_resume = output_dir is not None and rank == 0 and world == 1
+        ticker = None
+        if on_progress is not None and rank == 0:
+            ticker = BatchTicker(on_progress, epochs=config.number_of_epochs)
         for epoch in range(first, config.number_of_epochs + 1):
-            stats = runner.train_epoch(epoch)
+            on_batch = None
+            if ticker is not None:
+                on_batch = functools.partial(ticker.batch, epoch)
+            stats = runner.train_epoch(epoch, on_batch)
             fault_point("epoch")
             epochs_run, train_s = epoch, train_s + stats.seconds
             train_cpu_s += stats.cpu_seconds

@@ -36,6 +36,7 @@ from automl_vision.training.evaluation import ReportFn
 from automl_vision.training.process import TrainResult, run_process
 from automl_vision.training.resume import RESUME_FILE, load_resume
 from automl_vision.training.tensor_file import LegacyCheckpointError, legacy_message
+from automl_vision.training.ticker import ProgressFn
 from automl_vision.training.training_config import TrainingConfig
 
 __all__ = ["TrainResult", "train"]
@@ -51,6 +52,7 @@ def train(
     output_dir: str | Path | None = None,
     device: DeviceSpec = "auto",
     resume: bool = False,
+    progress: ProgressFn | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``data``; return the final and best metrics and the best checkpoint.
 
@@ -69,6 +71,8 @@ def train(
     (an out-of-memory retry). Without the file the run starts at epoch 1. A run that ``report``
     paused (``Verdict.PAUSE``: a sweep's interrupt, a promotion policy's rung) goes on from the
     next epoch; every other stop is final.
+    ``progress``: told where the run is within its epoch, a ``TrainingProgress`` at most every
+    half second (``ticker.py``); not a report: its answer is ignored.
     """
     start = time.perf_counter()
     dataset = data if isinstance(data, ImageDataset) else load_dataset(data, task=config.task)
@@ -102,7 +106,14 @@ def train(
     )
     if len(devices) > 1:
         result = run_distributed(
-            config, dataset, splits, devices=devices, seed=seed, report=report, output_dir=out
+            config,
+            dataset,
+            splits,
+            devices=devices,
+            seed=seed,
+            report=report,
+            output_dir=out,
+            on_progress=progress,
         )
     else:
         result = run_process(
@@ -114,6 +125,7 @@ def train(
             report=report,
             output_dir=out,
             resume_state=resume_state,
+            on_progress=progress,
         )
     if result is None:
         raise RuntimeError("rank 0 returned no result")

@@ -242,6 +242,7 @@ def _run(
                 concurrency=plan.max_concurrent_trials,
                 goal=plan.goal,
                 metric=plan.primary_metric,
+                kept=history,  # a resumed sweep's counter goes on from its finished trials
             )
         )
     scheduler = Scheduler(

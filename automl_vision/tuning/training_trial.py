@@ -188,6 +188,7 @@ def _run_trial(
             output_dir=context.workdir,
             device=_device(context, job),
             resume=True,  # continue from the workdir's resume state when an earlier attempt died
+            progress=context.on_progress,
         )
 
     notes: list[str] = []
@@ -245,6 +246,7 @@ def _run_trial(
         "checkpoint": sweep_relative(result.checkpoint_path, context.workdir),
         "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run,
+        "number_of_epochs": config.number_of_epochs,
         "seconds": result.timings.get("total"),
         "train_seconds": result.timings.get("train"),
         "random_seed": config.random_seed,

@@ -152,3 +152,25 @@ def test_a_trial_may_start_processes_of_its_own(tmp_path) -> None:
     (trial,) = outcome.trials
     assert trial.status is TrialStatus.COMPLETED, trial.error
     assert trial.value == 0.5
+
+
+def test_progress_messages_cross_from_a_worker_to_the_scheduler_side(tmp_path) -> None:
+    from pool_targets import tells_progress
+
+    from automl_vision.executors.pool import ProcessPoolExecutor
+    from automl_vision.trial import TrainingProgress
+
+    told: list = []
+    reports: list = []
+    executor = ProcessPoolExecutor(tells_progress, slots=[""], output_dir=tmp_path)
+    executor.bind(
+        lambda trial_id, step, metrics: reports.append(step) or False,
+        on_progress=lambda trial_id, progress: told.append((trial_id, progress)),
+    )
+    executor.start(Trial(index=0, params={}, trial_id="t"))
+    outcomes: list = []
+    while not outcomes:
+        outcomes = executor.wait()
+    executor.close()
+    assert told == [("t", TrainingProgress(1, 2, 1, 2)), ("t", TrainingProgress(1, 2, 2, 2))]
+    assert reports == [1, 2]  # progress is never a report
