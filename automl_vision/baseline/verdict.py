@@ -21,6 +21,7 @@ parameters (Azure's defaults for those it does not set).
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -120,7 +121,10 @@ class SweepFacts:
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A recorded count or size (None: absent, or not a finite number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
@@ -145,11 +149,10 @@ class BaselineVerdict:
         if self.beats:
             return None
         b = self.baseline
-        better = "above" if b.goal is PrimaryMetricGoal.MAXIMIZE else "below"
         causes = self.facts.causes()
         text = (
-            f"warning: the best trial's {b.metric} {self.value:.4f} is not {margin(b):.2g} "
-            f"{better} the trivial baseline's {b.value:.4f} ({b.rule}): the model is no better "
+            f"warning: the best trial's {b.metric} {self.value:.4f} does not beat the trivial "
+            f"baseline {b.value:.4f} ({b.rule}) by {margin(b):.2g}: the model is no better "
             "than a constant guess."
         )
         if causes:
