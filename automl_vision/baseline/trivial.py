@@ -23,8 +23,8 @@ scored on the training split with the primary metric and the best (fewest labels
 scored on validation. For the thresholded metrics (``iou``, ``f1_micro``, ``f1_macro`` and their
 ``_tuned`` forms: a constant score gives one decision per label whatever the threshold) this is
 the set predicted for every image; ``map`` of a constant score is each label's share of the
-validation images, averaged over the labels (one without a validation image scores 0); ``log_loss`` uses each label's
-training frequency (add-one smoothed) as its probability.
+validation images, averaged over the labels (one without a validation image scores 0);
+``log_loss`` uses each label's training frequency (add-one smoothed) as its probability.
 
 ``train_loss`` has no baseline (a training loss compares with nothing constant).
 """
@@ -86,13 +86,12 @@ def trivial_baseline(
     spec = metric_spec(metric, task)
     if metric == "train_loss":
         return None
+    train, val = np.asarray(train_targets), np.asarray(validation_targets)
     if task is Task.MULTICLASS:
-        value, rule = _multiclass(metric, np.asarray(train_targets, dtype=np.int64),
-                                  np.asarray(validation_targets, dtype=np.int64),
-                                  list(class_names))  # fmt: skip
+        names = list(class_names)
+        value, rule = _multiclass(metric, train.astype(np.int64), val.astype(np.int64), names)
     else:
-        value, rule = _multilabel(metric, np.asarray(train_targets) > 0.5,
-                                  np.asarray(validation_targets) > 0.5, list(class_names))  # fmt: skip
+        value, rule = _multilabel(metric, train > 0.5, val > 0.5, list(class_names))
     return Baseline(metric, float(value), rule, spec.goal)
 
 

@@ -16,6 +16,7 @@ from automl_vision.dashboard.snapshot import RunSnapshot
 
 __all__ = ["render_baseline"]
 
+
 def _thresholds(run: RunSnapshot) -> dict[str, float]:
     best = run.best()
     found = best.artifacts.get("class_thresholds") if best is not None else None
@@ -34,7 +35,9 @@ def render_baseline(run: RunSnapshot) -> str:
     best = run.best()
     settings = run.meta.get("settings") or {}
     try:
-        verdict = check_baseline(best.value if best else None, best.params if best else {}, settings)
+        verdict = check_baseline(
+            best.value if best else None, best.params if best else {}, settings
+        )
     except ValueError as err:
         parts.append(f'<p class="baseline muted">baseline unreadable: {escape(str(err))}</p>')
         verdict = None

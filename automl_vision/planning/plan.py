@@ -202,9 +202,7 @@ class SweepPlan:
         lines = [f"data: {self.dataset!r}", f"task: {self.dataset.task.value}"]
         lines.append(f"primary metric: {self.primary_metric} ({self.goal.value})")
         if self.baseline is not None:
-            lines.append(
-                f"  trivial baseline ({self.baseline.rule}): {self.baseline.value:.4f}"
-            )
+            lines.append(f"  trivial baseline ({self.baseline.rule}): {self.baseline.value:.4f}")
         lines.append("search space:")
         for i, space in enumerate(self.parameter_spaces):
             lines.append(f"  [{i}] " + ", ".join(f"{k}={v}" for k, v in space.to_dict().items()))
