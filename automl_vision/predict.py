@@ -13,9 +13,10 @@ thresholds tuned at the best epoch, else the fixed threshold).
 probabilities within 1e-4. An image that cannot be read gives a ``Prediction`` with ``error``
 set; the others are still predicted.
 
-``Prediction.to_json()`` is Azure's image-classification scoring line: ``filename``, ``probs``
-(one per class) and ``labels`` (the class names, in the order of ``probs``), plus
-``predicted`` (the predicted class names).
+``Prediction.to_json()`` is Azure's image-classification scoring line, one line of JSON text:
+``filename``, ``probs`` (one per class) and ``labels`` (the class names, in the order of
+``probs``), plus ``predicted`` (the predicted class names); ``Prediction.to_dict()`` is the same
+as a dict.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class Prediction:
         """The top class (multiclass), or the first predicted label."""
         return self.predicted[0] if self.predicted else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """The scoring line as a dict (``error`` in place of the rest for an unreadable image)."""
         if self.error is not None:
             return {"filename": self.filename, "error": self.error}
         return {
@@ -76,6 +78,10 @@ class Prediction:
             "labels": self.class_names,
             "predicted": self.predicted,
         }
+
+    def to_json(self) -> str:
+        """The scoring line: one line of JSON text (``json.loads`` gives ``to_dict()``)."""
+        return json.dumps(self.to_dict())
 
 
 def _storage_size(checkpoint: Checkpoint) -> int:
@@ -232,7 +238,7 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def write_jsonl(predictions: Sequence[Prediction], path: Path | None) -> str:
-    text = "".join(json.dumps(p.to_json()) + "\n" for p in predictions)
+    text = "".join(p.to_json() + "\n" for p in predictions)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, text)

@@ -131,3 +131,16 @@ def test_multilabel_uses_the_tuned_thresholds(digits_multilabel_folder, tmp_path
         for row, p in zip(probs, got, strict=True):
             want = [c for c, v, t in zip(ckpt.class_names, row, thresholds, strict=True) if v >= t]
             assert p.predicted == want
+
+
+def test_to_json_is_one_line_of_json_text_and_to_dict_the_dict() -> None:
+    from automl_vision.predict import Prediction
+
+    ok = Prediction("a.png", ["cat", "dog"], [0.25, 0.75], ["dog"])
+    text = ok.to_json()
+    assert isinstance(text, str) and "\n" not in text
+    assert json.loads(text) == ok.to_dict() == {
+        "filename": "a.png", "probs": [0.25, 0.75], "labels": ["cat", "dog"], "predicted": ["dog"]
+    }  # fmt: skip
+    broken = Prediction("b.png", ["cat", "dog"], error="cannot read")
+    assert json.loads(broken.to_json()) == {"filename": "b.png", "error": "cannot read"}

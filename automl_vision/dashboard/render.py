@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from automl_vision.dashboard.baseline import render_baseline
 from automl_vision.dashboard.csp import page_policy
 from automl_vision.dashboard.logs import log_tail
 from automl_vision.dashboard.snapshot import RunSnapshot, TrialView
@@ -284,7 +285,7 @@ def _counts(run: RunSnapshot) -> str:
 def render_run(run: RunSnapshot, rid: str) -> str:
     return (
         f'<section class="run" id="{rid}"><h2>{escape(str(run.run_dir))}</h2>{_counts(run)}'
-        f"{_table(run, rid)}"
+        f"{render_baseline(run)}{_table(run, rid)}"
         f'<div class="charts">{_learning_curves(run)}{_best_so_far(run)}{_parallel(run)}{_importance(run)}</div>'
         f"{_plan(run)}<h3>Trials</h3>"
         + "".join(_detail(run, t, rid) for t in run.trials)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automl_vision.baseline import Baseline, trivial_baseline
 from automl_vision.config.spec import SweepSpec
 from automl_vision.data import load_dataset
 from automl_vision.executors.backend import Capacity, ExecutorBackend, ExecutorKind, Purpose
@@ -56,7 +57,14 @@ from automl_vision.space import (
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.store.sweep_dir import SweepRecord, read_sweep, with_absolute_artifacts
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
-from automl_vision.weights import MissingWeightsWarning, WeightsPlan, plan_weights
+from automl_vision.weights import (
+    MissingWeightsWarning,
+    PretrainedMode,
+    WeightsPlan,
+    WeightsSource,
+    parse_pretrained,
+    plan_weights,
+)
 
 __all__ = ["SweepPlan", "plan_sweep", "previous_sweeps"]
 
@@ -85,6 +93,8 @@ class SweepPlan:
     #: every model's starting weights: cached, will download (before the first trial), random
     weights: WeightsPlan
     choices: list[str]  # what was picked for the user, and why (announced)
+    #: the trivial baseline of the primary metric on the validation split (None: train_loss)
+    baseline: Baseline | None = None
     #: False for a dry run's plan of a cluster sweep: what depends on the cluster is said, not
     #: counted (a sweep plans again once connected)
     connected: bool = True
@@ -164,6 +174,19 @@ class SweepPlan:
     def multilabel(self) -> bool:
         return self.dataset.multilabel
 
+    def pretrained_weights(self) -> dict[str, bool]:
+        """Each model of the search space -> whether it starts from pretrained weights."""
+        mode = parse_pretrained(self.options.get("pretrained", "auto"))
+        if mode is PretrainedMode.OFF:
+            return dict.fromkeys(_models(self.parameter_spaces), False)
+        if isinstance(mode, Path) and mode.is_file():
+            return dict.fromkeys(_models(self.parameter_spaces), True)
+        return {w.model: w.source is not WeightsSource.RANDOM for w in self.weights.models}
+
+    def min_train_images_per_class(self) -> int:
+        """The fewest training images of any class (multilabel: carrying any label)."""
+        return int(self.dataset.class_counts().min())
+
     def max_epochs(self) -> int:
         """The most epochs any trial can run (the number_of_epochs bound over the spaces)."""
         return _max_epochs(self.parameter_spaces)
@@ -180,6 +203,8 @@ class SweepPlan:
         epochs = self.max_epochs()
         lines = [f"data: {self.dataset!r}", f"task: {self.dataset.task.value}"]
         lines.append(f"primary metric: {self.primary_metric} ({self.goal.value})")
+        if self.baseline is not None:
+            lines.append(f"  trivial baseline ({self.baseline.rule}): {self.baseline.value:.4f}")
         lines.append("search space:")
         for i, space in enumerate(self.parameter_spaces):
             lines.append(f"  [{i}] " + ", ".join(f"{k}={v}" for k, v in space.to_dict().items()))
@@ -368,16 +393,21 @@ def _output_dir(output_dir: Path | None, data: Any, definition: Mapping[str, Any
     return Path("runs") / f"{stem or 'data'}-{digest[:8]}"
 
 
-def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> WeightsPlan:
-    """Every model's starting weights, decided now (``weights.plan_weights``; downloads wait for
-    the run): an error for ``pretrained=True`` and a model that cannot have them, one warning
-    for ``"auto"`` naming the models with published weights that start from scratch."""
+def _models(spaces: Sequence[ParameterSpace]) -> list[str]:
+    """Every model the spaces can pick, in order, once each."""
     models: list[str] = []
     for space in spaces:
         spec = space.parameters.get("model_name", azure_defaults()["model_name"])
         options = spec.support.options if isinstance(spec, Distribution) else [spec]
         models += [str(m) for m in options]
-    planned = plan_weights(models, pretrained)
+    return list(dict.fromkeys(models))
+
+
+def _weights(spaces: Sequence[ParameterSpace], pretrained: Any) -> WeightsPlan:
+    """Every model's starting weights, decided now (``weights.plan_weights``; downloads wait for
+    the run): an error for ``pretrained=True`` and a model that cannot have them, one warning
+    for ``"auto"`` naming the models with published weights that start from scratch."""
+    planned = plan_weights(_models(spaces), pretrained)
     if planned.warning is not None:
         warnings.warn(planned.warning, MissingWeightsWarning, stacklevel=3)
     return planned
@@ -496,5 +526,12 @@ def plan_sweep(
         reuse=_reuse_index(dataset.fingerprint, runs),
         weights=_weights(parameter_spaces, spec.training_options.get("pretrained", "auto")),
         choices=choices,
+        baseline=trivial_baseline(
+            dataset.task,
+            metric.name,
+            dataset.targets(dataset.train_indices),
+            dataset.targets(dataset.validation_indices),
+            dataset.class_names,
+        ),
         connected=connection is not None or not backend(capacity.kind).connects,
     )

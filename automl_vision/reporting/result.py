@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl_vision.baseline import BaselineVerdict, check_baseline
 from automl_vision.storage import write_atomically
 from automl_vision.store.sweep_dir import artifact_path, read_sweep
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, best_trial
@@ -196,6 +197,27 @@ class TuneResult(OptimizeResult):
             settings=record.settings,
         )
 
+    @property
+    def baseline(self) -> BaselineVerdict | None:
+        """The best trial beside the sweep's trivial baseline (``.warning()`` when it does not
+        beat it); None without a best trial or a recorded baseline (an older sweep)."""
+        best = best_trial(self.trials, self.goal)
+        if best is None:
+            return None
+        try:
+            return check_baseline(best.value, best.params, self.settings)
+        except ValueError:  # a malformed record: nothing to compare with
+            return None
+
+    @property
+    def class_thresholds(self) -> dict[str, float]:
+        """The best trial's tuned per-class thresholds (multilabel; empty otherwise)."""
+        best = best_trial(self.trials, self.goal)
+        found = best.artifacts.get("class_thresholds") if best is not None else None
+        if not isinstance(found, dict):
+            return {}
+        return {str(k): float(v) for k, v in found.items() if isinstance(v, (int, float))}
+
     def counts(self) -> dict[str, int]:
         return {s.value: sum(t.status is s for t in self.trials) for s in TrialStatus}
 
@@ -206,6 +228,8 @@ class TuneResult(OptimizeResult):
             "goal": self.goal.value,
             "end_reason": self.end_reason,
             "best_trial": best.trial_id if best else None,
+            "baseline": verdict.to_dict() if (verdict := self.baseline) else None,
+            "class_thresholds": self.class_thresholds or None,
             "counts": self.counts(),
             "settings": self.settings,
             "trials": [trial_to_dict(t) for t in self.trials],
@@ -229,6 +253,17 @@ class TuneResult(OptimizeResult):
             return head + "\nno trial produced a value"
         lines = [head, f"best: {best.trial_id} {self.primary_metric}={best.value:.4f}"]
         lines += [f"  {k} = {_fmt(v)}" for k, v in best.params.items()]
+        verdict = self.baseline
+        if verdict is not None:
+            lines.append(verdict.line())
+            warning = verdict.warning()
+            if warning:
+                lines.append(warning)
+        if self.class_thresholds:
+            lines.append(
+                "tuned thresholds: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in self.class_thresholds.items())
+            )
         if self.best_checkpoint:
             lines.append(f"checkpoint: {self.best_checkpoint}")
         if self.output_dir:

@@ -12,6 +12,7 @@ sweep resumable (``StorageError``).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -45,6 +46,8 @@ from automl_vision.tuning.training_trial import TrainingJob, TrainingTarget
 from automl_vision.weights import MissingWeightsWarning, download_planned
 
 __all__ = ["run_plan"]
+
+log = logging.getLogger(__name__)
 
 
 # -- the store: a new sweep, or the same one resumed ------------------------------------------
@@ -80,6 +83,10 @@ def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
             "executor": plan.executor.value,
             "device": str(plan.device),
             "class_names": list(plan.dataset.class_names),
+            # what the best trial is judged against (reporting/result.py, the dashboard)
+            "baseline": None if plan.baseline is None else plan.baseline.to_dict(),
+            "pretrained_weights": plan.pretrained_weights(),
+            "min_train_images_per_class": plan.min_train_images_per_class(),
         },
     }
 
@@ -281,6 +288,9 @@ def _run(
     if outcome.storage_problem is not None:
         raise StorageError(_storage_message(outcome.storage_problem, plan))
     _write_outputs(plan, result)
+    verdict = result.baseline
+    if verdict is not None and verdict.warning():
+        log.warning("%s", verdict.warning())
     if caught.signum is not None:
         finished = sum(t.finished for t in outcome.trials)
         paused = sum(t.status is TrialStatus.QUEUED for t in outcome.trials)

@@ -253,6 +253,9 @@ def _run_trial(
         "threads": torch.get_num_threads(),
         "peak_memory_bytes": _finite(result.timings.get("peak_memory_bytes")),
     }
+    thresholds = result.checkpoint.class_thresholds if result.checkpoint is not None else None
+    if thresholds is not None:  # multilabel: the per-class thresholds the model predicts with
+        artifacts["class_thresholds"] = dict(zip(result.class_names, thresholds, strict=True))
     if result.stop_reason is not None:
         artifacts["trainer_stop"] = str(result.stop_reason)
     if notes:
