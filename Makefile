@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # the local package mirror prints one harmless warning per package; keep the log readable
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: test demo data lint format venv clean
+.PHONY: test demo data docs lint format venv clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q -n auto --dist worksteal
+
+# the documentation site (mkdocs.yml): concept pages and the API reference from the docstrings,
+# built with warnings as errors (a broken reference fails); NO_MKDOCS_2_WARNING quiets the
+# theme's notice about its successor
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 demo: $(STAMP)
 	$(PY) -m automl_vision.cli demo
@@ -36,4 +42,4 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix automl_vision tests benchmarks trainers
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site
