@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Sequence
 from html import escape
@@ -43,7 +44,7 @@ svg.chart{max-width:100%;height:auto;border:1px solid #eee}.ct{font-size:13px;fo
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px solid #e4e4e4;
 padding:3px 6px;text-align:left;vertical-align:top}th{background:#fafafa}
-td.txt{overflow-wrap:anywhere;min-width:4em}td.st,td.num,td.id{white-space:nowrap}
+td.txt{overflow-wrap:break-word;min-width:4em}td.st,td.num,td.id{white-space:nowrap}
 .st{font-weight:600}.COMPLETED{color:#1f77b4}.STOPPED{color:#e36c00}.FAILED{color:#d62728}
 .RUNNING{color:#2ca02c}.QUEUED{color:#777}pre{background:#f3f3f3;padding:6px;font-size:11px;
 overflow:auto;max-height:220px}details>summary{cursor:pointer;color:#0645ad}.muted{color:#777}
@@ -118,8 +119,14 @@ def _varying(run: RunSnapshot) -> list[str]:
 def _param_cell(value: Any) -> str:
     """A number on one line; text (a model name) may wrap anywhere, so a long one never widens
     the table past its column."""
-    kind = "num" if isinstance(value, (int, float)) and not isinstance(value, bool) else "txt"
-    return f'<td class="{kind}">{escape(_fmt(value))}</td>'
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<td class="num">{escape(_fmt(value))}</td>'
+    return f'<td class="txt">{_breakable(_fmt(value))}</td>'
+
+
+def _breakable(text: str) -> str:
+    """``text`` escaped, with a line-break opportunity after each ``_ . - /``."""
+    return re.sub(r"([_./-])", r"\1<wbr>", escape(text))
 
 
 def _table(run: RunSnapshot, rid: str) -> str:
