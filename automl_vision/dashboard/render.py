@@ -43,7 +43,7 @@ svg.chart{max-width:100%;height:auto;border:1px solid #eee}.ct{font-size:13px;fo
 .tk{font-size:10px;fill:#444}.ax{stroke:#888;stroke-width:1}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px solid #e4e4e4;
-padding:3px 6px;text-align:left;vertical-align:top}th{background:#fafafa}
+padding:3px 5px;text-align:left;vertical-align:top}th{background:#fafafa}
 td.txt{overflow-wrap:break-word;min-width:4em}td.st,td.num,td.id{white-space:nowrap}
 .st{font-weight:600}.COMPLETED{color:#1f77b4}.STOPPED{color:#e36c00}.FAILED{color:#d62728}
 .RUNNING{color:#2ca02c}.QUEUED{color:#777}pre{background:#f3f3f3;padding:6px;font-size:11px;
@@ -133,7 +133,7 @@ def _table(run: RunSnapshot, rid: str) -> str:
     params = _varying(run)
     best = run.best()
     head = "".join(
-        f"<th>{escape(h)}</th>"
+        f"<th>{_breakable(h)}</th>"
         for h in [
             "trial",
             "status",
