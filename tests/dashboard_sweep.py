@@ -37,7 +37,10 @@ def run(
             "definition": {
                 "sampling": "random",
                 "policy": "StopLow(< 0.3 after 2 reports)",
-                "search_space": {"x": "uniform(0.05, 0.9)", "model": f"choice({', '.join(models)})"},
+                "search_space": {
+                    "x": "uniform(0.05, 0.9)",
+                    "model": f"choice({', '.join(models)})",
+                },
             },
             "settings": {"max_trials": trials, "max_concurrent_trials": 1},
         }
