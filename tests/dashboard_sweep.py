@@ -25,7 +25,10 @@ class StopLow(EarlyTerminationPolicy):
         return Decision(False, f"{values[-1]:.3g} kept")
 
 
-def run(run_dir: Path, trials: int = 6, delay: float = 0.0) -> None:
+def run(
+    run_dir: Path, trials: int = 6, delay: float = 0.0, models: tuple[str, ...] = ("a", "b")
+) -> None:
+    """Record the sweep in ``run_dir``; ``models``: the values of its ``model`` choice."""
     store = SweepStore(Path(run_dir) / SweepStore.FILENAME)
     store.set_meta(
         {
@@ -34,7 +37,10 @@ def run(run_dir: Path, trials: int = 6, delay: float = 0.0) -> None:
             "definition": {
                 "sampling": "random",
                 "policy": "StopLow(< 0.3 after 2 reports)",
-                "search_space": {"x": "uniform(0.05, 0.9)", "model": "choice(a, b)"},
+                "search_space": {
+                    "x": "uniform(0.05, 0.9)",
+                    "model": f"choice({', '.join(models)})",
+                },
             },
             "settings": {"max_trials": trials, "max_concurrent_trials": 1},
         }
@@ -52,7 +58,7 @@ def run(run_dir: Path, trials: int = 6, delay: float = 0.0) -> None:
 
     optimize(
         objective,
-        {"x": uniform(0.05, 0.9), "model": choice("a", "b")},
+        {"x": uniform(0.05, 0.9), "model": choice(*models)},
         max_trials=trials,
         seed=1,
         policy=StopLow(),

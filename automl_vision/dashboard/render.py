@@ -9,6 +9,8 @@ references no external file: styles, SVG and the little refresh script are inlin
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections.abc import Sequence
 from html import escape
@@ -19,8 +21,8 @@ from automl_vision.dashboard.csp import page_policy
 from automl_vision.dashboard.logs import log_tail
 from automl_vision.dashboard.snapshot import RunSnapshot, TrialView
 from automl_vision.dashboard.svg import PALETTE, Series, bar_chart, line_chart, parallel_coordinates
-from automl_vision.reporting.plots import parameter_importance
-from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
+from automl_vision.reporting import chart_data
+from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
 __all__ = ["page_csp", "render_body", "render_page"]
 
@@ -33,17 +35,21 @@ _STATUS_COLOR = {
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:16px;color:#222;background:#f6f7f9}
-h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:14px 0 6px}h3{font-size:14px;margin:8px 0}
-.runs{display:flex;gap:16px;align-items:flex-start}.run{flex:1;min-width:0;background:#fff;
-border:1px solid #ddd;border-radius:6px;padding:10px}.charts{display:flex;flex-wrap:wrap;gap:8px}
+h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:14px 0 6px;overflow-wrap:anywhere}
+h3{font-size:14px;margin:8px 0}
+.runs{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}.run{flex:1 1 540px;min-width:0;
+max-width:100%;box-sizing:border-box;background:#fff;border:1px solid #ddd;border-radius:6px;
+padding:10px}.charts{display:flex;flex-wrap:wrap;gap:8px;min-width:0}
 svg.chart{max-width:100%;height:auto;border:1px solid #eee}.ct{font-size:13px;font-weight:600}
 .tk{font-size:10px;fill:#444}.ax{stroke:#888;stroke-width:1}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:12px;width:100%}th,td{border-bottom:1px solid #e4e4e4;
-padding:3px 6px;text-align:left;vertical-align:top}th{background:#fafafa}
+padding:3px 5px;text-align:left;vertical-align:top}th{background:#fafafa}
+td.txt{overflow-wrap:break-word;min-width:4em}td.st,td.num,td.id{white-space:nowrap}
 .st{font-weight:600}.COMPLETED{color:#1f77b4}.STOPPED{color:#e36c00}.FAILED{color:#d62728}
 .RUNNING{color:#2ca02c}.QUEUED{color:#777}pre{background:#f3f3f3;padding:6px;font-size:11px;
 overflow:auto;max-height:220px}details>summary{cursor:pointer;color:#0645ad}.muted{color:#777}
-.kv td:first-child{color:#555;white-space:nowrap}
+.kv td:first-child{color:#555;white-space:nowrap}.kv td+td{overflow-wrap:anywhere}
 """
 
 
@@ -67,15 +73,30 @@ def _goal(run: RunSnapshot) -> PrimaryMetricGoal:
     return PrimaryMetricGoal(run.goal)
 
 
-def _as_trials(run: RunSnapshot) -> list[Trial]:
+def as_trials(run: RunSnapshot) -> list[Trial]:
+    """The snapshot's trials as the records the charts' data is computed from (the PNG plots'
+    ``reporting.chart_data``), reports included (a value the store holds as NULL is NaN)."""
     out = []
     for t in run.trials:
         try:
             status = TrialStatus(t.status)
         except ValueError:
             status = TrialStatus.QUEUED
+        reports = [
+            Report(step, math.nan if value is None else value)
+            for step, value in zip(t.steps, t.values, strict=True)
+        ]
         out.append(
-            Trial(index=t.index, params=t.params, status=status, value=t.value, trial_id=t.trial_id)
+            Trial(
+                index=t.index,
+                params=t.params,
+                status=status,
+                reports=reports,
+                value=t.value,
+                trial_id=t.trial_id,
+                started_at=t.started_at,
+                finished_at=t.finished_at,
+            )
         )
     return out
 
@@ -96,11 +117,24 @@ def _varying(run: RunSnapshot) -> list[str]:
     return names
 
 
+def _param_cell(value: Any) -> str:
+    """A number on one line; text (a model name) may wrap anywhere, so a long one never widens
+    the table past its column."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<td class="num">{escape(_fmt(value))}</td>'
+    return f'<td class="txt">{_breakable(_fmt(value))}</td>'
+
+
+def _breakable(text: str) -> str:
+    """``text`` escaped, with a line-break opportunity after each ``_ . - /``."""
+    return re.sub(r"([_./-])", r"\1<wbr>", escape(text))
+
+
 def _table(run: RunSnapshot, rid: str) -> str:
     params = _varying(run)
     best = run.best()
     head = "".join(
-        f"<th>{escape(h)}</th>"
+        f"<th>{_breakable(h)}</th>"
         for h in [
             "trial",
             "status",
@@ -115,17 +149,17 @@ def _table(run: RunSnapshot, rid: str) -> str:
     for t in run.trials:
         star = " ★" if best is not None and t.trial_id == best.trial_id else ""
         cells = [
-            f'<td><a href="#{rid}-{escape(t.trial_id)}" data-open="{rid}-{escape(t.trial_id)}">'
+            f'<td class="id"><a href="#{rid}-{escape(t.trial_id)}" data-open="{rid}-{escape(t.trial_id)}">'
             f"{escape(t.trial_id)}</a>{star}</td>",
             f'<td class="st {escape(t.status)}">{escape(t.status)}</td>',
-            f"<td>{_fmt(t.value)}</td>",
-            f"<td>{t.epochs}</td>",
-            f"<td>{escape(_stop_text(t))}</td>",
-            f"<td>{escape(t.node) or '-'}</td>",
-            *(f"<td>{escape(_fmt(t.params.get(p)))}</td>" for p in params),
+            f'<td class="num">{_fmt(t.value)}</td>',
+            f'<td class="num">{t.epochs}</td>',
+            f'<td class="txt">{escape(_stop_text(t))}</td>',
+            f'<td class="txt">{escape(t.node) or "-"}</td>',
+            *(_param_cell(t.params.get(p)) for p in params),
         ]
         rows.append(f'<tr class="trial" data-status="{escape(t.status)}">{"".join(cells)}</tr>')
-    return f'<table class="trials"><tr>{head}</tr>{"".join(rows)}</table>'
+    return f'<div class="scroll"><table class="trials"><tr>{head}</tr>{"".join(rows)}</table></div>'
 
 
 def _curve_series(t: TrialView, color: str, bold: bool = False) -> Series:
@@ -139,62 +173,63 @@ def _curve_series(t: TrialView, color: str, bold: bool = False) -> Series:
     )
 
 
-def _learning_curves(run: RunSnapshot) -> str:
+def _best_id(trials: Sequence[Trial], run: RunSnapshot) -> Trial | None:
     best = run.best()
+    return next((t for t in trials if best is not None and t.trial_id == best.trial_id), None)
+
+
+def _learning_curves(run: RunSnapshot, trials: Sequence[Trial]) -> str:
     series = [
-        _curve_series(
-            t,
-            _STATUS_COLOR.get(t.status, PALETTE[-1]),
-            best is not None and t.trial_id == best.trial_id,
+        Series(
+            label=f"{c.trial_id} {c.status.value}",
+            points=[(float(s), v) for s, v in zip(c.steps, c.values, strict=True)],
+            color=PALETTE[1] if c.is_best else _STATUS_COLOR.get(c.status.value, PALETTE[-1]),
+            marker_last=c.stopped,
+            bold=c.is_best,
         )
-        for t in run.trials
-        if t.steps
+        for c in chart_data.learning_curves(trials, _best_id(trials, run))
     ]
-    return line_chart("Learning curves (x: stopped)", series, "epoch", run.primary_metric)
-
-
-def _best_so_far(run: RunSnapshot) -> str:
-    done = sorted(
-        (t for t in run.trials if t.value is not None and t.finished_at is not None),
-        key=lambda t: t.finished_at or 0.0,
+    return line_chart(
+        "Learning curves (x: stopped)", series, "epoch", run.primary_metric, integer_x=True
     )
-    if not done:
-        return line_chart("Best so far", [], "minutes", run.primary_metric)
-    start = min(t.started_at or t.finished_at or 0.0 for t in run.trials)
-    pick = max if run.goal == "maximize" else min
-    span = max((t.finished_at or start) - start for t in done)
-    unit, scale = ("minutes", 60.0) if span > 120 else ("seconds", 1.0)
-    best: float | None = None
-    points, dots = [], []
-    for t in done:
-        minute = ((t.finished_at or start) - start) / scale
-        best = t.value if best is None else pick(best, t.value)  # type: ignore[type-var]
-        points.append((minute, float(best)))  # type: ignore[arg-type]
-        dots.append((minute, float(t.value)))  # type: ignore[arg-type]
-    series = [
-        Series("best so far", points, PALETTE[0], bold=True, step=True, dots=[]),
-        Series("trial value", [], "#999", dots=dots),
-    ]
-    return line_chart("Best so far over time", series, f"{unit} since start", run.primary_metric)
 
 
-def _parallel(run: RunSnapshot) -> str:
-    params = _varying(run)
-    done = [t for t in run.trials if t.value is not None]
-    lines = [
-        (
-            t.trial_id,
-            [t.params.get(p) for p in params] + [t.value],
-            _STATUS_COLOR.get(t.status, "#777"),
-        )
-        for t in done
-    ]
-    return parallel_coordinates("Parallel coordinates", [*params, run.primary_metric], lines)
+def _best_so_far(run: RunSnapshot, trials: Sequence[Trial]) -> str:
+    data = chart_data.best_so_far(trials, _goal(run))
+    series = []
+    if data.has_data:
+        series = [
+            Series("best so far", [(float(i), v) for i, v in data.best], PALETTE[1], bold=True,
+                   step=True),
+            *(
+                Series(f"trial {i} {status.value}", [], _STATUS_COLOR[status.value],
+                       dots=[(float(i), v)])
+                for i, v, status in data.points
+            ),
+        ]  # fmt: skip
+        if data.failed:
+            low = min(v for _, v in data.best)
+            series.append(
+                Series(
+                    "failed",
+                    [],
+                    _STATUS_COLOR["FAILED"],
+                    dots=[(float(i), low) for i in data.failed],
+                )
+            )
+    return line_chart(
+        f"Best so far ({run.goal})", series, "trial", run.primary_metric, integer_x=True
+    )
 
 
-def _importance(run: RunSnapshot) -> str:
-    scores = parameter_importance(_as_trials(run), _goal(run))
-    return bar_chart("Parameter importance (eta²)", list(scores.items()))
+def _parallel(run: RunSnapshot, trials: Sequence[Trial]) -> str:
+    data = chart_data.parallel_coordinates(trials, run.primary_metric)
+    return parallel_coordinates("Parallel coordinates", data, run.primary_metric)
+
+
+def _importance(run: RunSnapshot, trials: Sequence[Trial]) -> str:
+    data = chart_data.importance(trials, _goal(run))
+    return bar_chart("Parameter importance (eta²)", list(data.scores.items()), data.basis)
 
 
 def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
@@ -238,6 +273,7 @@ def _detail(run: RunSnapshot, t: TrialView, rid: str) -> str:
         [_curve_series(t, _STATUS_COLOR.get(t.status, "#777"))],
         "epoch",
         run.primary_metric,
+        integer_x=True,
     )
     names = sorted({k for m in t.metrics for k in m})
     head = "".join(f"<th>{escape(n)}</th>" for n in ["epoch", *names, "policy"])
@@ -262,7 +298,7 @@ def _detail(run: RunSnapshot, t: TrialView, rid: str) -> str:
         f'<details class="detail" id="{rid}-{escape(t.trial_id)}"><summary>{escape(t.trial_id)} · '
         f'<span class="{escape(t.status)}">{escape(t.status)}</span> · {_fmt(t.value)}</summary>'
         f'<div class="charts">{curve}<div>{_kv(info)}<h3>Params</h3>{_kv(sorted(t.params.items()))}</div></div>'
-        f'<h3>Per-epoch metrics</h3><table class="metrics"><tr>{head}</tr>{body}</table>'
+        f'<h3>Per-epoch metrics</h3><div class="scroll"><table class="metrics"><tr>{head}</tr>{body}</table></div>'
         + (f"<h3>Per-class metrics</h3>{_kv(sorted(per_class.items()))}" if per_class else "")
         + f"<h3>Artifacts</h3>{_kv(sorted((k, v) for k, v in t.artifacts.items() if k != 'per_class'))}"
         + f"<h3>Log tail</h3><pre>{escape(tail) if tail else '(no log)'}</pre></details>"
@@ -282,11 +318,21 @@ def _counts(run: RunSnapshot) -> str:
     return f'<p class="summary">{text or "no trials yet"}{best_text}</p>'
 
 
+def _charts(run: RunSnapshot) -> str:
+    trials = as_trials(run)
+    return (
+        _learning_curves(run, trials)
+        + _best_so_far(run, trials)
+        + _parallel(run, trials)
+        + _importance(run, trials)
+    )
+
+
 def render_run(run: RunSnapshot, rid: str) -> str:
     return (
         f'<section class="run" id="{rid}"><h2>{escape(str(run.run_dir))}</h2>{_counts(run)}'
         f"{render_baseline(run)}{_table(run, rid)}"
-        f'<div class="charts">{_learning_curves(run)}{_best_so_far(run)}{_parallel(run)}{_importance(run)}</div>'
+        f'<div class="charts">{_charts(run)}</div>'
         f"{_plan(run)}<h3>Trials</h3>"
         + "".join(_detail(run, t, rid) for t in run.trials)
         + "</section>"

@@ -1,4 +1,10 @@
-"""Small SVG charts drawn as text (no plotting library, nothing fetched): lines, bars, axes."""
+"""Small SVG charts drawn as text (no plotting library, nothing fetched): lines, bars, axes.
+
+The parallel coordinates draw ``reporting.chart_data.ParallelData``, the numbers the PNG plot
+draws, coloured by the metric on the same colour scale (viridis) with a colour bar. Long labels
+are wrapped onto several lines (``chart_data.wrap_label``) and carry their full text as a
+``<title>`` (the browser's tooltip); nothing is cut.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
-__all__ = ["Series", "bar_chart", "line_chart", "parallel_coordinates"]
+from automl_vision.reporting.chart_data import ParallelData, wrap_label
+
+__all__ = ["Series", "bar_chart", "colour", "line_chart", "parallel_coordinates"]
 
 PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 WIDTH, HEIGHT, PAD = 560, 260, 44
+#: viridis at 0, 1/8, ..., 1 (matplotlib's colour map of the PNG plot), interpolated between
+VIRIDIS = (
+    (0x44, 0x01, 0x54),
+    (0x47, 0x2C, 0x7A),
+    (0x3B, 0x51, 0x8B),
+    (0x2C, 0x71, 0x8E),
+    (0x21, 0x90, 0x8D),
+    (0x27, 0xAD, 0x81),
+    (0x5C, 0xC8, 0x63),
+    (0xAA, 0xDC, 0x32),
+    (0xFD, 0xE7, 0x25),
+)
+#: characters of a wrapped label's line (10 px text: about 6 px a character)
+LABEL_CHARS = 18
+LINE_PX = 11
 
 
 @dataclass
@@ -37,6 +60,46 @@ def _bounds(values: Sequence[float]) -> tuple[float, float]:
     return lo, hi
 
 
+def colour(t: float) -> str:
+    """The viridis colour of ``t`` in [0, 1] (clipped; NaN is the lowest) as ``#rrggbb``."""
+    t = min(max(t, 0.0), 1.0) if math.isfinite(t) else 0.0
+    where = t * (len(VIRIDIS) - 1)
+    i = min(int(where), len(VIRIDIS) - 2)
+    frac = where - i
+    rgb = (round(a + (b - a) * frac) for a, b in zip(VIRIDIS[i], VIRIDIS[i + 1], strict=True))
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+def _label(x: float, y: float, text: str, anchor: str = "middle", chars: int = LABEL_CHARS) -> str:
+    """``text`` wrapped onto lines from ``y`` down, its full text as a tooltip."""
+    lines = wrap_label(text, chars)
+    spans = "".join(
+        f'<tspan x="{x:.1f}" dy="{0 if i == 0 else LINE_PX}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="tk">'
+        f"<title>{escape(text)}</title>{spans}</text>"
+    )
+
+
+def _ticks(lo: float, hi: float, integer: bool) -> list[float]:
+    """About five tick values from ``lo`` to ``hi``; whole numbers only when ``integer``."""
+    if not integer:
+        return [lo + (hi - lo) * i / 4 for i in range(5)]
+    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+    if last < first:
+        return []
+    step = max(1, math.ceil((last - first) / 5))
+    return [float(v) for v in range(first, last + 1, step)]
+
+
+def _no_data(title: str) -> str:
+    return _frame(
+        title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
+    )
+
+
 def _frame(title: str, body: str, width: int = WIDTH, height: int = HEIGHT) -> str:
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" '
@@ -47,13 +110,14 @@ def _frame(title: str, body: str, width: int = WIDTH, height: int = HEIGHT) -> s
     )
 
 
-def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -> str:
+def line_chart(
+    title: str, series: Sequence[Series], xlabel: str, ylabel: str, *, integer_x: bool = False
+) -> str:
+    """Lines (and dots) on shared axes; ``integer_x``: whole-number x ticks (epochs, trials)."""
     xs = [x for s in series for x, _ in s.points + s.dots]
     ys = [y for s in series for _, y in s.points + s.dots]
     if not xs:
-        return _frame(
-            title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
-        )
+        return _no_data(title)
     x0, x1 = _bounds(xs)
     y0, y1 = _bounds(ys)
     left, right, top, bottom = PAD + 10, WIDTH - 12, 26, HEIGHT - PAD + 8
@@ -68,14 +132,13 @@ def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -
         f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" class="ax"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" class="ax"/>',
     ]
-    for i in range(5):
-        yv = y0 + (y1 - y0) * i / 4
-        xv = x0 + (x1 - x0) * i / 4
+    for yv in _ticks(y0, y1, integer=False):
         parts.append(
             f'<text x="{left - 4}" y="{py(yv) + 4:.1f}" text-anchor="end" class="tk">{_fmt(yv)}</text>'
         )
+    for xv in _ticks(x0, x1, integer=integer_x):
         parts.append(
-            f'<text x="{px(xv):.1f}" y="{bottom + 14}" text-anchor="middle" class="tk">{_fmt(xv)}</text>'
+            f'<text x="{px(xv):.1f}" y="{bottom + 14}" text-anchor="middle" class="tk xt">{_fmt(xv)}</text>'
         )
     parts.append(
         f'<text x="{(left + right) / 2}" y="{HEIGHT - 4}" text-anchor="middle" class="tk">{escape(xlabel)}</text>'
@@ -111,84 +174,94 @@ def line_chart(title: str, series: Sequence[Series], xlabel: str, ylabel: str) -
     return _frame(title, "".join(parts))
 
 
-def bar_chart(title: str, bars: Sequence[tuple[str, float]]) -> str:
+def bar_chart(title: str, bars: Sequence[tuple[str, float]], caption: str = "") -> str:
+    """Horizontal bars from 0; labels wrapped (full text as a tooltip), ``caption`` under the
+    title."""
     if not bars:
-        return _frame(
-            title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
-        )
-    height = max(HEIGHT, 40 + 22 * len(bars))
-    left, right = 190, WIDTH - 50
-    top = max(abs(v) for _, v in bars) or 1.0
+        return _no_data(title)
+    chars = 28
+    longest = max(len(line) for name, _ in bars for line in wrap_label(name, chars))
+    left, right = min(40 + 6 * longest, 200), WIDTH - 50
+    top_value = max(abs(v) for _, v in bars) or 1.0
     parts = []
-    for i, (label, value) in enumerate(bars):
-        y = 30 + 22 * i
-        w = (right - left) * abs(value) / top
+    if caption:
         parts.append(
-            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" class="tk">{escape(label)}</text>'
+            f'<text x="{WIDTH / 2}" y="30" text-anchor="middle" class="tk">{escape(caption)}</text>'
         )
-        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="16" fill="{PALETTE[0]}"/>')
+    y = 40
+    for label, value in bars:
+        lines = len(wrap_label(label, chars))
+        row = max(22, LINE_PX * lines + 8)
+        w = (right - left) * abs(value) / top_value
+        parts.append(_label(left - 6, y + 12, label, anchor="end", chars=chars))
+        parts.append(
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="16" fill="{PALETTE[0]}">'
+            f"<title>{escape(label)}: {_fmt(value)}</title></rect>"
+        )
         parts.append(f'<text x="{left + w + 4:.1f}" y="{y + 13}" class="tk">{_fmt(value)}</text>')
-    return _frame(title, "".join(parts), height=height)
+        y += row
+    return _frame(title, "".join(parts), height=y + 10)
 
 
-def parallel_coordinates(
-    title: str, axes: Sequence[str], lines: Sequence[tuple[str, Sequence[object], str]]
-) -> str:
-    """One vertical axis per name; each line is (label, one value per axis, colour). Numbers are
-    scaled to the axis's range, other values are placed by their sorted category."""
-    if not axes or not lines:
-        return _frame(
-            title, f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>'
-        )
-    width = max(WIDTH, 120 * len(axes))
-    left, right, top, bottom = 50, width - 50, 34, HEIGHT - 34
-    scales = []
-    for i in range(len(axes)):
-        col = [ln[1][i] for ln in lines]
-        nums = [
-            float(v)
-            for v in col
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
-        ]
-        if len(nums) == len([v for v in col if v is not None]) and nums:
-            lo, hi = _bounds(nums)
-            scales.append(("num", lo, hi, []))
-        else:
-            cats = sorted({repr(v) for v in col})
-            scales.append(("cat", 0.0, max(len(cats) - 1, 1), cats))
+def parallel_coordinates(title: str, data: ParallelData, metric: str) -> str:
+    """One vertical axis per ``data.axes`` (the metric last), a line per trial coloured by the
+    metric, and a colour bar saying what the colour means (the metric, its range)."""
+    if not data.has_data or not data.axes:
+        return _no_data(title)
+    n = len(data.axes)
+    name_lines = max(len(wrap_label(a.name)) for a in data.axes)
+    legend = 90  # the colour bar and its labels, right of the last axis's tick labels
+    width = max(WIDTH, 130 * n + legend + 40)
+    left, right = 40, width - legend - 110
+    top, bottom = 34, HEIGHT - 30
+    height = HEIGHT + LINE_PX * (name_lines - 1)
+    step = (right - left) / max(n - 1, 1)
 
-    def pos(i: int, v: object) -> float | None:
-        kind, lo, hi, cats = scales[i]
-        if kind == "num":
-            if v is None:
-                return None
-            t = (float(v) - lo) / (hi - lo)  # type: ignore[arg-type]
-        else:
-            t = cats.index(repr(v)) / hi
+    def py(t: float) -> float:
         return bottom - t * (bottom - top)
 
-    step = (right - left) / max(len(axes) - 1, 1)
     parts = []
-    for i, name in enumerate(axes):
+    for i, axis in enumerate(data.axes):
         x = left + i * step
-        kind, lo, hi, cats = scales[i]
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" class="ax"/>')
+        parts.append(_label(x, bottom + 16, axis.name))
+        for t, text in axis.ticks:
+            # a label of several lines hangs down from the top, stands on the bottom, and is
+            # centred on its value between them: it never runs past the axis's ends
+            extra = LINE_PX * (len(wrap_label(text)) - 1)
+            y = py(t) + 3 - extra * (1 - t)
+            parts.append(_label(x + 4, y, text, anchor="start"))
+    order = sorted(range(len(data.trial_ids)), key=lambda k: data.colors[k])
+    for k in order:
+        coords = [
+            (left + i * step, py(axis.positions[k]))
+            for i, axis in enumerate(data.axes)
+            if math.isfinite(axis.positions[k])
+        ]
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         parts.append(
-            f'<text x="{x:.1f}" y="{bottom + 24}" text-anchor="middle" class="tk">{escape(name[:22])}</text>'
+            f'<polyline class="pl" fill="none" stroke="{colour(data.colors[k])}" '
+            f'stroke-opacity="0.8" stroke-width="1.5" points="{pts}">'
+            f"<title>{escape(data.trial_ids[k])}</title></polyline>"
         )
-        top_label = _fmt(hi) if kind == "num" else (cats[-1] if cats else "")
-        low_label = _fmt(lo) if kind == "num" else (cats[0] if cats else "")
-        parts.append(
-            f'<text x="{x:.1f}" y="{top - 4}" text-anchor="middle" class="tk">{escape(str(top_label)[:16])}</text>'
-        )
-        parts.append(
-            f'<text x="{x:.1f}" y="{bottom + 12}" text-anchor="middle" class="tk">{escape(str(low_label)[:16])}</text>'
-        )
-    for label, values, color in lines:
-        coords = [(left + i * step, pos(i, v)) for i, v in enumerate(values)]
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords if y is not None)
-        parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-opacity="0.75" stroke-width="1.5" points="{pts}">'
-            f"<title>{escape(label)}</title></polyline>"
-        )
-    return _frame(title, "".join(parts), width=width)
+    parts.append(_colour_bar(width - legend + 10, top, bottom, data.metric_range, metric))
+    return _frame(title, "".join(parts), width=width, height=height)
+
+
+def _colour_bar(x: float, top: float, bottom: float, span: tuple[float, float], metric: str) -> str:
+    """A vertical bar of the colour scale, the metric's highest value at its top."""
+    steps = 16
+    h = (bottom - top) / steps
+    lo, hi = span
+    parts = [
+        f'<rect x="{x:.1f}" y="{bottom - (i + 1) * h:.1f}" width="14" height="{h + 0.5:.1f}" '
+        f'fill="{colour((i + 0.5) / steps)}"/>'
+        for i in range(steps)
+    ]
+    parts.append(f'<text x="{x + 18:.1f}" y="{top + 8:.1f}" class="tk">{_fmt(hi)}</text>')
+    parts.append(f'<text x="{x + 18:.1f}" y="{bottom:.1f}" class="tk">{_fmt(lo)}</text>')
+    parts.append(_label(x + 7, bottom + 16, f"colour = {metric}", chars=14))
+    return (
+        f'<g class="colourbar"><title>colour = {escape(metric)}, from {_fmt(lo)} '
+        f"to {_fmt(hi)}</title>{''.join(parts)}</g>"
+    )

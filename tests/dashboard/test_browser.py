@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -166,3 +167,106 @@ def test_dashboard_in_chromium_while_a_sweep_runs(chromium, tmp_path):
         assert finished == 8
     finally:
         db.close()
+
+
+#: run in the page after it is laid out: how wide things are, written on <body> for --dump-dom
+_FIT_CHECK = (
+    "(function(){var d=document.documentElement,vw=d.clientWidth,out={vw:vw,sw:d.scrollWidth,"
+    "runs:[],tables:[],charts:[]};document.querySelectorAll('section.run').forEach(function(r){"
+    "var b=r.getBoundingClientRect();out.runs.push([b.left,b.right]);"
+    "r.querySelectorAll('table.trials').forEach(function(t){out.tables.push("
+    "[t.scrollWidth,t.parentNode.clientWidth]);});r.querySelectorAll(':scope>.charts>svg.chart').forEach("
+    "function(s){var c=s.getBoundingClientRect();out.charts.push([c.right,b.right]);});});"
+    "document.body.setAttribute('data-fit',JSON.stringify(out));})();"
+)
+
+
+def _with_fit_check(page: str) -> str:
+    """The served page with ``_FIT_CHECK`` run after it, allowed by its hash in the page's own
+    Content-Security-Policy (the page's script and style stay exactly as served)."""
+    from automl_vision.dashboard.csp import source_hash
+
+    assert "script-src " in page
+    page = page.replace("script-src ", f"script-src {source_hash(_FIT_CHECK)} ", 1)
+    return page.replace("</body>", f"<script>{_FIT_CHECK}</script></body>")
+
+
+def test_two_sweeps_side_by_side_fit_a_1280px_window(chromium, tmp_path):
+    import html
+    import json
+    import threading
+    import urllib.request
+
+    from automl_vision.dashboard.server import make_server
+    from automl_vision.reporting import chart_data
+    from automl_vision.store.sweep_dir import read_sweep
+    from automl_vision.trial import PrimaryMetricGoal
+
+    sys.path.insert(0, str(HERE))
+    try:
+        from dashboard_sweep import run
+    finally:
+        sys.path.remove(str(HERE))
+    long_models = (
+        "vit_base_patch16_224.augreg2_in21k_ft_in1k",
+        "convnextv2_nano.fcmae_ft_in22k_in1k_384",
+        "resnet18",
+    )
+    runs = [tmp_path / "one", tmp_path / "two"]
+    run(runs[0], trials=8, models=long_models)
+    run(runs[1], trials=6)
+    for run_dir in runs:  # every chart has a PNG counterpart, and each of those has data here
+        trials = read_sweep(run_dir).trials
+        goal = PrimaryMetricGoal.MAXIMIZE
+        assert chart_data.learning_curves(trials, None)
+        assert chart_data.best_so_far(trials, goal).has_data
+        assert chart_data.parallel_coordinates(trials, "accuracy").has_data
+        assert chart_data.importance(trials, goal).has_data
+    server = make_server(runs, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        shot = tmp_path / "two-sweeps.png"
+        _browser(
+            chromium,
+            tmp_path / "profile",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--window-size=1280,1600",
+            f"--screenshot={shot}",
+            server.url,
+        )
+        page = urllib.request.urlopen(server.url, timeout=30).read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    checked = tmp_path / "checked.html"
+    checked.write_text(_with_fit_check(page))
+    dom = _browser(
+        chromium,
+        tmp_path / "profile-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1280,900",
+        "--dump-dom",
+        checked.as_uri(),
+    ).stdout
+    found = re.search(r'data-fit="([^"]*)"', dom)
+    assert found, f"the check did not run (CSP?):\n{dom[-1500:]}"
+    fit = json.loads(html.unescape(found.group(1)))
+    assert fit["sw"] <= fit["vw"], f"the page scrolls sideways: {fit}"
+    assert len(fit["runs"]) == 2 and all(right <= fit["vw"] for _, right in fit["runs"]), fit
+    assert fit["runs"][0][1] <= fit["runs"][1][0], f"the sweeps are not side by side: {fit}"
+    assert len(fit["tables"]) == 2
+    assert all(width <= box for width, box in fit["tables"]), f"a trial table is clipped: {fit}"
+    assert len(fit["charts"]) == 8
+    assert all(right <= box + 0.5 for right, box in fit["charts"]), f"a chart sticks out: {fit}"
+    assert "no data yet" not in dom
+    assert (
+        dom.count(">Parameter importance (eta²)</text>") == 2
+        and dom.count('class="colourbar"') == 2
+    )

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from automl_vision.reporting.plots import comparable_values, parameter_importance, save_plots
+from automl_vision.reporting.chart_data import comparable_values, parameter_importance
+from automl_vision.reporting.plots import save_plots
 from automl_vision.reporting.result import TuneResult
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
