@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # the local package mirror prints one harmless warning per package; keep the log readable
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: test demo data docs lint format venv clean
+.PHONY: test demo data docs dist lint format venv clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,14 @@ demo: $(STAMP)
 data: $(STAMP)
 	$(PY) -m automl_vision.cli demo-data data
 
+# a wheel to install elsewhere (pip install dist/automl_vision-*.whl); it ships the presets of
+# search_spaces/ inside the package (tests/test_dist.py checks both)
+DIST ?= dist
+dist: $(STAMP)
+	rm -f $(DIST)/automl_vision-*.whl
+	$(PY) -m pip wheel --quiet --no-deps -w $(DIST) . 2>&1 | $(QUIET_PIP)
+	ls $(DIST)/automl_vision-*.whl
+
 lint: $(STAMP)
 	$(PY) -m ruff check automl_vision tests benchmarks trainers
 	$(PY) -m ruff format --check automl_vision tests benchmarks trainers
@@ -42,4 +50,4 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix automl_vision tests benchmarks trainers
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site dist

@@ -15,6 +15,7 @@ __all__ = [
     "BEST_FILE",
     "LEGACY_BEST_FILE",
     "LEGACY_RESUME_FILE",
+    "LOG_FILE",
     "ONNX_FILE",
     "OWNER_FILE",
     "RESUME_FILE",
@@ -26,5 +27,8 @@ RESUME_FILE = "resume.safetensors"
 OWNER_FILE = "trial.json"
 ONNX_FILE = "best.onnx"
 TRIALS_DIR = "trials"
+#: every trial's log, whatever runs it: a worker's stdout/stderr, or in the sweep's own process
+#: the trial's log records and its error (``executors/trial_log.py``)
+LOG_FILE = "log.txt"
 LEGACY_BEST_FILE = "best.pt"
 LEGACY_RESUME_FILE = "resume.pt"

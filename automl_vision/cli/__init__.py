@@ -32,7 +32,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from automl_vision.cli import demo, files, machine, models, runs, train, tune
 from automl_vision.cli.common import (
@@ -42,6 +41,8 @@ from automl_vision.cli.common import (
     UsageError,
     one_line,
 )
+from automl_vision.cli.parser import CommandParser
+from automl_vision.cli.warning_lines import warning_lines
 from automl_vision.tuning.signals import SweepInterrupted
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_NO_VALUE", "EXIT_USAGE", "UsageError", "build_parser", "main"]
@@ -50,18 +51,8 @@ __all__ = ["EXIT_INTERRUPTED", "EXIT_NO_VALUE", "EXIT_USAGE", "UsageError", "bui
 COMMANDS = (tune, train, runs, models, demo, machine, files)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser whose errors are one line, as every other error of the command line
-    (a ``tune`` usage line would list every sweep option), and exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(
-            EXIT_USAGE, f"automl-vision: error: {one_line(message)} (see {self.prog} --help)\n"
-        )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+def build_parser() -> CommandParser:
+    parser = CommandParser(
         prog="automl-vision",
         description="Tune image classifiers on your own machine.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -75,8 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; warnings show as one line each while it runs (``warning_lines``)."""
+    with warning_lines():
+        return _run(list(sys.argv[1:] if argv is None else argv))
+
+
+def _run(argv: list[str]) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_command_line(argv)
     except SystemExit as done:  # --help, or a bad argument (its line is printed): no traceback
         return int(done.code or 0)
     logging.basicConfig(

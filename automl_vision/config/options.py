@@ -425,7 +425,7 @@ class SweepOptions(BaseModel):
         Path | None,
         Field(None),
         _directory("output_dir"),
-        Option("where the sweep lives (default runs/<data>-<hash>)", yaml="output_dir"),
+        Option("where the sweep lives (default runs/<data>-<options hash>)", yaml="output_dir"),
     ]
     device: Annotated[
         DeviceChoice,

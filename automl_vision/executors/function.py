@@ -39,6 +39,7 @@ from automl_vision.executors.base import (
 )
 from automl_vision.executors.machine import Machine
 from automl_vision.executors.messages import ProgressMessage, ReportMessage
+from automl_vision.executors.trial_log import trial_log
 from automl_vision.trial import TrainingProgress, Trial
 
 __all__ = ["FunctionExecutor", "InlineBackend", "ObjectiveTarget"]
@@ -123,7 +124,8 @@ class FunctionExecutor(Executor):
         cls, target: TrialTarget, *, capacity: int = 1, output_dir: Path | None = None
     ) -> FunctionExecutor:
         """Run ``target(params, report, context)`` for each trial; its work folder is
-        ``output_dir/trials/<trial id>`` (none without ``output_dir``), its devices the sweep's."""
+        ``output_dir/trials/<trial id>`` (none without ``output_dir``), holding the trial's log
+        (``trial_log``), its devices the sweep's."""
 
         def runner(trial: Trial, report: MetricsReport) -> Any:
             workdir = "" if output_dir is None else str(output_dir / "trials" / trial.trial_id)
@@ -135,7 +137,10 @@ class FunctionExecutor(Executor):
                 on_start=lambda step: executor._began(trial.trial_id, step),
                 on_progress=lambda progress: executor._progress(trial.trial_id, progress),
             )
-            return target(trial.params, report, context)
+            if not workdir:
+                return target(trial.params, report, context)
+            with trial_log(Path(workdir), trial.trial_id, trial.params, halts=(_StopRequested,)):
+                return target(trial.params, report, context)
 
         executor = cls(runner, capacity=capacity)
         return executor

@@ -35,6 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Protocol
 
+from automl_vision.artifacts import LOG_FILE
 from automl_vision.executors.base import (
     AttemptEnd,
     AttemptOutcome,
@@ -133,7 +134,7 @@ def _worker_main(
         trial_id, workdir = run.trial_id, run.workdir
         conn.send(TrialBegan(trial_id))  # its time limit counts from here, not from start-up
         Path(workdir).mkdir(parents=True, exist_ok=True)
-        redirect_output(Path(workdir) / "log.txt")
+        redirect_output(Path(workdir) / LOG_FILE)
 
         def report(step: int, metrics: Mapping[str, float], trial_id: str = trial_id) -> Verdict:
             conn.send(ReportMessage(trial_id, int(step), {k: float(v) for k, v in metrics.items()}))
@@ -286,7 +287,7 @@ class ProcessPoolExecutor(Executor):
     def _fail(self, worker: _Worker, error: str, end: AttemptEnd) -> AttemptOutcome:
         trial = worker.trial
         assert trial is not None
-        log = _tail(worker.workdir / "log.txt") if worker.workdir else ""
+        log = _tail(worker.workdir / LOG_FILE) if worker.workdir else ""
         if self.placer is not None:
             self.placer.release(trial.trial_id)
         self._replace(worker)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl_vision.artifacts import LOG_FILE
 from automl_vision.executors.base import (
     AttemptEnd,
     AttemptOutcome,
@@ -121,7 +122,7 @@ class _TrialActor:
     def _run(self, run: RunTrial, devices: str) -> None:
         workdir = Path(run.workdir)
         workdir.mkdir(parents=True, exist_ok=True)
-        redirect_output(workdir / "log.txt")
+        redirect_output(workdir / LOG_FILE)
 
         def report(step: int, metrics: Mapping[str, float]) -> Verdict:
             message = ReportMessage(

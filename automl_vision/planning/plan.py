@@ -383,13 +383,36 @@ def _sampler(
     return sampler, name
 
 
-def _output_dir(output_dir: Path | None, data: Any, definition: Mapping[str, Any]) -> Path:
+#: the options the sweep's definition already covers (the data by its fingerprint, the space,
+#: sampler, policy, metric, seed and training options as resolved) or that do not change what
+#: the sweep does (where it writes, where the decoded images are cached)
+_NOT_IN_IDENTITY = frozenset({
+    "data", "validation_data", "validation_size", "target_column_name", "task", "search_space",
+    "sampling", "policy", "primary_metric", "goal", "seed", "training_options", "output_dir",
+    "cache_dir",
+})  # fmt: skip
+
+
+def _identity(spec: SweepSpec, definition: Mapping[str, Any]) -> dict[str, Any]:
+    """What makes two sweeps the same sweep for their default folder: the definition and
+    every other option (limits, stop criteria, executor, ...), so that a run asked to do
+    something else (``max_trials=3`` rather than a job's 12) gets a folder of its own instead of
+    silently resuming another's."""
+    options = {
+        name: getattr(value, "value", value)
+        for name, value in spec.options().items()
+        if name not in _NOT_IN_IDENTITY
+    }
+    return {"definition": dict(definition), "options": options}
+
+
+def _output_dir(output_dir: Path | None, data: Any, identity: Mapping[str, Any]) -> Path:
+    """``output_dir``, or ``runs/<data>-<digest of the sweep's identity>``: the same call
+    resumes the same sweep, and any other call starts its own."""
     if output_dir is not None:
         return Path(output_dir).expanduser()
     stem = Path(str(data)).stem if isinstance(data, (str, Path)) else "arrays"
-    digest = hashlib.sha256(
-        json.dumps(definition, sort_keys=True, default=str).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
     return Path("runs") / f"{stem or 'data'}-{digest[:8]}"
 
 
@@ -489,11 +512,8 @@ def plan_sweep(
     if max_trials is None:
         max_trials = sampler.size if isinstance(sampler, GridParameterSampling) else 20
     policy = _policy(spec.policy, _max_epochs(parameter_spaces), choices)
-    output_dir = _output_dir(
-        spec.output_dir,
-        spec.data,
-        _definition(spec, dataset, spaces, sampling_name, policy, metric.name, goal),
-    )
+    definition = _definition(spec, dataset, spaces, sampling_name, policy, metric.name, goal)
+    output_dir = _output_dir(spec.output_dir, spec.data, _identity(spec, definition))
     check_plan(dataset, parameter_spaces)  # what every trial would hit, found now
     check_training_options(spec.training_options, dataset.task, metric.name)
     request = spec.executor_request()

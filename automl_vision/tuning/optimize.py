@@ -6,11 +6,13 @@ definition (``config.options.SweepOptions``), so a bad value reads the same in b
 from __future__ import annotations
 
 import contextlib
+import inspect
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from automl_vision.config.checks import check_keywords
 from automl_vision.config.options import SweepOptions, executor_request
 from automl_vision.executors.backend import ExecutorKind, Purpose
 from automl_vision.executors.function import ObjectiveTarget
@@ -47,6 +49,7 @@ def optimize(
     executor: ExecutorKind | str = ExecutorKind.INLINE,
     ray_address: str | None = None,
     resources_per_trial: Mapping[str, float] | None = None,
+    **unknown: Any,
 ) -> OptimizeResult:
     """Tune ``objective`` over ``parameter_space``.
 
@@ -68,7 +71,11 @@ def optimize(
     (the objective is pickled by value, so a lambda works), on the cluster at ``ray_address``
     (``None``: a local Ray instance for this call; ``"auto"``; ``"host:port"``), each asking
     ``resources_per_trial`` (default ``{"cpu": 1}``). Reports and stop decisions work the same.
+    A misspelt keyword is a ``TypeError`` naming the closest one.
     """
+    if unknown:
+        known = inspect.signature(optimize).parameters
+        check_keywords(unknown, [n for n in known if n != "unknown"], "optimize")
     checked = {
         name: SweepOptions.check(name, value)
         for name, value in (

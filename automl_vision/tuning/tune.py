@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from automl_vision.config.checks import check_keywords
 from automl_vision.config.spec import SweepSpec
 from automl_vision.executors.registry import backend
 from automl_vision.planning.plan import SweepPlan, plan_sweep
@@ -51,7 +52,8 @@ def tune(
     ``max_concurrent_trials`` (``"auto"``: on CUDA as many trials as fit on the GPUs by the
     probed memory of one training step of each shape, each placed on a GPU with room for it;
     on CPU one per two CPUs), ``timeout``/``trial_timeout`` (seconds), ``output_dir`` (default
-    ``runs/<data>-<hash>``: the same call resumes the same sweep), ``executor``. Every option is
+    ``runs/<data>-<hash of every option>``: the same call resumes the same sweep, a call with
+    any other option, ``max_trials`` included, gets its own folder), ``executor``. Every option is
     validated before anything is read or written.
 
     ``resume``: continue a sweep already in ``output_dir`` (its completed trials are kept,
@@ -59,6 +61,38 @@ def tune(
     ``dry_run``: print the plan and return it without training or writing anything (a cluster
     is not contacted); ``progress``: the live progress line.
     """
+    return _tune(data, config, resume, force, dry_run, progress, options, called="tune")
+
+
+def tune_job(
+    path: str | Path,
+    *,
+    data: Any = None,
+    resume: bool = True,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+    **options: Any,
+) -> TuneResult | SweepPlan:
+    """Run the YAML sweep job at ``path`` (Azure's CLI v2 shape, as ``automl-vision tune -c``);
+    keyword ``options`` win over the file's, as ``tune``'s."""
+    return _tune(data, path, resume, force, dry_run, progress, options, called="tune_job")
+
+
+def _tune(
+    data: Any,
+    config: str | Path | None,
+    resume: bool,
+    force: bool,
+    dry_run: bool,
+    progress: bool,
+    options: dict[str, Any],
+    *,
+    called: str,
+) -> TuneResult | SweepPlan:
+    """``tune``'s work; ``called``: the function the user called, which a misspelt keyword's
+    error names (``tune() got an unexpected keyword argument 'max_trail'; did you mean ...``)."""
+    check_keywords(options, SweepSpec.model_fields, called)
     if isinstance(data, SweepSpec):
         spec = data.replace(**options) if options else data
     elif config is not None:
@@ -66,12 +100,6 @@ def tune(
     else:
         spec = SweepSpec(data=data, **options)
     return run_spec(spec, resume=resume, force=force, dry_run=dry_run, progress=progress)
-
-
-def tune_job(path: str | Path, **options: Any) -> TuneResult | SweepPlan:
-    """Run the YAML sweep job at ``path`` (Azure's CLI v2 shape, as ``automl-vision tune -c``);
-    keyword ``options`` win over the file's, as ``tune``'s."""
-    return tune(config=path, **options)
 
 
 def run_spec(

@@ -222,3 +222,16 @@ def test_numbers_are_coerced_or_refused_by_name(digits_folder) -> None:
     ]:
         with pytest.raises(ValueError, match=pattern):
             plan_sweep(digits_folder, search_space=tiny_space(), **kwargs)
+
+
+def test_a_misspelt_keyword_names_the_function_called(tmp_path) -> None:
+    from automl_vision import optimize, tune_job, uniform
+
+    with pytest.raises(TypeError, match=r"^tune\(\) got .*'max_trail'; did you mean 'max_trials'"):
+        tune(tmp_path, max_trail=3)
+    job = tmp_path / "job.yaml"
+    job.write_text(f"training_data: {{path: {tmp_path}}}\n")
+    with pytest.raises(TypeError, match=r"^tune_job\(\) got .*did you mean 'max_trials'"):
+        tune_job(job, max_trail=3)
+    with pytest.raises(TypeError, match=r"^optimize\(\) got .*did you mean 'max_trials'"):
+        optimize(lambda p: 0.0, {"x": uniform(0, 1)}, max_trail=3)

@@ -18,6 +18,7 @@ from automl_vision import (
     tune,
     uniform,
 )
+from automl_vision.artifacts import LOG_FILE
 from automl_vision.store.database import SweepStore
 from automl_vision.trial import TrialStatus
 from automl_vision.tuning.tune import SweepPlan
@@ -37,6 +38,9 @@ def test_tune_multiclass_on_real_digits(digits_folder, tmp_path) -> None:
     assert result.best_value == max(t.value for t in result.trials) > 0.15  # 10 classes
     assert result.trials[0].params["learning_rate"] == 0.01  # trial 0: Azure's default
     assert result.best_checkpoint.is_file() and (tmp_path / "run" / "best.safetensors").is_file()
+    for trial in result.trials:  # inline trials have their log too, as the README says
+        log = (tmp_path / "run" / "trials" / trial.trial_id / LOG_FILE).read_text()
+        assert log.startswith(f"trial {trial.trial_id} starts with")
     assert {"accuracy", "accuracy_top5", "f1_macro", "log_loss"} <= set(result.best_metrics)
     data = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert len(data["trials"]) == 3 and len(data["trials"][0]["reports"]) == 2
