@@ -18,14 +18,14 @@ def test_oom_after_reports_resumes_from_checkpoint(digits_folder, tmp_path, monk
     seen: list[tuple[int, int, int]] = []
     failed = []
 
-    def train_epoch(self, epoch: int):
+    def train_epoch(self, epoch: int, *rest):
         seen.append(
             (epoch, self.config.training_batch_size, self.config.gradient_accumulation_step)
         )
         if epoch == 3 and not failed:
             failed.append(epoch)
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(self, epoch)
+        return real(self, epoch, *rest)
 
     monkeypatch.setattr(EpochRunner, "train_epoch", train_epoch)
     result = tune(
@@ -64,11 +64,11 @@ def test_an_interrupted_trial_resumes_after_its_last_epoch(digits_folder, tmp_pa
     class Killed(BaseException):
         pass
 
-    def dying(self, epoch: int):
+    def dying(self, epoch: int, *rest):
         seen.append(epoch)
         if epoch == 3:
             raise Killed
-        return real(self, epoch)
+        return real(self, epoch, *rest)
 
     monkeypatch.setattr(EpochRunner, "train_epoch", dying)
     with pytest.raises(Killed):
@@ -79,7 +79,9 @@ def test_an_interrupted_trial_resumes_after_its_last_epoch(digits_folder, tmp_pa
             output_dir=tmp_path / "r",
             progress=False,
         )
-    monkeypatch.setattr(EpochRunner, "train_epoch", lambda self, e: seen.append(e) or real(self, e))
+    monkeypatch.setattr(
+        EpochRunner, "train_epoch", lambda self, e, *rest: seen.append(e) or real(self, e, *rest)
+    )
     resumed = tune(
         digits_folder, search_space=space, max_trials=1, output_dir=tmp_path / "r", progress=False
     )
@@ -104,10 +106,10 @@ def test_status_json_lists_each_trials_attempts(digits_folder, tmp_path, monkeyp
     class Killed(BaseException):
         pass
 
-    def dying(self, epoch: int):
+    def dying(self, epoch: int, *rest):
         if epoch == 2:
             raise Killed
-        return real(self, epoch)
+        return real(self, epoch, *rest)
 
     space = tiny_space(number_of_epochs=3)
     monkeypatch.setattr(EpochRunner, "train_epoch", dying)

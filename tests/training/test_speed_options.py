@@ -60,9 +60,9 @@ def test_augmenting_ahead_gives_the_same_run_bit_for_bit(monkeypatch) -> None:
     used: list[bool] = []
     original = EpochRunner.train_epoch
 
-    def spy(self, epoch):
+    def spy(self, epoch, *rest):
         used.append(self.augment_ahead)
-        return original(self, epoch)
+        return original(self, epoch, *rest)
 
     monkeypatch.setattr(EpochRunner, "train_epoch", spy)
     inline = train(tiny_config(augment_ahead=False, color_jitter=0.4), data, device="cpu")
@@ -81,7 +81,7 @@ def test_no_background_thread_when_no_cpu_is_free(monkeypatch) -> None:
     monkeypatch.setattr(
         EpochRunner,
         "train_epoch",
-        lambda self, e: (seen.append(self.augment_ahead), original(self, e))[1],
+        lambda self, e, *rest: (seen.append(self.augment_ahead), original(self, e, *rest))[1],
     )
     train(tiny_config(number_of_epochs=1), data, device="cpu")
     assert seen == [False]

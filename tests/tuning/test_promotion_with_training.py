@@ -135,11 +135,11 @@ def test_a_killed_promotion_sweep_resumes_without_losing_anything(
     class Killed(BaseException):
         pass
 
-    def dying(self, epoch: int):
+    def dying(self, epoch: int, *rest):
         count["epochs"] += 1
         if count["epochs"] == 5:  # in the middle of the sweep, paused trials waiting
             raise Killed
-        return real(self, epoch)
+        return real(self, epoch, *rest)
 
     monkeypatch.setattr(EpochRunner, "train_epoch", dying)
     with pytest.raises(Killed):
