@@ -61,7 +61,7 @@ class LoopbackCluster:
     def command(self, *argv: str) -> list[str]:
         return ["nsenter", f"--net={self.netns}", *argv]
 
-    def run(self, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(self, *argv: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             self.command(*argv),
             env=self.env(),
@@ -71,7 +71,7 @@ class LoopbackCluster:
             cwd=ROOT,
         )
 
-    def driver(self, script: str, *args: str, timeout: float = 300) -> dict:
+    def driver(self, script: str, *args: str, timeout: float = 1200) -> dict:
         """Run ``tests/<script>`` as a Ray driver in the namespace; it prints its result as
         one ``RESULT <json>`` line (Ray may print other lines)."""
         done = self.run(sys.executable, str(ROOT / "tests" / script), *args, timeout=timeout)
@@ -85,7 +85,7 @@ class LoopbackCluster:
         return json.loads(lines[-1].removeprefix("RESULT "))
 
     def start_node(self, *options: str) -> None:
-        done = self.run(ray_cli(), "start", *options, timeout=180)
+        done = self.run(ray_cli(), "start", *options, timeout=600)
         if done.returncode != 0:
             raise AssertionError(f"ray start {options} failed:\n{done.stdout}\n{done.stderr}")
 

@@ -27,7 +27,7 @@ def misbehave(params, report, context):
     if kind == "die":
         os._exit(3)
     if kind == "hang":
-        time.sleep(60)
+        time.sleep(300)
     return 0.9
 
 

@@ -113,7 +113,7 @@ def train(
             seed=seed,
             report=report,
             output_dir=out,
-            on_progress=progress,
+            progress=progress,
         )
     else:
         result = run_process(

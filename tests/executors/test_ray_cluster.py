@@ -15,6 +15,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(1800),  # a real cluster on a machine that may be busy: generous
     pytest.mark.skipif(
         importlib.util.find_spec("ray") is None,
         reason='Ray is not installed (pip install "automl-vision[ray]"; make test installs it)',
@@ -76,8 +77,8 @@ def test_a_trial_past_its_time_limit_is_killed_on_the_cluster(cluster) -> None:
     out = cluster.driver("ray_driver.py", cluster.address, "timeout")
     (short, short_status, _), (long, long_status, error) = sorted(out["trials"])
     assert (short, short_status) == (0.5, "COMPLETED")
-    assert (long, long_status) == (120.0, "FAILED") and "time limit of 15 s" in error
-    assert out["seconds"] < 90  # the 120 s trial was cancelled, not waited for
+    assert (long, long_status) == (600.0, "FAILED") and "time limit of 60 s" in error
+    assert out["seconds"] < 400  # the 600 s trial was cancelled, not waited for
 
 
 def test_a_driver_killed_with_kill_9_resumes_against_the_same_cluster(
@@ -96,10 +97,10 @@ def test_a_driver_killed_with_kill_9_resumes_against_the_same_cluster(
     )  # fmt: skip
     first = subprocess.Popen(command, env=cluster.env(), stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600
     while reports_recorded(tmp_path) < 4:
         assert first.poll() is None, first.stderr.read()[-3000:]
-        assert time.monotonic() < deadline, "no 4 reports within 180 s"
+        assert time.monotonic() < deadline, "no 4 reports within 600 s"
         time.sleep(0.1)
     first.kill()  # kill -9 of the driver; Ray ends the actors it owned
     first.wait(30)
@@ -131,7 +132,7 @@ def test_killing_the_second_nodes_raylet_reruns_its_trial(cluster, digits_folder
     raylet = cluster.raylet_of_second_node()
     out = cluster.driver(
         "ray_driver.py", cluster.address, "sweep", str(digits_folder), str(tmp_path),
-        "--trials", "4", "--concurrency", "3", "--epochs", "20",
+        "--trials", "4", "--concurrency", "3", "--epochs", "10",
         "--kill-second-node", str(raylet),
     )  # fmt: skip
     assert "killed_during_trial" in out, "no trial ran on the second node"

@@ -57,7 +57,7 @@ def run_sweep(
         env=sweep_env(fault),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1200,
     )
     if done.returncode not in codes:
         raise AssertionError(f"sweep exited {done.returncode}:\n{done.stderr[-3000:]}")
@@ -167,7 +167,7 @@ def start_sweep(data: Path, output: Path, *options: str) -> subprocess.Popen[str
 
 
 def wait_for_reports(
-    process: subprocess.Popen[str], output: Path, n: int, limit: float = 120
+    process: subprocess.Popen[str], output: Path, n: int, limit: float = 600
 ) -> None:
     """Block until the sweep has committed ``n`` reports (fail if it ends or takes too long)."""
     import time

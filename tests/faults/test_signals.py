@@ -59,7 +59,7 @@ def test_a_signal_pauses_the_sweep_and_the_same_command_finishes_it(
     sweep = start_sweep(digits_folder, output, *options)
     wait_for_reports(sweep, output, 1)
     sweep.send_signal(sent)
-    _, err = sweep.communicate(timeout=120)
+    _, err = sweep.communicate(timeout=600)
     assert sweep.returncode == code, err
     assert "run the same command again to resume" in err and "Traceback" not in err
     assert integrity(output) == "ok"
@@ -86,7 +86,7 @@ def test_a_second_ctrl_c_exits_at_once_and_loses_nothing(
     sweep.send_signal(signal.SIGINT)
     time.sleep(0.05)
     sweep.send_signal(signal.SIGINT)
-    _, err = sweep.communicate(timeout=60)
+    _, err = sweep.communicate(timeout=600)
     assert sweep.returncode == 130, err
     assert "Traceback" not in err and "resume" in err
     assert integrity(output) == "ok"
@@ -122,13 +122,15 @@ def test_a_second_signal_ends_the_process_even_inside_a_long_native_call(tmp_pat
     child.send_signal(signal.SIGINT)
     second = time.monotonic()
     try:
-        code = child.wait(timeout=GRACE_S + 10)
+        code = child.wait(timeout=GRACE_S + 120)
     finally:
         child.kill()
     elapsed = time.monotonic() - second
     err.seek(0)
     text = err.read()
-    assert code == 130 and elapsed < GRACE_S + 3, (code, elapsed, text)
+    # the native call runs for hours: ending at all is the watcher's doing (the bound is loose
+    # so that a busy machine cannot fail it)
+    assert code == 130 and elapsed < GRACE_S + 60, (code, elapsed, text)
     assert "SIGINT again: stopped at once" in text and "the-sweep" in text
 
 
@@ -185,7 +187,7 @@ def test_a_second_ctrl_c_at_a_terminal_ends_a_sweep_at_once(digits_folder, tmp_p
         env=sweep_env(), stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while reports_recorded(output) < 1:
             assert sweep.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
@@ -193,7 +195,8 @@ def test_a_second_ctrl_c_at_a_terminal_ends_a_sweep_at_once(digits_folder, tmp_p
         time.sleep(0.5)
         os.killpg(sweep.pid, signal.SIGINT)
         second = time.monotonic()
-        code = sweep.wait(timeout=60)
+        reports_at_second = reports_recorded(output)
+        code = sweep.wait(timeout=300)
         elapsed = time.monotonic() - second
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -201,6 +204,9 @@ def test_a_second_ctrl_c_at_a_terminal_ends_a_sweep_at_once(digits_folder, tmp_p
     err.seek(0)
     text = err.read()
     assert code == 130 and "Traceback" not in text, text
-    assert elapsed < GRACE_S + 3, (elapsed, text)
+    # at once: the epoch in progress was not waited for (an event, not a wall-clock limit, so a
+    # busy machine cannot fail it; the bound below only catches a hang)
+    assert reports_recorded(output) == reports_at_second, text
+    assert elapsed < GRACE_S + 60, (elapsed, text)
     assert text.count("press Ctrl-C again") == 1, text  # not once per data-loader worker
     assert integrity(output) == "ok"
