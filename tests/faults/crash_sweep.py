@@ -45,12 +45,17 @@ def main(data: str, output_dir: str, epochs: int, concurrency: int, every: int) 
     return 0
 
 
-if __name__ == "__main__":
+def run(argv: list[str]) -> int:
+    """The command line's sweep (``argv`` without the program name): its exit code."""
     parser = argparse.ArgumentParser()
     parser.add_argument("data")
     parser.add_argument("output")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--evaluation-frequency", type=int, default=1)
-    args = parser.parse_args()
-    sys.exit(main(args.data, args.output, args.epochs, args.concurrency, args.evaluation_frequency))
+    args = parser.parse_args(argv)
+    return main(args.data, args.output, args.epochs, args.concurrency, args.evaluation_frequency)
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

@@ -3,6 +3,7 @@ what survived. Used by ``test_kill.py`` and ``benchmarks/faults.py``."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -44,21 +45,63 @@ def sweep_command(data: Path, output: Path, *options: str) -> list[str]:
     return [sys.executable, str(SCRIPT), str(data), str(output), *options]
 
 
+class SweepForker:
+    """``forker.py`` as a server: each ``run`` forks a child of a process that imported the
+    sweep's libraries once (a fresh interpreter per sweep spends most of its CPU importing)."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.count = 0
+        self.server = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("forker.py"))],
+            env=sweep_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        self.count += 1
+        err = self.scratch / f"sweep{self.count}.err"
+        request = {"argv": argv, "env": env, "stderr": str(err)}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        answer = self.server.stdout.readline()
+        if not answer:
+            raise AssertionError(f"the fork server ended ({self.server.poll()})")
+        code = json.loads(answer)["code"]
+        stderr = err.read_text() if err.exists() else ""
+        return subprocess.CompletedProcess(argv, code, "", stderr)
+
+    def close(self) -> None:
+        self.server.stdin.close()
+        try:
+            self.server.wait(60)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait(60)
+
+
 def run_sweep(
     data: Path,
     output: Path,
     fault: str | None = None,
     *options: str,
     codes: tuple[int, ...] = (0, -9),
+    forker: SweepForker | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the tiny sweep to its end (or its fault); fail unless its exit code is in ``codes``."""
-    done = subprocess.run(
-        sweep_command(data, output, *options),
-        env=sweep_env(fault),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    """Run the tiny sweep to its end (or its fault); fail unless its exit code is in ``codes``
+    (``forker``: a child of the fork server instead of a fresh interpreter)."""
+    if forker is not None:
+        done = forker.run([str(data), str(output), *options], sweep_env(fault))
+    else:
+        done = subprocess.run(
+            sweep_command(data, output, *options),
+            env=sweep_env(fault),
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
     if done.returncode not in codes:
         raise AssertionError(f"sweep exited {done.returncode}:\n{done.stderr[-3000:]}")
     return done
@@ -103,11 +146,18 @@ class KillOutcome:
     equal: bool  # the final results equal the uninterrupted sweep's
 
 
-def kill_and_resume(data: Path, output: Path, point: str, count: int, reference) -> KillOutcome:
+def kill_and_resume(
+    data: Path,
+    output: Path,
+    point: str,
+    count: int,
+    reference,
+    forker: SweepForker | None = None,
+) -> KillOutcome:
     from automl_vision.store.database import SweepStore
     from automl_vision.training.resume import load_resume
 
-    code = run_sweep(data, output, f"{point}:{count}").returncode
+    code = run_sweep(data, output, f"{point}:{count}", forker=forker).returncode
     if code == 0:
         return KillOutcome(f"{point}:{count}", False, integrity(output), 0, [], True, True)
     after_kill = integrity(output)
@@ -121,7 +171,7 @@ def kill_and_resume(data: Path, output: Path, point: str, count: int, reference)
         resume = output / "trials" / t.trial_id / "resume.safetensors"
         if t.status.value == "QUEUED" and resume.exists():
             saved[i] = int(load_resume(resume)["epoch"])
-    run_sweep(data, output)
+    run_sweep(data, output, forker=forker)
     final = results(output)
     store = SweepStore(output / "sweep.db")
     counts = store.attempt_counts()

@@ -23,13 +23,13 @@ def _check(outcome) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", seeded_kill_points()[:1], ids=lambda p: f"{p[0]}:{p[1]}")
-def test_kill_and_resume(digits_folder, tmp_path, reference, point) -> None:
-    outcome = kill_and_resume(digits_folder, tmp_path, *point, reference)
+def test_kill_and_resume(digits_folder, tmp_path, reference, forker, point) -> None:
+    outcome = kill_and_resume(digits_folder, tmp_path, *point, reference, forker)
     assert outcome.reached
     _check(outcome)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", seeded_kill_points()[1:], ids=lambda p: f"{p[0]}:{p[1]}")
-def test_kill_and_resume_everywhere(digits_folder, tmp_path, reference, point) -> None:
-    _check(kill_and_resume(digits_folder, tmp_path, *point, reference))
+def test_kill_and_resume_everywhere(digits_folder, tmp_path, reference, forker, point) -> None:
+    _check(kill_and_resume(digits_folder, tmp_path, *point, reference, forker))

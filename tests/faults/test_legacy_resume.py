@@ -60,12 +60,14 @@ def _as_release_1(output: Path) -> int:
 
 
 def test_a_release_1_sweep_is_refused_then_converted_and_resumed(
-    digits_folder, tmp_path, reference, capsys
+    forker, digits_folder, tmp_path, reference, capsys
 ) -> None:
     output = tmp_path / "run"
-    assert run_sweep(digits_folder, output, "epoch:5").returncode == -9  # trial 1, epoch 2
+    assert (
+        run_sweep(digits_folder, output, "epoch:5", forker=forker).returncode == -9
+    )  # trial 1, epoch 2
     assert _as_release_1(output) >= 1
-    refused = run_sweep(digits_folder, output, codes=(2,))
+    refused = run_sweep(digits_folder, output, codes=(2,), forker=forker)
     assert "earlier automl_vision release" in refused.stderr and "convert" in refused.stderr
     assert "--trust" in refused.stderr
     assert main(["convert", str(output)]) == 2  # reading pickles needs the user's word
@@ -73,7 +75,7 @@ def test_a_release_1_sweep_is_refused_then_converted_and_resumed(
     assert main(["convert", str(output), "--trust"]) == 0
     assert "converted" in capsys.readouterr().out
     assert not list(output.rglob("*.pt"))
-    run_sweep(digits_folder, output, codes=(0,))
+    run_sweep(digits_folder, output, codes=(0,), forker=forker)
     assert results(output) == reference
     store = SweepStore.open_readonly(output / "sweep.db")
     try:

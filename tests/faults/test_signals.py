@@ -52,7 +52,7 @@ def _paused_trials_kept_their_epochs(output) -> list:
     ids=["sigint-inline", "sigterm-pool", "sigint-pool"],
 )
 def test_a_signal_pauses_the_sweep_and_the_same_command_finishes_it(
-    digits_folder, tmp_path, reference, sent, code, concurrency
+    forker, digits_folder, tmp_path, reference, sent, code, concurrency
 ) -> None:
     output = tmp_path / "run"
     options = ("--concurrency", str(concurrency))
@@ -65,7 +65,7 @@ def test_a_signal_pauses_the_sweep_and_the_same_command_finishes_it(
     assert integrity(output) == "ok"
     paused = _paused_trials_kept_their_epochs(output)
     assert paused  # the signal came while a trial was running
-    run_sweep(digits_folder, output, None, *options, codes=(0,))
+    run_sweep(digits_folder, output, None, *options, codes=(0,), forker=forker)
     final = results(output)
     assert [status for _, _, status, _, _ in final] != ["QUEUED"] * len(final)
     assert all(status in ("COMPLETED", "STOPPED") for _, _, status, _, _ in final)
@@ -78,7 +78,7 @@ def test_a_signal_pauses_the_sweep_and_the_same_command_finishes_it(
 
 @pytest.mark.slow
 def test_a_second_ctrl_c_exits_at_once_and_loses_nothing(
-    digits_folder, tmp_path, reference
+    forker, digits_folder, tmp_path, reference
 ) -> None:
     output = tmp_path / "run"
     sweep = start_sweep(digits_folder, output)
@@ -90,7 +90,7 @@ def test_a_second_ctrl_c_exits_at_once_and_loses_nothing(
     assert sweep.returncode == 130, err
     assert "Traceback" not in err and "resume" in err
     assert integrity(output) == "ok"
-    run_sweep(digits_folder, output, codes=(0,))
+    run_sweep(digits_folder, output, codes=(0,), forker=forker)
     assert results(output) == reference
 
 

@@ -26,17 +26,19 @@ def _no_trial_failed(output: Path) -> None:
 
 
 @pytest.mark.slow
-def test_disk_full_is_one_error_and_the_sweep_resumes(digits_folder, tmp_path, reference) -> None:
+def test_disk_full_is_one_error_and_the_sweep_resumes(
+    forker, digits_folder, tmp_path, reference
+) -> None:
     output = tmp_path / "run"
     # the 4th resume checkpoint hits a full disk (injected: OSError(ENOSPC) on its write)
-    done = run_sweep(digits_folder, output, "checkpoint:4:enospc", codes=(2,))
+    done = run_sweep(digits_folder, output, "checkpoint:4:enospc", codes=(2,), forker=forker)
     err = done.stderr
     assert "no space left on the device" in err and "resume" in err and "Traceback" not in err
     assert "resume.safetensors" in err  # names the file it could not write
     assert integrity(output) == "ok"
     _no_trial_failed(output)
     assert not list(output.rglob("*.tmp"))  # no half-written checkpoint left behind
-    run_sweep(digits_folder, output, codes=(0,))  # the disk has room again: resume
+    run_sweep(digits_folder, output, codes=(0,), forker=forker)  # the disk has room again: resume
     assert results(output) == reference
 
 
@@ -58,14 +60,14 @@ def small_mount(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_disk_that_fills_up_for_real(digits_folder, small_mount, reference) -> None:
+def test_a_disk_that_fills_up_for_real(forker, digits_folder, small_mount, reference) -> None:
     output = small_mount / "run"  # the sweep needs ~18 MB: it runs out during trial 1
-    done = run_sweep(digits_folder, output, codes=(2,))
+    done = run_sweep(digits_folder, output, codes=(2,), forker=forker)
     assert "no space left on the device" in done.stderr and "Traceback" not in done.stderr
     assert integrity(output) == "ok"
     _no_trial_failed(output)
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_mount)], check=True)
-    run_sweep(digits_folder, output, codes=(0,))
+    run_sweep(digits_folder, output, codes=(0,), forker=forker)
     assert results(output) == reference
 
 
@@ -122,10 +124,12 @@ def test_force_never_discards_finished_trials(digits_folder, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_a_corrupt_resume_checkpoint_is_named_and_the_trial_starts_again(
-    digits_folder, tmp_path, reference
+    forker, digits_folder, tmp_path, reference
 ) -> None:
     output = tmp_path / "run"
-    assert run_sweep(digits_folder, output, "epoch:5").returncode == -9  # trial 1, epoch 2
+    assert (
+        run_sweep(digits_folder, output, "epoch:5", forker=forker).returncode == -9
+    )  # trial 1, epoch 2
     store = SweepStore.open_readonly(output / "sweep.db")
     try:
         (queued,) = [t for t in store.load_trials() if t.status is TrialStatus.QUEUED]
@@ -135,7 +139,7 @@ def test_a_corrupt_resume_checkpoint_is_named_and_the_trial_starts_again(
     raw = bytearray(resume.read_bytes())
     raw[-7] ^= 0xFF  # a flipped bit: the checksum no longer matches
     resume.write_bytes(bytes(raw))
-    run_sweep(digits_folder, output, codes=(0,))
+    run_sweep(digits_folder, output, codes=(0,), forker=forker)
     assert results(output) == reference  # it started again; its stored reports were replays
     store = SweepStore.open_readonly(output / "sweep.db")
     try:
