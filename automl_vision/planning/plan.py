@@ -385,11 +385,14 @@ def _sampler(
 
 #: the options the sweep's definition already covers (the data by its fingerprint, the space,
 #: sampler, policy, metric, seed and training options as resolved) or that do not change what
-#: the sweep does (where it writes, where the decoded images are cached)
+#: the sweep's trials do (where it writes, where the decoded images are cached, which outputs
+#: it adds, how many checkpoints it keeps, where it logs, where the cluster is, whether images
+#: outside the data's folder were allowed)
 _NOT_IN_IDENTITY = frozenset({
     "data", "validation_data", "validation_size", "target_column_name", "task", "search_space",
     "sampling", "policy", "primary_metric", "goal", "seed", "training_options", "output_dir",
-    "cache_dir",
+    "cache_dir", "export_onnx", "keep_checkpoints", "log_to", "ray_address",
+    "allow_outside_root",
 })  # fmt: skip
 
 

@@ -52,8 +52,9 @@ def tune(
     ``max_concurrent_trials`` (``"auto"``: on CUDA as many trials as fit on the GPUs by the
     probed memory of one training step of each shape, each placed on a GPU with room for it;
     on CPU one per two CPUs), ``timeout``/``trial_timeout`` (seconds), ``output_dir`` (default
-    ``runs/<data>-<hash of every option>``: the same call resumes the same sweep, a call with
-    any other option, ``max_trials`` included, gets its own folder), ``executor``. Every option is
+    ``runs/<data>-<hash of its options>``: the same call resumes the same sweep, a call with
+    any option that changes what its trials do, ``max_trials`` included, gets its own folder;
+    ``export_onnx``, ``keep_checkpoints``, ``log_to`` do not), ``executor``. Every option is
     validated before anything is read or written.
 
     ``resume``: continue a sweep already in ``output_dir`` (its completed trials are kept,

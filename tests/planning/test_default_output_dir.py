@@ -45,6 +45,17 @@ def test_a_run_asked_to_do_something_else_gets_its_own_folder(
     assert folder_of(spec) != folder_of(spec.replace(**change))
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"export_onnx": True}, {"keep_checkpoints": 1}, {"log_to": ["tensorboard"]}],
+)
+def test_outputs_and_logging_do_not_move_the_folder(folder_of, digits_folder, change) -> None:
+    """Asking the same sweep for an ONNX file, fewer checkpoints or a TensorBoard log resumes it:
+    its trials are the same."""
+    spec = SweepSpec(data=digits_folder, search_space=tiny_space(), max_trials=4)
+    assert folder_of(spec) == folder_of(spec.replace(**change))
+
+
 def test_a_job_file_and_its_command_line_share_the_folder(folder_of, digits_folder, tmp_path):
     job = tmp_path / "job.yaml"
     job.write_text(
