@@ -28,7 +28,7 @@ def add_commands(sub: Any) -> None:
     )
     run.add_argument("--force", action="store_true", help="resume even if the sweep changed")
     run.add_argument("--dry-run", action="store_true", help="print the plan, train nothing")
-    run.add_argument("-q", "--quiet", action="store_true", help="no live progress line")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress table or lines")
     p.set_defaults(func=_tune)
 
 

@@ -2,7 +2,7 @@
 
 One writer (``store/lock.py``), the store opened or resumed (a changed sweep is refused unless
 forced), the executor the plan's backend builds, the observers (store, checkpoint retention,
-TensorBoard/MLflow, the progress line), the scheduler, and the outputs: ``metrics.json``,
+TensorBoard/MLflow, the progress display), the scheduler, and the outputs: ``metrics.json``,
 ``plots/``, ``best.safetensors`` (a link to the best trial's checkpoint) and ``best.onnx``
 when asked.
 SIGINT/SIGTERM pause the running trials (``signals.py``); a full or read-only disk ends the

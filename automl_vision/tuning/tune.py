@@ -60,7 +60,8 @@ def tune(
     ``resume``: continue a sweep already in ``output_dir`` (its completed trials are kept,
     unfinished ones re-run); ``force``: resume even if the sweep's definition changed;
     ``dry_run``: print the plan and return it without training or writing anything (a cluster
-    is not contacted); ``progress``: the live progress line.
+    is not contacted); ``progress``: the live progress display (a table of running trials on
+    a terminal or in a notebook, rate-limited lines otherwise).
     """
     return _tune(data, config, resume, force, dry_run, progress, options, called="tune")
 
