@@ -5,5 +5,7 @@ dataset's train/validation split, retrains its top configurations with several s
 them on a test split that tuning never saw, and reports every metric with a confidence interval,
 per-class results and paired comparisons between methods.
 
-May import every layer up to ``tuning``; the dashboard and the CLI import it.
+May import every layer up to ``dashboard`` (which writes its ``report.html``); the CLI imports
+it. The leaderboard's files are defined in ``reporting/leaderboard.py`` so that the dashboard can
+read them.
 """
