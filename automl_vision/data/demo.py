@@ -6,6 +6,14 @@
   labelled with the digits it shows, written as ``root/images/<n>.png`` with Azure's JSONL
   (``root/labels.jsonl``) and an ``MLTable`` file, so ``load_dataset(root)`` reads it.
 
+- ``digits_composed(root)``: the multilabel benchmark data: ``n_images`` images, each two or three
+  digit scans placed in random cells of a 2×2 grid (the other cells blank), labelled with the
+  digits shown. The digits are drawn without replacement with skewed frequencies (digit ``d``
+  with weight ``1 / (rank + 1) ** skew`` for a seeded ranking), so some labels are rare, as in
+  real multilabel benchmarks. Written as ``root/images/<n>.png`` with a COCO-style annotation file
+  (``root/annotations.json``: one annotation per digit scan) and the same labels as Azure's JSONL
+  (``root/labels.jsonl``).
+
 - ``digits_mltable(root)``: the digits in the shape of Azure's fridge-objects example: two
   MLTable folders, ``training-mltable-folder`` and ``validation-mltable-folder`` (a seeded 80/20
   split), each with its JSONL and its images (``images/``: an MLTable's images stay inside its
@@ -22,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["digits", "digits_mltable", "digits_multilabel"]
+__all__ = ["digits", "digits_composed", "digits_mltable", "digits_multilabel"]
 
 _DONE = ".complete"
 
@@ -81,6 +89,49 @@ def digits_multilabel(
         "paths:\n  - file: ./labels.jsonl\ntransformations:\n  - read_json_lines:\n"
         "      encoding: utf8\n      include_path_column: false\n"
     )
+    (root / _DONE).write_text(f"{n_images} images\n")
+    return root
+
+
+def digits_composed(
+    root: str | Path,
+    *,
+    n_images: int = 1500,
+    size: int = 32,
+    skew: float = 1.2,
+    seed: int = 0,
+) -> Path:
+    """Write ``n_images`` images of two or three digit scans each (see the module docstring),
+    with ``annotations.json`` (COCO-style) and ``labels.jsonl``, under ``root``; return it."""
+    root = Path(root).expanduser()
+    if (root / _DONE).is_file():
+        return root
+    scans, targets = _load_digits()
+    rng = np.random.default_rng(seed)
+    ranking = rng.permutation(10)
+    weights = 1.0 / (np.argsort(ranking) + 1.0) ** skew  # weight of digit d by its rank
+    by_digit = [np.flatnonzero(targets == d) for d in range(10)]
+    blank = np.zeros_like(scans[0])
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    images, annotations, lines = [], [], []
+    for n in range(n_images):
+        k = int(rng.integers(2, 4))
+        shown = rng.choice(10, size=k, replace=False, p=weights / weights.sum())
+        cells = rng.choice(4, size=k, replace=False)
+        tiles = [blank] * 4
+        for digit, cell in zip(shown, cells, strict=True):
+            tiles[int(cell)] = scans[int(rng.choice(by_digit[int(digit)]))]
+            annotations.append(
+                {"id": len(annotations) + 1, "image_id": n + 1, "category_id": int(digit) + 1}
+            )
+        name = f"images/{n:04d}.png"
+        _upscale(np.block([[tiles[0], tiles[1]], [tiles[2], tiles[3]]]), size).save(root / name)
+        images.append({"id": n + 1, "file_name": name, "width": size, "height": size})
+        lines.append(json.dumps({"image_url": name, "label": [str(d) for d in sorted(shown)]}))
+    categories = [{"id": d + 1, "name": str(d)} for d in range(10)]
+    coco = {"images": images, "annotations": annotations, "categories": categories}
+    (root / "annotations.json").write_text(json.dumps(coco))
+    (root / "labels.jsonl").write_text("\n".join(lines) + "\n")
     (root / _DONE).write_text(f"{n_images} images\n")
     return root
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import warnings
@@ -15,7 +16,7 @@ from PIL import Image
 from automl_vision.cli import main
 from automl_vision.data import CorruptImageWarning, decode_images, load_dataset
 from automl_vision.data.cache import fingerprint_images
-from automl_vision.data.demo import digits, digits_multilabel
+from automl_vision.data.demo import digits, digits_composed, digits_multilabel
 
 
 def test_decode_crops_the_centre_square_and_resizes(tmp_path: Path) -> None:
@@ -119,6 +120,28 @@ def test_digits_multilabel_mosaics_carry_the_digits_shown(tmp_path: Path) -> Non
     assert ds.task.value == "multilabel" and ds.num_classes == 10
     sizes = [len(label) for label in ds.images.labels]
     assert len(sizes) == 40 and min(sizes) >= 1 and max(sizes) <= 4
+
+
+def test_digits_composed_shows_two_or_three_digits_with_skewed_frequencies(
+    tmp_path: Path,
+) -> None:
+    root = digits_composed(tmp_path / "dc", n_images=300, size=16)
+    ds = load_dataset(root / "labels.jsonl", cache=False)
+    assert ds.task.value == "multilabel" and ds.num_classes == 10
+    labels = ds.images.labels
+    assert {len(label) for label in labels} == {2, 3}
+    counts = sorted(sum(name in label for label in labels) for name in ds.class_names)
+    assert counts[-1] > 4 * counts[0]  # rare labels exist
+    coco = json.loads((root / "annotations.json").read_text())
+    shown: dict[int, set[str]] = {}
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    for a in coco["annotations"]:
+        shown.setdefault(a["image_id"], set()).add(names[a["category_id"]])
+    by_file = {i["file_name"]: shown[i["id"]] for i in coco["images"]}
+    for line in (root / "labels.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        assert set(row["label"]) == by_file[row["image_url"]]  # both files say the same
+    assert digits_composed(root) == root  # reused
 
 
 def test_cache_warns_nothing_for_clean_data(tmp_path: Path) -> None:
