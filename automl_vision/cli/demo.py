@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from automl_vision.data.demo import digits, digits_mltable, digits_multilabel
+from automl_vision.data.demo import digits, digits_composed, digits_mltable, digits_multilabel
 from automl_vision.tuning.tune import tune
 
 __all__ = ["add_commands"]
@@ -60,6 +60,7 @@ def _demo_data(args: argparse.Namespace) -> int:
         digits(root / "digits"),
         digits_multilabel(root / "digits_multilabel"),
         digits_mltable(root / "fridge_like"),
+        digits_composed(root / "digits_composed"),
     ):
         print(path)
     return 0
