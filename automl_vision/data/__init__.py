@@ -15,6 +15,7 @@ from automl_vision.data.dataset import CorruptImageWarning, DecodedSplit, ImageD
 from automl_vision.data.root import OutsideDataRootError
 from automl_vision.data.sources import LabelledImages, read_arrays, read_source
 from automl_vision.data.split import stratified_split
+from automl_vision.data.stratify import iterative_split
 from automl_vision.data.task import Task
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Task",
     "decode_images",
     "default_cache_dir",
+    "iterative_split",
     "load_dataset",
     "read_arrays",
     "read_source",
