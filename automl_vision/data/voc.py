@@ -33,7 +33,7 @@ from xml.parsers import expat
 from automl_vision.data.labelled import LabelledImages
 from automl_vision.data.root import DataRoot
 
-__all__ = ["looks_like_voc", "read_voc"]
+__all__ = ["looks_like_voc", "read_voc", "refuse_declarations"]
 
 ANNOTATIONS = "Annotations"
 IMAGES = "JPEGImages"
