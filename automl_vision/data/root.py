@@ -1,8 +1,9 @@
 """The data root: the images a dataset description names stay inside the folder that holds it.
 
-A JSONL file, an MLTable folder or a CSV file names image files; an image folder holds them.
-Every such file must lie inside the *data root* — the folder holding the description (the
-MLTable folder; the folder given, for an image folder) — after following symbolic links, unless
+A JSONL file, an MLTable folder, a CSV file, a COCO-style JSON file or a Pascal VOC folder's
+annotations name image files; an image folder holds them. Every such file must lie inside the
+*data root* — the folder holding the description (the MLTable folder; the folder given, for an
+image folder or a VOC folder) — after following symbolic links, unless
 the caller allows otherwise (``allow_outside_root``). A description that names a file outside
 its root (``../../etc/passwd``, an absolute path elsewhere, an ``azureml://`` URL whose path
 climbs out, a symbolic link inside the root that points out) refuses the whole dataset with one

@@ -1,11 +1,12 @@
 """Read labelled images from where they live: an image folder, a JSONL file in Azure's shape, an
-Azure MLTable folder, a CSV file, or in-memory arrays.
+Azure MLTable folder, a CSV file, a COCO-style annotation file, a Pascal VOC folder, or in-memory
+arrays.
 
-Every reader returns ``LabelledImages``: the images (file paths, or one ``N×H×W×C`` uint8 array),
-each image's labels as a tuple of strings, and whether the source's syntax says multilabel
-(JSONL label lists, CSV space-separated labels, multi-hot arrays). Nothing is decoded here; a
-missing image file, a missing label, or an unreadable line is one ``ValueError`` naming the file
-and the line.
+Every reader returns ``LabelledImages`` (``labelled.py``): the images (file paths, or one
+``N×H×W×C`` uint8 array), each image's labels as a tuple of strings, and whether the source's
+syntax says multilabel (JSONL label lists, CSV space-separated labels, COCO and VOC, multi-hot
+arrays). Nothing is decoded here; a missing image file, a missing label, or an unreadable line
+is one ``ValueError`` naming the file and the line (or entry).
 
 Every image a description names stays inside its data root, the folder holding it (``root.py``):
 a path, URL or symbolic link that leads outside refuses the whole dataset with one
@@ -29,6 +30,15 @@ Formats
   labels are then the column named ``label`` (or ``labels``/``class``/``target``/...), or the one
   given as ``target_column_name``; no such column is an error listing the columns. Paths are
   relative to the CSV file's folder, the data root.
+- COCO-style JSON (``coco.py``): a ``.json`` file whose top-level object has ``images``
+  (``id``, ``file_name``), ``annotations`` (``image_id``, ``category_id``) and ``categories``
+  (``id``, ``name``); any other ``.json`` is read as JSONL. Always multilabel: an image's labels
+  are its annotations' category names (crowd annotations too; none: no labels). ``file_name`` is
+  relative to the file's folder, the data root, or else to its ``images/`` sub-folder.
+- Pascal VOC (``voc.py``): a folder with ``Annotations/*.xml`` (all read, in name order) and
+  ``JPEGImages/<filename>``. Always multilabel: the distinct ``<object><name>`` values, objects
+  marked ``<difficult>1</difficult>`` left out. XML with a ``<!DOCTYPE`` is refused. The folder
+  is the data root.
 - arrays: ``images`` ``N×H×W×C`` (C = 1, 3 or 4) or ``N×H×W`` uint8 and labels: a sequence of
   class names or class indices (multiclass), a sequence of label sequences, or an ``N×K`` 0/1
   array (multilabel).
@@ -40,101 +50,36 @@ import csv
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from automl_vision.data.coco import coco_document, parse_coco, read_coco
+from automl_vision.data.labelled import LabelledImages, concat
 from automl_vision.data.root import DataRoot
+from automl_vision.data.voc import looks_like_voc, read_voc
 
 __all__ = [
     "IMAGE_EXTENSIONS",
     "LabelledImages",
+    "concat",
     "read_arrays",
+    "read_coco",
     "read_csv",
     "read_image_folder",
     "read_jsonl",
     "read_mltable",
     "read_source",
+    "read_voc",
 ]
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 _CSV_HEADERS = frozenset({"path", "image", "image_url", "image_path", "file", "filename"})
 #: header names accepted for the label column when ``label_column`` is left at ``"label"``
 _CSV_LABEL_HEADERS = ("label", "labels", "class", "class_name", "target", "category")
-
-
-@dataclass(frozen=True, eq=False)
-class LabelledImages:
-    """Images with their labels, not yet decoded.
-
-    ``images`` is a tuple of file paths or one ``N×H×W×C`` uint8 array; ``labels[i]`` is image
-    i's labels; ``multilabel`` says whether the source's syntax was multilabel; ``origin`` names
-    the source in messages.
-    """
-
-    images: tuple[Path, ...] | np.ndarray
-    labels: tuple[tuple[str, ...], ...]
-    origin: str
-    multilabel: bool = False
-    class_names: tuple[str, ...] = field(default=())  # known classes beyond those present
-
-    def __post_init__(self) -> None:
-        if len(self.images) != len(self.labels):
-            raise ValueError(
-                f"{self.origin}: {len(self.images)} images but {len(self.labels)} labels"
-            )
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    @property
-    def in_memory(self) -> bool:
-        return isinstance(self.images, np.ndarray)
-
-    def name(self, index: int) -> str:
-        """How image ``index`` is named in messages: its path, or ``origin[index]``."""
-        if isinstance(self.images, np.ndarray):
-            return f"{self.origin}[{index}]"
-        return str(self.images[index])
-
-    def subset(self, indices: Sequence[int] | np.ndarray) -> LabelledImages:
-        idx = np.asarray(indices, dtype=np.int64)
-        images = (
-            self.images[idx]
-            if isinstance(self.images, np.ndarray)
-            else tuple(self.images[i] for i in idx)
-        )
-        return LabelledImages(
-            images, tuple(self.labels[i] for i in idx), self.origin, self.multilabel,
-            self.class_names,
-        )  # fmt: skip
-
-
-def concat(parts: Sequence[LabelledImages], origin: str) -> LabelledImages:
-    """One ``LabelledImages`` holding ``parts`` in order (all files, or all arrays)."""
-    kinds = {p.in_memory for p in parts}
-    if len(kinds) != 1:
-        raise ValueError(f"{origin}: cannot mix in-memory arrays and image files")
-    if kinds == {True}:
-        shapes = {p.images.shape[1:] for p in parts}  # type: ignore[union-attr]
-        if len(shapes) != 1:
-            raise ValueError(f"{origin}: the arrays' image shapes differ: {sorted(shapes)}")
-        images: Any = np.concatenate([p.images for p in parts])
-    else:
-        images = tuple(path for p in parts for path in p.images)
-    names: dict[str, None] = {}
-    for p in parts:
-        names.update(dict.fromkeys(p.class_names))
-    return LabelledImages(
-        images,
-        tuple(label for p in parts for label in p.labels),
-        origin,
-        any(p.multilabel for p in parts),
-        tuple(names),
-    )
 
 
 # -- dispatch ---------------------------------------------------------------------------------
@@ -144,7 +89,8 @@ def read_source(
     """Read any supported source (see the module docstring).
 
     ``label_column``: the key (JSONL, MLTable) or header column (CSV) holding the labels;
-    Azure's ``target_column_name``. ``allow_outside_root``: read images a description names
+    Azure's ``target_column_name`` (refused, when set, for COCO and VOC, whose labels are their
+    annotations). ``allow_outside_root``: read images a description names
     outside its folder (refused by default: ``root.py``).
     """
     if isinstance(data, LabelledImages):
@@ -165,18 +111,33 @@ def read_source(
     if path.is_dir():
         if (path / "MLTable").is_file():
             return read_mltable(path, label_column, **allow)
+        if looks_like_voc(path, **allow):
+            _no_label_column(label_column, f"Pascal VOC folder {str(path)!r}")
+            return read_voc(path, **allow)
         return read_image_folder(path, **allow)
     if path.name == "MLTable":
         return read_mltable(path.parent, label_column, **allow)
     suffix = path.suffix.lower()
+    if suffix == ".json" and (document := coco_document(path)) is not None:
+        _no_label_column(label_column, f"COCO-style file {str(path)!r}")
+        return parse_coco(path, document, **allow)
     if suffix in (".jsonl", ".json"):
         return read_jsonl(path, label_column, **allow)
     if suffix in (".csv", ".tsv", ".txt"):
         return read_csv(path, label_column, **allow)
     raise ValueError(
         f"{str(path)!r} is not a supported data source; use an image folder, an MLTable folder, "
-        "a .jsonl or a .csv file"
+        "a Pascal VOC folder, a .jsonl, .csv or COCO-style .json file"
     )
+
+
+def _no_label_column(label_column: str, source: str) -> None:
+    """A label column names a field of JSONL, MLTable or CSV rows; COCO and VOC have none."""
+    if label_column != "label":
+        raise ValueError(
+            f"label_column={label_column!r} (target_column_name) does not apply to the {source}: "
+            "its labels are its annotations' categories; leave it unset"
+        )
 
 
 # -- image folder ----------------------------------------------------------------------------
