@@ -1,5 +1,8 @@
 """Commands that read a sweep directory: ``status``, ``report``, ``dashboard``.
 
+``report`` and ``dashboard`` read a benchmark directory (a folder holding ``leaderboard.json``)
+too: ``report`` writes its plots (and with ``--html`` its report.html), ``dashboard`` shows it.
+
 Each reads the store read-only, so a running sweep is never blocked; none imports torch.
 """
 
@@ -21,8 +24,14 @@ from automl_vision.dashboard.access import (
     is_loopback,
     new_token,
 )
+from automl_vision.dashboard.benchmark import (
+    is_benchmark_dir,
+    load_leaderboard,
+    write_benchmark_report,
+)
 from automl_vision.dashboard.report import write_html_report
 from automl_vision.dashboard.server import make_server
+from automl_vision.reporting.benchmark_plots import write_benchmark_plots
 from automl_vision.reporting.plots import save_plots
 from automl_vision.reporting.result import TuneResult
 from automl_vision.store.database import SweepStore
@@ -38,13 +47,19 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON: every trial with its attempts")
     p.set_defaults(func=_status)
 
-    p = sub.add_parser("report", help="table, metrics JSON and plots of a sweep")
-    p.add_argument("run_dir")
-    p.add_argument("--output-dir", help="where to write metrics.json and plots/ (default RUN_DIR)")
+    p = sub.add_parser(
+        "report", help="table, metrics JSON and plots of a sweep (or a benchmark's plots)"
+    )
+    p.add_argument("run_dir", help="a sweep's output directory, or a benchmark's")
+    p.add_argument(
+        "--output-dir",
+        help="where to write metrics.json and plots/ (default RUN_DIR); of a benchmark: plots/ "
+        "and report.html",
+    )
     p.add_argument("--html", action="store_true", help="also write a self-contained report.html")
     p.set_defaults(func=_report)
 
-    p = sub.add_parser("dashboard", help="a live web page of one or more sweeps")
+    p = sub.add_parser("dashboard", help="a live web page of one or more sweeps or benchmarks")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.add_argument("--port", type=_flag(_port, "--port"), default=8080, help="0: any free port")
     p.add_argument(
@@ -138,6 +153,8 @@ def _status_json(result: Any, run_dir: Path) -> dict[str, Any]:
 
 
 def _report(args: argparse.Namespace) -> int:
+    if is_benchmark_dir(args.run_dir):
+        return _report_benchmark(args)
     result = TuneResult.load(args.run_dir)
     print(result.trials)
     print()
@@ -170,6 +187,30 @@ def _report(args: argparse.Namespace) -> int:
                 "--output-dir DIR to write it elsewhere"
             ) from None
         print(f"report: {html}")
+    return 0
+
+
+def _report_benchmark(args: argparse.Namespace) -> int:
+    """A benchmark directory: its leaderboard as markdown, its plots, with ``--html`` its
+    report.html (written to ``--output-dir`` when given)."""
+    try:
+        board = load_leaderboard(args.run_dir)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    print(board.to_markdown())
+    out = Path(args.output_dir) if args.output_dir else Path(args.run_dir)
+    written = []
+    try:
+        written += write_benchmark_plots(board, out)
+        if args.html:
+            written.append(write_benchmark_report(args.run_dir, out / "report.html"))
+    except OSError as err:  # a read-only copy, a full disk: the previous files are left whole
+        raise UsageError(
+            f"cannot write {err.filename or out} ({err.strerror or err}); free some space or "
+            "pass --output-dir DIR to write the report elsewhere"
+        ) from None
+    for path in written:
+        print(f"{'report' if path.suffix == '.html' else 'plot'}: {path}")
     return 0
 
 

@@ -3,7 +3,8 @@
 ``snapshot`` reads a run directory's store without ever writing to it, ``svg`` draws charts,
 ``render`` turns snapshots into HTML (used by both the live dashboard and ``report --html``),
 ``baseline`` the best trial beside the trivial baseline (and the multilabel thresholds),
-``server`` serves the page from the standard library, ``report`` writes it as ``report.html``.
+``server`` serves the page from the standard library, ``report`` writes it as ``report.html``;
+``benchmark`` does the same for a benchmark directory (its ``leaderboard.json``).
 What a sweep folder holds is not trusted: ``snapshot`` checks every stored value's type (a
 garbage store is one ``SnapshotError`` line), ``render`` escapes all text, ``logs`` reads log
 tails without following a link out of the folder; ``access`` checks each request's ``Host`` and

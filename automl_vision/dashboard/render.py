@@ -50,6 +50,7 @@ td.txt{overflow-wrap:break-word;min-width:4em}td.st,td.num,td.id{white-space:now
 .RUNNING{color:#2ca02c}.QUEUED{color:#777}pre{background:#f3f3f3;padding:6px;font-size:11px;
 overflow:auto;max-height:220px}details>summary{cursor:pointer;color:#0645ad}.muted{color:#777}
 .kv td:first-child{color:#555;white-space:nowrap}.kv td+td{overflow-wrap:anywhere}
+.run.bench{flex-basis:100%}.hv{font-size:10px}td.best{font-weight:700}
 """
 
 
@@ -339,12 +340,14 @@ def render_run(run: RunSnapshot, rid: str) -> str:
     )
 
 
-def render_body(runs: Sequence[RunSnapshot]) -> str:
-    """The part of the page that refreshes: one column per run directory, side by side."""
+def render_body(runs: Sequence[RunSnapshot], sections: Sequence[str] = ()) -> str:
+    """The part of the page that refreshes: one column per run directory, side by side, then
+    ``sections`` (pre-rendered, escaped HTML: a benchmark's, from ``benchmark.py``)."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     return (
         f'<p class="muted">updated {stamp}</p><div class="runs">'
         + "".join(render_run(run, f"r{i}") for i, run in enumerate(runs))
+        + "".join(sections)
         + "</div>"
     )
 
@@ -390,11 +393,15 @@ def page_csp(refresh_seconds: float | None = None, *, header: bool = True) -> st
 
 
 def render_page(
-    runs: Sequence[RunSnapshot], title: str, refresh_seconds: float | None = None
+    runs: Sequence[RunSnapshot],
+    title: str,
+    refresh_seconds: float | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
     """A complete, self-contained HTML page. With ``refresh_seconds`` the page polls the
     dashboard's ``api/body`` endpoint and redraws itself; without it the page is static. The
-    page carries its Content-Security-Policy in a ``<meta>`` tag (a saved page keeps it)."""
+    page carries its Content-Security-Policy in a ``<meta>`` tag (a saved page keeps it).
+    ``sections``: more blocks of the body after the runs (see ``render_body``)."""
     policy = escape(page_csp(refresh_seconds, header=False))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -402,6 +409,6 @@ def render_page(
         '<meta name="referrer" content="no-referrer">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f'<h1>{escape(title)}</h1><p id="note" class="muted"></p>'
-        f'<div id="body">{render_body(runs)}</div>'
+        f'<div id="body">{render_body(runs, sections)}</div>'
         f"<script>{_script(refresh_seconds)}</script></body></html>"
     )

@@ -1,7 +1,9 @@
 """The live dashboard: a standard-library HTTP server over read-only snapshots of run dirs.
 
 Each request opens the stores afresh (read-only, short-lived), so the page always shows what the
-sweeps have recorded and never holds a lock a writer waits on. Before anything is read, the
+sweeps have recorded and never holds a lock a writer waits on. A benchmark directory (a folder
+holding ``leaderboard.json``, or a folder whose subfolders are) is shown as a benchmark section
+beside the sweeps (``benchmark.py``), its leaderboard read afresh on each request too. Before anything is read, the
 request's ``Host`` and token are checked (``access.py``); every response carries a
 Content-Security-Policy and the other security headers (``csp.py``).
 """
@@ -25,9 +27,10 @@ from automl_vision.dashboard.access import (
     check_token,
     is_loopback,
 )
+from automl_vision.dashboard.benchmark import benchmark_dirs, load_leaderboard, render_benchmark
 from automl_vision.dashboard.csp import SECURITY_HEADERS, STRICT_POLICY
 from automl_vision.dashboard.render import page_csp, render_body, render_page
-from automl_vision.dashboard.snapshot import load_snapshot, store_path
+from automl_vision.dashboard.snapshot import STORE_FILENAME, load_snapshot, store_path
 
 __all__ = ["DashboardServer", "make_server"]
 
@@ -49,8 +52,10 @@ class DashboardServer(ThreadingHTTPServer):
         refresh: float,
         token: str | None = None,
         allowed_hosts: Sequence[str] = (),
+        bench_dirs: Sequence[Path] = (),
     ) -> None:
         self.run_dirs = list(run_dirs)
+        self.bench_dirs = list(bench_dirs)
         self.refresh = refresh
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -126,14 +131,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             runs = [load_snapshot(d) for d in self.server.run_dirs]
+            benches = [
+                render_benchmark(load_leaderboard(d), d, f"b{i}")
+                for i, d in enumerate(self.server.bench_dirs)
+            ]
             if path == "/":
                 title = "automl-vision · " + ", ".join(
-                    d.name or str(d) for d in self.server.run_dirs
+                    d.name or str(d) for d in [*self.server.run_dirs, *self.server.bench_dirs]
                 )
                 self._policy = page_csp(self.server.refresh)
-                self._send(render_page(runs, title, self.server.refresh), "text/html")
+                self._send(render_page(runs, title, self.server.refresh, benches), "text/html")
             elif path == "/api/body":
-                self._send(render_body(runs), "text/html")
+                self._send(render_body(runs, benches), "text/html")
             elif path == "/api/state":
                 state = [
                     {
@@ -160,8 +169,8 @@ def make_server(
     token: str | None = None,
     allowed_hosts: Sequence[str] = (),
 ) -> DashboardServer:
-    """Check every run dir holds a sweep and the arguments, then bind; ValueError / OSError with
-    one clear message. A host other than a loopback one needs a ``token``; with a token every
+    """Check every run dir holds a sweep or a benchmark and the arguments, then bind;
+    ValueError / OSError with one clear message. A host other than a loopback one needs a ``token``; with a token every
     request must show it. ``allowed_hosts``: more names the ``Host`` header may carry."""
     check_port(port)
     if not host:
@@ -175,14 +184,38 @@ def make_server(
         )
     for name in allowed_hosts:
         check_allowed_host(name)
-    dirs = [Path(d) for d in run_dirs]
-    for d in dirs:
-        store_path(d)
+    sweeps, benches = _sort_dirs([Path(d) for d in run_dirs])
     try:
-        return DashboardServer((host, port), dirs, refresh, token, allowed_hosts)
+        return DashboardServer((host, port), sweeps, refresh, token, allowed_hosts, benches)
     except socket.gaierror as err:
         raise OSError(f"cannot listen on {host} ({err.strerror or err}); check --host") from err
     except OSError as err:
         raise OSError(
             f"cannot listen on {host}:{port} ({err.strerror or err}); choose another --port"
         ) from err
+
+
+def _sort_dirs(dirs: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """(sweep folders, benchmark folders) of the folders given: a folder with a ``sweep.db`` is a
+    sweep; else a benchmark directory, or a folder whose subfolders are, gives those; else a
+    ValueError saying the folder holds neither."""
+    sweeps: list[Path] = []
+    benches: list[Path] = []
+    for d in dirs:
+        db = d / STORE_FILENAME
+        found = [] if db.is_symlink() or db.exists() else benchmark_dirs(d)
+        if found:
+            benches += found
+        else:
+            try:
+                store_path(d)
+            except ValueError:
+                if db.is_symlink():
+                    raise
+                raise ValueError(
+                    f"{str(d)!r} holds no sweep (no {STORE_FILENAME}) and no benchmark (no "
+                    "leaderboard.json); give the output directory of an automl-vision tune or "
+                    "benchmark run"
+                ) from None
+            sweeps.append(d)
+    return sweeps, benches

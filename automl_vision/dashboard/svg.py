@@ -1,6 +1,8 @@
 """Small SVG charts drawn as text (no plotting library, nothing fetched): lines, bars, axes.
 
-The parallel coordinates draw ``reporting.chart_data.ParallelData``, the numbers the PNG plot
+A benchmark's charts (``interval_panel``, ``heat_map``) draw
+``reporting.benchmark_chart_data``'s panels and heat maps, the numbers of its PNG plots. The
+parallel coordinates draw ``reporting.chart_data.ParallelData``, the numbers the PNG plot
 draws, coloured by the metric on the same colour scale (viridis) with a colour bar. Long labels
 are wrapped onto several lines (``chart_data.wrap_label``) and carry their full text as a
 ``<title>`` (the browser's tooltip); nothing is cut.
@@ -13,9 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from automl_vision.reporting.benchmark_chart_data import HeatMap, MetricPanel, method_colour
 from automl_vision.reporting.chart_data import ParallelData, wrap_label
 
-__all__ = ["Series", "bar_chart", "colour", "line_chart", "parallel_coordinates"]
+__all__ = [
+    "Series",
+    "bar_chart",
+    "colour",
+    "heat_map",
+    "interval_panel",
+    "line_chart",
+    "parallel_coordinates",
+]
 
 PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 WIDTH, HEIGHT, PAD = 560, 260, 44
@@ -265,3 +276,170 @@ def _colour_bar(x: float, top: float, bottom: float, span: tuple[float, float], 
         f'<g class="colourbar"><title>colour = {escape(metric)}, from {_fmt(lo)} '
         f"to {_fmt(hi)}</title>{''.join(parts)}</g>"
     )
+
+
+# -- a benchmark's charts ------------------------------------------------------------------------
+
+
+def _round_ticks(lo: float, hi: float, most: int = 5) -> list[tuple[float, str]]:
+    """At most ``most`` ticks inside [lo, hi] at a round step (1, 2 or 5 times a power of ten),
+    each with as many decimals as the step needs (0.60 0.65 0.70, not 0.553 0.625)."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return []
+    power = 10.0 ** math.floor(math.log10(span / most))
+    step = next(k * power for k in (1, 2, 5, 10) if span / (k * power) <= most)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    first = math.ceil(lo / step - 1e-9)
+    out = []
+    k = first
+    while k * step <= hi + 1e-9 * step:
+        out.append((k * step, f"{k * step:.{decimals}f}"))
+        k += 1
+    return out
+
+
+def interval_panel(panel: MetricPanel) -> str:
+    """One metric of a benchmark: a row per method (its name wrapped on the left), a dot at the
+    mean and a bar over the confidence interval, the best mean a larger diamond with its value
+    in bold; the goal is in the title ("higher is better")."""
+    names = [p.method for p in panel.points]
+    lines = [len(wrap_label(n)) for n in names]
+    longest = max((len(line) for n in names for line in wrap_label(n)), default=4)
+    left = 16 + 6 * min(longest, LABEL_CHARS)
+    width = left + 230
+    right = width - 16
+    top = 44
+    rows = [max(30, LINE_PX * k + 14) for k in lines]
+    bottom = top + sum(rows)
+    height = bottom + 30
+    lo, hi = panel.value_range
+
+    def px(v: float) -> float:
+        return left + (v - lo) / (hi - lo) * (right - left)
+
+    title = f"{panel.metric} (primary)" if panel.primary else panel.metric
+    parts = [
+        f'<text x="{width / 2}" y="32" text-anchor="middle" class="tk">'
+        f"{escape(panel.goal_text)}</text>",
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" class="ax"/>',
+    ]
+    for v, text in _round_ticks(lo, hi):
+        x = px(v)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#eee"/>'
+            f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle" class="tk">{text}</text>'
+        )
+    y0 = top
+    for i, (p, row) in enumerate(zip(panel.points, rows, strict=True)):
+        y = y0 + row / 2 + 4
+        parts.append(_label(left - 6, y - LINE_PX * (lines[i] - 1) / 2 + 3, p.method, "end"))
+        colour_ = method_colour(i)
+        if not p.has_value:
+            parts.append(
+                f'<text x="{(left + right) / 2}" y="{y + 3:.1f}" text-anchor="middle" '
+                f'class="tk">no value</text>'
+            )
+        else:
+            tip = escape(
+                f"{p.method}: {panel.value_text(p.mean)} [{panel.value_text(p.ci_low)}, "
+                f"{panel.value_text(p.ci_high)}], {p.n_seeds} seeds"
+            )
+            if math.isfinite(p.ci_low) and math.isfinite(p.ci_high):
+                a, b = px(p.ci_low), px(p.ci_high)
+                parts.append(
+                    f'<path d="M{a:.1f},{y:.1f}H{b:.1f}M{a:.1f},{y - 4:.1f}V{y + 4:.1f}'
+                    f'M{b:.1f},{y - 4:.1f}V{y + 4:.1f}" stroke="{colour_}" stroke-width="2" '
+                    f'fill="none"><title>{tip}</title></path>'
+                )
+            x = px(p.mean)
+            if p.best:
+                parts.append(
+                    f'<path d="M{x:.1f},{y - 6:.1f}L{x + 6:.1f},{y:.1f}L{x:.1f},{y + 6:.1f}'
+                    f'L{x - 6:.1f},{y:.1f}Z" fill="{colour_}" stroke="#000" class="best">'
+                    f"<title>{tip} (best)</title></path>"
+                )
+            else:
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour_}">'
+                    f"<title>{tip}</title></circle>"
+                )
+            weight = ' font-weight="bold"' if p.best else ""
+            parts.append(
+                f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" class="tk"{weight}>'
+                f"{panel.value_text(p.mean)}</text>"
+            )
+        y0 += row
+    return _frame(title, "".join(parts), width=width, height=height)
+
+
+#: widest and narrowest heat-map cell (px); a cell this wide or wider holds its value as text
+CELL_MAX, CELL_MIN, CELL_TEXT = 46, 13, 30
+#: narrowest cell whose class name may be slanted (45°) without running into its neighbour's;
+#: narrower cells get upright names (a 10 px line needs about 12 px side by side)
+CELL_SLANT = 20
+HEAT_WIDTH = 960
+
+
+def heat_map(data: HeatMap) -> str:
+    """Methods (rows) × classes (columns), each cell shaded by its value on the viridis scale
+    of ``data.value_range`` (grey: no value), its value written in it when the cell is wide
+    enough (black or white by the shade), every cell's value and interval as a tooltip; class
+    names under the columns (slanted when the cells are narrow), a colour bar on the right."""
+    if not data.has_data:
+        return _no_data(f"{data.dataset}: {data.label}")
+    longest = max(len(line) for m in data.methods for line in wrap_label(m))
+    left = 16 + 6 * min(longest, LABEL_CHARS)
+    legend = 110
+    n = len(data.classes)
+    cell = max(CELL_MIN, min(CELL_MAX, (HEAT_WIDTH - left - legend) / n))
+    row_px = max(26, LINE_PX * max(len(wrap_label(m)) for m in data.methods) + 10)
+    rows = [row_px] * len(data.methods)  # one height for every row: a grid of equal cells
+    top = 30
+    bottom = top + sum(rows)
+    longest_class = max(len(c) for c in data.classes)
+    angle = 0 if cell >= 6 * longest_class + 4 else (45 if cell >= CELL_SLANT else 90)
+    label_px = {0: 16, 45: 8 + 6 * longest_class * 0.72, 90: 8 + 6 * longest_class}[angle]
+    width = int(left + cell * n + legend)
+    height = int(max(bottom + label_px + 20, top + 80 + 16 + LINE_PX * 4 + 6))
+    parts = []
+    y = top
+    for i, (method, row) in enumerate(zip(data.methods, rows, strict=True)):
+        lines = len(wrap_label(method))
+        parts.append(_label(left - 6, y + row / 2 + 4 - LINE_PX * (lines - 1) / 2, method, "end"))
+        for j, name in enumerate(data.classes):
+            value = data.values[i][j]
+            low, high = data.intervals[i][j]
+            x = left + j * cell
+            fill = colour(data.shade(value)) if math.isfinite(value) else "#d9d9d9"
+            tip = f"{method} · {name}: " + (
+                f"{data.value_text(value)} [{data.value_text(low)}, {data.value_text(high)}]"
+                if math.isfinite(value)
+                else "no value"
+            )
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{cell - 1.5:.1f}" height="{row - 1.5}" '
+                f'fill="{fill}"><title>{escape(tip)}</title></rect>'
+            )
+            if cell >= CELL_TEXT:
+                parts.append(
+                    f'<text x="{x + (cell - 1.5) / 2:.1f}" y="{y + row / 2 + 3:.1f}" '
+                    f'text-anchor="middle" class="hv" fill="{data.text_colour(value)}">'
+                    f"{escape(data.value_text(value))}</text>"
+                )
+        y += row
+    for j, name in enumerate(data.classes):
+        x = left + j * cell + (cell - 1.5) / 2
+        if angle == 0:
+            parts.append(_label(x, bottom + 14, name, chars=max(4, int(cell // 6))))
+            continue
+        y = bottom + 10 if angle == 45 else bottom + 6
+        x = x if angle == 45 else x + 3  # an upright line's middle on the column's
+        parts.append(
+            f'<text x="{x:.1f}" y="{y}" text-anchor="end" class="tk" '
+            f'transform="rotate(-{angle} {x:.1f} {y})"><title>{escape(name)}</title>'
+            f"{escape(name)}</text>"
+        )
+    bar_x = left + cell * n + 44  # its label (centred under it) clears the last column
+    parts.append(_colour_bar(bar_x, top, max(bottom, top + 80), data.value_range, data.label))
+    return _frame(f"{data.dataset}: {data.label}", "".join(parts), width=width, height=height)
