@@ -17,6 +17,7 @@ recomputed on every run.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import shutil
@@ -41,7 +42,7 @@ __all__ = [
 CELL_FILE = "cell.json"
 
 
-class CellState:
+class CellState(str, enum.Enum):
     """The phases a cell goes through, as written in ``cell.json``."""
 
     TUNING = "tuning"
@@ -140,14 +141,14 @@ class Cell:
             else None
         )
 
-    def write(self, protocol: dict[str, Any], state: str, **facts: Any) -> None:
+    def write(self, protocol: dict[str, Any], state: CellState, **facts: Any) -> None:
         """``cell.json`` with ``state`` and ``facts`` (compute, selected rank), atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
         record = {
             "version": 1,
             "dataset": self.dataset,
             "method": self.method,
-            "state": state,
+            "state": CellState(state).value,
             "protocol": protocol,
             "protocol_fingerprint": digest(protocol),
             "updated_at": time.time(),
@@ -182,6 +183,7 @@ class Cell:
             )
         before = record["protocol"]
         state = record.get("state")
+        state = CellState(state) if state in {s.value for s in CellState} else CellState.TUNING
         if before.get("method") != protocol["method"] or before.get("split") != protocol["split"]:
             self._move_aside(self.folder)
             return

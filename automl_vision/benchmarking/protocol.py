@@ -102,7 +102,7 @@ def run_cell(
         say(f"cell {cell.name}: finished earlier, kept")
         return _read_back(cell, record, seeds)
     state = record.get("state") if record is not None else None
-    if state in (None, CellState.TUNING):
+    if state in (None, CellState.TUNING.value):
         cell.write(protocol, CellState.TUNING)
         say(f"cell {cell.name}: tuning on {len(split.train)} training and "
             f"{len(split.validation)} validation images")  # fmt: skip

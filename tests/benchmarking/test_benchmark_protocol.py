@@ -14,7 +14,7 @@ import pytest
 import torch
 from helpers_benchmark import keys, write_data
 
-from automl_vision import TuneResult, benchmark
+from automl_vision import TuneResult, benchmark, load_checkpoint
 from automl_vision.benchmarking.cells import ProtocolChangedError
 from automl_vision.store.sweep_dir import read_sweep
 
@@ -84,6 +84,11 @@ def test_the_leaderboard_has_every_metric_with_its_interval(clean) -> None:
     assert abs(split["counts"]["validation"] - 12) <= 1 and split["counts"]["test"] == 20
     assert split["test"] == list(range(60, 80))
     assert json.loads((out / CELL / "cell.json").read_text())["state"] == "finished"
+    for folder in (out / CELL / "retrain").iterdir():  # retrain_on=train: the model's own,
+        model = json.loads((folder / "result.json").read_text())  # tuned on validation
+        checkpoint = load_checkpoint(folder / "best.safetensors")
+        assert model["thresholds"] == pytest.approx(checkpoint.class_thresholds, abs=1e-7)
+        assert model["random_seed"] == 10_000 + model["seed"]
     assert "colours" in str(clean) and "map_macro" in str(clean)
 
 
@@ -161,3 +166,12 @@ def test_force_reruns_only_what_the_change_invalidates(clean, data, tmp_path) ->
     assert (record["state"], record["protocol"]["retrain_on"]) == ("finished", "train_validation")
     assert record["selected_rank"] == 1
     assert len(_sweep(out)) == trials
+    # the thresholds are those the tuning trial tuned on the validation images
+    tuned = {
+        t.trial_id: t.artifacts["class_thresholds"]
+        for t in TuneResult.load(out / CELL / "sweep").trials
+    }
+    for result in retrain.glob("rank*-seed*/result.json"):
+        model = json.loads(result.read_text())
+        expected = [tuned[model["trial_id"]][c] for c in model["class_names"]]
+        assert model["thresholds"] == pytest.approx(expected, abs=1e-7)
