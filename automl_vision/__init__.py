@@ -85,6 +85,9 @@ _LAZY: dict[str, str] = {
     "Predictor": "automl_vision.predict",
     "Prediction": "automl_vision.predict",
     "PRIMARY_METRIC": "automl_vision.metric_catalog",
+    "benchmark": "automl_vision.benchmarking.run",
+    "BenchmarkResult": "automl_vision.benchmarking.run",
+    "BenchmarkSpec": "automl_vision.benchmarking.spec",
 }
 
 

@@ -30,6 +30,7 @@ PROBES: dict[str, list[str]] = {
     "config": ["import automl_vision.config"],
     "planning": ["import automl_vision.planning"],
     "tuning": ["import automl_vision.tuning"],
+    "benchmarking": ["import automl_vision.benchmarking.run\nimport automl_vision.cli.benchmark"],
     "optimize": [
         "from automl_vision import optimize, uniform\n"
         "from automl_vision.sampling.fixed import FixedConfigurations\n"

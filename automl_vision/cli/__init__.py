@@ -3,6 +3,7 @@
     automl-vision tune --data PATH [options]     tune on an image folder / JSONL / CSV / MLTable
     automl-vision tune -c configs/job.yaml       a sweep job in Azure's CLI v2 YAML shape
     automl-vision train --data PATH [--FIELD V]  train one configuration (a flag per field)
+    automl-vision benchmark bench.yaml           methods × datasets: test split, seeds, intervals
     automl-vision status RUN_DIR                 trials so far (also while a sweep runs)
     automl-vision report RUN_DIR                 table, metrics JSON and plots
     automl-vision export RUN_DIR --onnx          the best model as ONNX
@@ -33,7 +34,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from automl_vision.cli import demo, files, machine, models, runs, train, tune
+from automl_vision.cli import benchmark, demo, files, machine, models, runs, train, tune
 from automl_vision.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NO_VALUE,
@@ -48,7 +49,7 @@ from automl_vision.tuning.signals import SweepInterrupted
 __all__ = ["EXIT_INTERRUPTED", "EXIT_NO_VALUE", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 #: the command modules, in the order ``--help`` lists their commands; each adds its own
-COMMANDS = (tune, train, runs, models, demo, machine, files)
+COMMANDS = (tune, train, benchmark, runs, models, demo, machine, files)
 
 
 def build_parser() -> CommandParser:
