@@ -14,7 +14,12 @@ other: a crowd of people still shows people. A category no annotation uses is no
 image could teach it).
 
 ``file_name`` is relative to the JSON file's folder, the data root; when no file is found
-there, the same name under that folder's ``images/`` sub-folder is tried. A name that leads
+there, the same name under that folder's ``images/`` sub-folder is tried. COCO's own layout is
+read too: a JSON file in a folder named ``annotations`` (``coco/annotations/
+instances_val2017.json`` beside ``coco/val2017/``) has that folder's parent as its data root,
+and its images are also looked for under ``<parent>/<split>/``, ``<parent>/images/<split>/``,
+``<parent>/`` and ``<parent>/images/``, where ``<split>`` is the file name's last
+``_``-separated part (``val2017``). A name that leads
 outside the root (``../x.jpg``, an absolute path elsewhere, a symbolic link out) refuses the
 whole dataset (``root.py``: ``OutsideDataRootError``) unless ``allow_outside_root``.
 
@@ -114,9 +119,9 @@ def _images(
     path: Path, entries: list[Any], allow_outside_root: bool
 ) -> tuple[dict[int | str, int], list[Path]]:
     """({image id: position}, the image files in the order listed)."""
-    folder = path.parent
-    root = DataRoot.of(folder, allow_outside=allow_outside_root)
-    start = root.start(folder)
+    base, places = _places(path)
+    root = DataRoot.of(base, allow_outside=allow_outside_root)
+    start = root.start(base)
     ids: dict[int | str, int] = {}
     paths: list[Path] = []
     for k, entry in enumerate(entries):
@@ -128,21 +133,41 @@ def _images(
         if image_id in ids:
             raise ValueError(f"{where}: image id {image_id!r} is listed twice")
         ids[image_id] = len(paths)
-        paths.append(_image_file(file_name, folder, root, start, where))
+        paths.append(_image_file(file_name, base, places, root, start, where))
     return ids, paths
 
 
-def _image_file(file_name: str, folder: Path, root: DataRoot, start: Path, where: str) -> Path:
-    """``folder/file_name``, else ``folder/images/file_name``; each checked to stay inside the
-    data root before it is looked at."""
+def _places(path: Path) -> tuple[Path, tuple[Path, ...]]:
+    """(the data root's folder, the folders relative to it where images are looked for, in
+    order), see the module docstring."""
+    folder = path.parent
+    if folder.name != "annotations":
+        return folder, (Path(), Path("images"))
+    split = path.stem.rsplit("_", 1)[-1]
+    here = Path(folder.name)
+    return folder.parent, (
+        here,
+        here / "images",
+        Path(split),
+        Path("images") / split,
+        Path(),
+        Path("images"),
+    )
+
+
+def _image_file(
+    file_name: str, base: Path, places: tuple[Path, ...], root: DataRoot, start: Path, where: str
+) -> Path:
+    """The first ``base/<place>/file_name`` that exists; each checked to stay inside the data
+    root before it is looked at."""
     name = Path(file_name).expanduser()
     tried = []
-    for relative in (name,) if name.is_absolute() else (name, Path("images") / name):
+    for relative in (name,) if name.is_absolute() else tuple(place / name for place in places):
         root.check(start, relative, where=where, what="file_name", value=file_name)
-        candidate = folder / relative
+        candidate = base / relative
         if candidate.is_file():
             return candidate
         tried.append(str(candidate))
     raise ValueError(
-        f"{where}: image file {file_name!r} does not exist (looked for {' and '.join(tried)})"
+        f"{where}: image file {file_name!r} does not exist (looked for {', '.join(tried)})"
     )

@@ -126,6 +126,32 @@ def test_coco_images_stay_inside_the_data_root(tmp_path: Path, outside: Path, ki
     assert read_source(path, allow_outside_root=True).images[1].resolve() == outside
 
 
+def test_coco_reads_its_own_layout_of_annotations_beside_split_folders(
+    tmp_path: Path, outside: Path
+) -> None:
+    """coco/annotations/instances_val2017.json with its images in coco/val2017/ (COCO's own
+    layout): the data root is coco/, and nothing outside coco/ is reached."""
+    coco = tmp_path / "coco"
+    _png(coco / "val2017" / "1.png")
+    _png(coco / "images" / "val2017" / "2.png")
+    path = coco / "annotations" / "instances_val2017.json"
+    path.parent.mkdir(parents=True)
+    document = {
+        "images": [_image(1, "1.png"), _image(2, "2.png")],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1},
+                        {"id": 2, "image_id": 2, "category_id": 2}],
+        "categories": CATEGORIES,
+    }  # fmt: skip
+    path.write_text(json.dumps(document))
+    images = read_source(path)
+    assert images.images == (coco / "val2017" / "1.png", coco / "images" / "val2017" / "2.png")
+    assert images.labels == (("cat",), ("dog",))
+    document["images"][1]["file_name"] = "../../outside/secret.png"
+    path.write_text(json.dumps(document))
+    with pytest.raises(OutsideDataRootError, match=r"images\[1\]: file_name"):
+        read_source(path)
+
+
 def test_coco_refuses_a_label_column(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="label_column='tags'"):
         read_source(_coco(tmp_path), "tags")
