@@ -83,11 +83,21 @@ def _multihot(rows: list[str], labels: str = "abcd") -> np.ndarray:
         (["abc", "ab", "a", "d"], ["ab", "ac"], "map_micro", 1 / 2 + 3 / 16 + 1 / 8, "freq"),
         # per image: 'ab' ranks its labels 1st and 2nd: 1; 'c' ties with d at ranks 3-4: 1/4;
         # 'bd': b at 2 (1 of 2 true), d at 3-4 (2 of 4): (1/2 + 1/2) / 2; '' and 'abcd': 1
-        (["abc", "ab", "a", "d"], ["ab", "c", "bd", "", "abcd"], "label_ranking_ap",
-         (1 + 1 / 4 + 1 / 2 + 1 + 1) / 5, "freq"),
+        (
+            ["abc", "ab", "a", "d"],
+            ["ab", "c", "bd", "", "abcd"],
+            "label_ranking_ap",
+            (1 + 1 / 4 + 1 / 2 + 1 + 1) / 5,
+            "freq",
+        ),
         # labels to cover each image's lowest true label: 2, 4 (c ties with d), 4, 0, 1
-        (["abc", "ab", "a", "d"], ["ab", "c", "bd", "", "a"], "coverage_error",
-         (2 + 4 + 4 + 0 + 1) / 5, "freq"),
+        (
+            ["abc", "ab", "a", "d"],
+            ["ab", "c", "bd", "", "a"],
+            "coverage_error",
+            (2 + 4 + 4 + 0 + 1) / 5,
+            "freq",
+        ),
     ],
 )
 def test_multilabel_baseline_is_the_best_constant_label_set(
