@@ -44,6 +44,11 @@ METRICS: dict[str, MetricSpec] = {
         _spec("iou_tuned", MAX, ML),
         _spec("f1_micro_tuned", MAX, ML),
         _spec("f1_macro_tuned", MAX, ML),
+        _spec("map_micro", MAX, ML),
+        _spec("hamming_loss", MIN, ML),
+        _spec("subset_accuracy", MAX, ML),
+        _spec("label_ranking_ap", MAX, ML),
+        _spec("coverage_error", MIN, ML),
         _spec("train_loss", MIN, MC, ML),
     )
 }

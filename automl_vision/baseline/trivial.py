@@ -21,10 +21,16 @@ Multilabel: the best constant label set. The labels are ranked by how many train
 carry them; each prefix of that ranking (no label, the most frequent one, ..., every label) is
 scored on the training split with the primary metric and the best (fewest labels on a tie) is
 scored on validation. For the thresholded metrics (``iou``, ``f1_micro``, ``f1_macro`` and their
-``_tuned`` forms: a constant score gives one decision per label whatever the threshold) this is
-the set predicted for every image; ``map`` of a constant score is each label's share of the
+``_tuned`` forms, ``hamming_loss``: a constant score gives one decision per label whatever the
+threshold) this is the set predicted for every image; for ``subset_accuracy`` the set is the
+training split's most frequent label set (the best constant for an exact match; ties: fewer
+labels, then the earlier labels). ``map`` of a constant score is each label's share of the
 validation images, averaged over the labels (one without a validation image scores 0);
-``log_loss`` uses each label's training frequency (add-one smoothed) as its probability.
+``log_loss`` uses each label's training frequency (add-one smoothed) as its probability, and so
+do the ranking metrics (``map_micro``, ``label_ranking_ap``, ``coverage_error``): every image
+ranks the labels by training frequency (labels of equal frequency tie), scored as the trainer
+scores ties (torchmetrics): ``map_micro`` is the average precision of all validation (image,
+label) pairs at those scores, ``label_ranking_ap`` and ``coverage_error`` are computed per image.
 
 ``train_loss`` has no baseline (a training loss compares with nothing constant).
 """
@@ -143,10 +149,69 @@ def _f1_macro(chosen: np.ndarray, targets: np.ndarray) -> float:
     return float(np.mean(per_class))
 
 
+def _hamming(chosen: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.mean(targets ^ chosen)) if targets.size else 0.0
+
+
+def _subset(chosen: np.ndarray, targets: np.ndarray) -> float:
+    return float(np.mean(np.all(targets == chosen, axis=1))) if len(targets) else 0.0
+
+
 _SET_SCORES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "iou": _iou,
     "f1_micro": _f1_micro,
     "f1_macro": _f1_macro,
+    "hamming_loss": _hamming,
+}
+
+# the ranking metrics of a constant score per label (``scores``, C), on multi-hot ``targets``
+
+
+def _map_micro(scores: np.ndarray, targets: np.ndarray) -> float:
+    """Average precision of every (image, label) pair; a label's pairs share its score, so each
+    distinct score is one step of the precision-recall curve."""
+    positives = int(targets.sum())
+    if positives == 0:
+        return 0.0
+    ap, recalled, found, predicted = 0.0, 0.0, 0, 0
+    for value in sorted(set(scores.tolist()), reverse=True):
+        labels = scores == value
+        found += int(targets[:, labels].sum())
+        predicted += len(targets) * int(labels.sum())
+        recall = found / positives
+        ap += (recall - recalled) * found / predicted
+        recalled = recall
+    return ap
+
+
+def _label_ranking_ap(scores: np.ndarray, targets: np.ndarray) -> float:
+    """Per image, mean over its labels j of |true labels scored >= s_j| / |labels scored >= s_j|
+    (1 for an image with no label or every label)."""
+    c = len(scores)
+    at_least = scores[None, :] >= scores[:, None]  # [j, k]: label k scored at least as high as j
+    total = at_least.sum(axis=1)
+    values = []
+    for row in targets:
+        k = int(row.sum())
+        if k in (0, c):
+            values.append(1.0)
+            continue
+        true = np.flatnonzero(row)
+        values.append(float(np.mean(at_least[np.ix_(true, true)].sum(axis=1) / total[true])))
+    return float(np.mean(values)) if values else 0.0
+
+
+def _coverage_error(scores: np.ndarray, targets: np.ndarray) -> float:
+    """Per image, the labels scored at least as high as its lowest-scored true label (0 for an
+    image with no label)."""
+    covered = [int((scores >= scores[row].min()).sum()) if row.any() else 0 for row in targets]
+    return float(np.mean(covered)) if covered else 0.0
+
+
+_RANKING_SCORES: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "map_micro": _map_micro,
+    "label_ranking_ap": _label_ranking_ap,
+    "coverage_error": _coverage_error,
 }
 
 
@@ -155,27 +220,47 @@ def _multilabel(
 ) -> tuple[float, str]:
     c = len(names)
     counts = train.sum(axis=0)
+    frequencies = (counts + 1) / (len(train) + 2)
     if metric == "map":
         # a label without a validation positive scores 0, as torchmetrics counts it
         return float(np.mean(val.sum(axis=0) / max(len(val), 1))), "a constant score"
     if metric == "log_loss":
-        p = (counts + 1) / (len(train) + 2)
-        loss = -(val * np.log(p) + (~val) * np.log(1 - p))
+        loss = -(val * np.log(frequencies) + (~val) * np.log(1 - frequencies))
         return float(np.mean(loss)), "the training label frequencies"
+    if metric in _RANKING_SCORES:
+        return _RANKING_SCORES[metric](frequencies, val), "the training label frequencies"
+    if metric == "subset_accuracy":
+        chosen = _most_frequent_set(train, c)
+        labels = [names[k] for k in np.flatnonzero(chosen)]
+        return _subset(chosen[None, :], val), _label_set_text(labels, c)
     score = _SET_SCORES.get(metric.removesuffix("_tuned"))
     if score is None:
         raise ValueError(f"no trivial baseline for multilabel metric {metric!r}")
+    sign = 1.0 if metric_spec(metric).goal is PrimaryMetricGoal.MAXIMIZE else -1.0
     ranking = sorted(range(c), key=lambda k: (-counts[k], k))
     best_k, best = 0, -math.inf
     for k in range(c + 1):
         chosen = np.zeros(c, dtype=bool)
         chosen[ranking[:k]] = True
-        fitted = score(chosen[None, :], train)
+        fitted = sign * score(chosen[None, :], train)
         if fitted > best:
             best_k, best = k, fitted
     chosen = np.zeros(c, dtype=bool)
     chosen[ranking[:best_k]] = True
     return score(chosen[None, :], val), _label_set_text([names[k] for k in ranking[:best_k]], c)
+
+
+def _most_frequent_set(train: np.ndarray, c: int) -> np.ndarray:
+    """The label set the most training images carry exactly (ties: fewer labels, then the
+    earlier labels); no label when there is no training image."""
+    if len(train) == 0:
+        return np.zeros(c, dtype=bool)
+    sets, counts = np.unique(train.astype(bool), axis=0, return_counts=True)
+    best = min(
+        range(len(sets)),
+        key=lambda i: (-counts[i], int(sets[i].sum()), [-int(v) for v in sets[i]]),
+    )
+    return sets[best]
 
 
 def _label_set_text(labels: list[str], c: int) -> str:

@@ -91,7 +91,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--gradient_clipping", type=float, help="max gradient L2 norm")
     run.add_argument("--primary_metric", help="metric for the best epoch and early stopping")
-    fields = parser.add_argument_group("search-space fields (Azure's defaults when left out)")
+    fields = parser.add_argument_group(
+        "search-space fields (the defaults when left out: Azure's, and this project's for the "
+        "multilabel loss)"
+    )
     for name, spec in FIELDS.items():
         fields.add_argument(
             f"--{name}",

@@ -4,6 +4,8 @@
   training image, is an error; some unreadable ones are a warning;
 - ``layers_to_freeze`` above the number of stages of a model the space can pick (the model is
   built on PyTorch's ``meta`` device: no memory, no weights);
+- ``loss_function="asl"`` (fixed, or among a choice's options) for multiclass data: the
+  asymmetric loss is for multilabel data only, and every trial that draws it would fail;
 - a crop/resize size whose decoded images (``N × S × S × 3`` bytes, decoded once into the
   memory-mapped cache) would not fit on the cache's disk (in memory without a cache), or whose
   training batch of float32 inputs would not fit in the machine's memory.
@@ -25,7 +27,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from automl_vision.space import Distribution, ParameterSpace
+from automl_vision.data.task import Task
+from automl_vision.space import Distribution, LossFunction, ParameterSpace
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.space.load import format_validation_error
 from automl_vision.space.model_names import timm_model_name
@@ -79,6 +82,19 @@ def _check_freeze(space: ParameterSpace, index: int, num_classes: int) -> None:
                 f"only {len(stages)} stages ({', '.join(s.name for s in stages)}); "
                 f"layers_to_freeze must be at most {len(stages)} for it"
             )
+
+
+def _check_loss(space: ParameterSpace, index: int, task: Task) -> None:
+    if task is not Task.MULTICLASS:
+        return
+    values = [LossFunction.parse(v, "loss_function") for v in field_values(space, "loss_function")]
+    if LossFunction.ASL in values:
+        can = "is" if len(values) == 1 else "can be"
+        raise ValueError(
+            f"search_space[{index}].loss_function {can} 'asl', which is for multilabel data "
+            "only, and the data is multiclass (trained with cross-entropy); leave "
+            "loss_function out or 'bce'"
+        )
 
 
 def free_disk_bytes(folder: Path | None) -> int | None:
@@ -138,6 +154,7 @@ def check_plan(
     memory = memory_bytes() if available_memory is None else available_memory
     disk = free_disk_bytes(dataset.cache_dir) if available_disk is None else available_disk
     for index, space in enumerate(spaces):
+        _check_loss(space, index, dataset.task)
         _check_freeze(space, index, dataset.num_classes)
         _check_sizes(space, index, len(dataset.images), memory, disk)
 

@@ -27,7 +27,15 @@ from automl_vision.space.errors import (
     LogUniformBoundsWarning,
     SearchSpaceError,
 )
-from automl_vision.space.fields import CONDITIONS, FIELDS, FieldSpec, ValueType
+from automl_vision.space.fields import (
+    AZURE_FIELDS,
+    CONDITIONS,
+    EXTENSION_FIELDS,
+    FIELDS,
+    FieldSpec,
+    LossFunction,
+    ValueType,
+)
 from automl_vision.space.image_classification import (
     ImageClassificationMultilabelSearchSpace,
     ImageClassificationSearchSpace,
@@ -37,8 +45,10 @@ from automl_vision.space.model_names import AZURE_MODELS, timm_model_name
 from automl_vision.space.parse import parse_distribution
 
 __all__ = [
+    "AZURE_FIELDS",
     "AZURE_MODELS",
     "CONDITIONS",
+    "EXTENSION_FIELDS",
     "FIELDS",
     "Condition",
     "Distribution",
@@ -49,6 +59,7 @@ __all__ = [
     "InactiveParameterWarning",
     "Kind",
     "LogUniformBoundsWarning",
+    "LossFunction",
     "ParameterSpace",
     "SearchSpaceError",
     "Support",

@@ -2,6 +2,8 @@
 
 A field that a search space or a trial leaves unset takes this value. Batch sizes and learning
 rates depend on the model family (ViT sizes) and on the task (multiclass or multilabel).
+This project's extension fields (``fields.EXTENSION_FIELDS``) have defaults here too: BCE, and
+for ASL the paper's settings (Ridnik et al. 2021: gamma_neg 4, gamma_pos 0, clip 0.05).
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ _COMMON: dict[str, Any] = {
     "weighted_loss": 0,
 }
 
+# this project's extension fields (not Azure's)
+_EXTENSION: dict[str, Any] = {
+    "loss_function": "bce",
+    "asl_gamma_neg": 4.0,
+    "asl_gamma_pos": 0.0,
+    "asl_clip": 0.05,
+}
+
 # timm prefix -> (batch size, learning rate multiclass, learning rate multilabel)
 _VIT = {
     "vit_small": (128, 0.0125, 0.025),
@@ -63,6 +73,7 @@ def azure_defaults(model_name: str | None = None, multilabel: bool = False) -> d
     )
     return {
         **_COMMON,
+        **_EXTENSION,
         "model_name": model,
         "training_batch_size": batch,
         "validation_batch_size": batch,

@@ -1,8 +1,15 @@
-"""The 31 fields of Azure's image-classification search space: types, ranges, conditions.
+"""The fields of the image-classification search space: types, ranges, conditions.
 
 One table (``FIELDS``) drives validation of fixed values and of distributions' supports, the
 conditional-activity rules and the documentation; ``model_names.py`` holds the model names and
-``azure_defaults.py`` Azure's default values.
+``azure_defaults.py`` the default values.
+
+``FIELDS`` holds Azure's 31 fields (``AZURE_FIELDS``) and this project's extension fields
+(``EXTENSION_FIELDS``, ``FieldSpec.extension``): the multilabel training loss
+(``loss_function``: ``"bce"`` or ``"asl"``, the asymmetric loss, with ``asl_gamma_neg``,
+``asl_gamma_pos`` and ``asl_clip``, active only when ``loss_function`` is ``"asl"``). An
+extension field is searched, fixed, flagged and checked like any other; Azure's job YAML has no
+such key, so a job that sets one runs here only.
 
 Every count and size has an upper bound as well as a lower one (``MAX_EPOCHS``, ``MAX_BATCH``,
 ``MAX_PIXELS``, ...): far above any real training run, low enough that a typo such as
@@ -17,12 +24,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from automl_vision.enums import ChoiceEnum
 from automl_vision.space.distributions import Distribution, Kind, Support, _fmt, choice
 from automl_vision.space.errors import short_repr
 from automl_vision.space.model_names import canonical_model_name, model_name_problem
 
 __all__ = [
+    "AZURE_FIELDS",
     "CONDITIONS",
+    "EXTENSION_FIELDS",
     "FIELDS",
     "MAX_BATCH",
     "MAX_COUNT",
@@ -30,6 +40,7 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_SEED",
     "FieldSpec",
+    "LossFunction",
     "ValueType",
 ]
 
@@ -46,6 +57,17 @@ MAX_SEED = 2**32 - 1
 MAX_COUNT = 1_024
 
 
+class LossFunction(ChoiceEnum):
+    """The multilabel training loss (``loss_function``; multiclass always uses cross-entropy).
+
+    ``bce``: binary cross-entropy with logits. ``asl``: the asymmetric loss of Ridnik et al.
+    (ICCV 2021), see ``automl_vision.training.losses``.
+    """
+
+    BCE = "bce"
+    ASL = "asl"
+
+
 class ValueType(enum.Enum):
     BOOL = "bool"
     INT = "int"
@@ -56,7 +78,11 @@ class ValueType(enum.Enum):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """What values one field accepts."""
+    """What values one field accepts.
+
+    ``high_open``: ``high`` itself is not allowed (``[low, high)``). ``extension``: a field of
+    this project, not one of Azure's 31.
+    """
 
     name: str
     type: ValueType
@@ -64,6 +90,8 @@ class FieldSpec:
     low: float = -math.inf
     high: float = math.inf
     options: tuple[str, ...] = ()
+    high_open: bool = False
+    extension: bool = False
 
     # -- fixed values -----------------------------------------------------------------------
     def allowed(self) -> str:
@@ -77,7 +105,8 @@ class FieldSpec:
         what = "an integer" if self.type is ValueType.INT else "a number"
         if math.isinf(self.high):
             return f"{what} >= {_fmt(self.low)}"
-        return f"{what} in [{_fmt(self.low)}, {_fmt(self.high)}]"
+        close = ")" if self.high_open else "]"
+        return f"{what} in [{_fmt(self.low)}, {_fmt(self.high)}{close}"
 
     def check_value(self, value: Any) -> Any:
         """Validate and normalize a fixed value; raise ``ValueError`` naming the field."""
@@ -116,7 +145,7 @@ class FieldSpec:
                 value = int(value)
         else:
             value = float(value)
-        if not self.low <= value <= self.high:
+        if not self.low <= value <= self.high or (self.high_open and value == self.high):
             return "is out of range", None
         return "", value
 
@@ -153,7 +182,8 @@ class FieldSpec:
                 f"{self.allowed()}: use choice(...), randint(...) or a q-distribution with an "
                 "integer q, e.g. quniform(16, 64, 16)"
             )
-        if support.low < self.low or support.high > self.high:
+        too_high = support.high >= self.high if self.high_open else support.high > self.high
+        if support.low < self.low or too_high:
             what = "is unbounded" if not support.bounded else f"can produce {support.describe()}"
             raise ValueError(
                 f"{self.name}={shown} {what}, outside the allowed range: "
@@ -169,8 +199,11 @@ def _f(
     low: float = -math.inf,
     high: float = math.inf,
     options: tuple[str, ...] = (),
+    *,
+    high_open: bool = False,
+    extension: bool = False,
 ) -> FieldSpec:
-    return FieldSpec(name, type_, help_, low, high, options)
+    return FieldSpec(name, type_, help_, low, high, options, high_open, extension)
 
 
 B, INT, F, OPT, M = (
@@ -256,8 +289,32 @@ FIELDS: dict[str, FieldSpec] = {
             MAX_PIXELS,
         ),
         _f("weighted_loss", INT, "0 none, 1 sqrt of class weights, 2 class weights", 0, 2),
+        # -- this project's extension fields (not Azure's) --
+        _f(
+            "loss_function",
+            OPT,
+            "multilabel loss: bce, or asl (asymmetric loss; multilabel only)",
+            options=tuple(m.value for m in LossFunction),
+            extension=True,
+        ),
+        _f("asl_gamma_neg", F, "asl: focusing exponent of negative labels", 0, extension=True),
+        _f("asl_gamma_pos", F, "asl: focusing exponent of positive labels", 0, extension=True),
+        _f(
+            "asl_clip",
+            F,
+            "asl: probability margin subtracted from negatives (easy ones below it count 0)",
+            0,
+            1,
+            high_open=True,
+            extension=True,
+        ),
     )
 }
+
+#: Azure's 31 image-classification fields, in ``FIELDS`` order
+AZURE_FIELDS: tuple[str, ...] = tuple(n for n, s in FIELDS.items() if not s.extension)
+#: this project's fields beyond Azure's (see the module docstring)
+EXTENSION_FIELDS: tuple[str, ...] = tuple(n for n, s in FIELDS.items() if s.extension)
 
 # child field -> (parent field, parent values under which the child is active)
 CONDITIONS: dict[str, tuple[str, frozenset[str]]] = {
@@ -270,4 +327,7 @@ CONDITIONS: dict[str, tuple[str, frozenset[str]]] = {
     "step_lr_step_size": ("learning_rate_scheduler", frozenset({"step"})),
     "warmup_cosine_lr_cycles": ("learning_rate_scheduler", frozenset({"warmup_cosine"})),
     "warmup_cosine_lr_warmup_epochs": ("learning_rate_scheduler", frozenset({"warmup_cosine"})),
+    "asl_gamma_neg": ("loss_function", frozenset({"asl"})),
+    "asl_gamma_pos": ("loss_function", frozenset({"asl"})),
+    "asl_clip": ("loss_function", frozenset({"asl"})),
 }

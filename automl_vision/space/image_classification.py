@@ -1,10 +1,14 @@
-"""``ImageClassificationSearchSpace``: Azure's 31 image-classification fields, typed and checked.
+"""``ImageClassificationSearchSpace``: Azure's 31 image-classification fields, typed and checked,
+and this project's extension fields (``fields.EXTENSION_FIELDS``: the multilabel loss).
 
 Each field takes a fixed value, a distribution object, a distribution string
 (``"uniform(0.001, 0.01)"``) or Azure's mapping form (``{type: choice, values: [...]}``).
 Fixed values are range-checked, and so are distributions: every value a distribution can
 produce must be allowed (``learning_rate=uniform(0.5, 2)`` is rejected). A field left unset
 (``None``) takes Azure's default at training time (``defaults.azure_defaults``).
+
+``loss_function="asl"`` is for multilabel data only; the space does not know the task, so a
+sweep refuses it for multiclass data when it is planned (``planning/preflight.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ def _field(name: str) -> Any:
 
 
 class ImageClassificationSearchSpace(BaseModel):
-    """One search space over Azure's image-classification hyperparameters.
+    """One search space over Azure's image-classification hyperparameters (and this project's
+    multilabel loss: ``loss_function=choice("bce", "asl")``).
 
     >>> from automl_vision import choice, uniform
     >>> space = ImageClassificationSearchSpace(
@@ -73,6 +78,11 @@ class ImageClassificationSearchSpace(BaseModel):
     validation_crop_size: int | Dist | None = _field("validation_crop_size")
     validation_resize_size: int | Dist | None = _field("validation_resize_size")
     weighted_loss: int | Dist | None = _field("weighted_loss")
+    # this project's extension fields (not Azure's)
+    loss_function: str | Dist | None = _field("loss_function")
+    asl_gamma_neg: float | Dist | None = _field("asl_gamma_neg")
+    asl_gamma_pos: float | Dist | None = _field("asl_gamma_pos")
+    asl_clip: float | Dist | None = _field("asl_clip")
 
     # -- validation --------------------------------------------------------------------------
     @model_validator(mode="before")

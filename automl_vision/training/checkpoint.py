@@ -7,7 +7,7 @@ names, so any safetensors reader loads them, and in its metadata:
 ===================  =========================================================================
 key                  value
 ===================  =========================================================================
-``config``           the ``TrainingConfig`` as a JSON-able dict (all 31 fields and the options)
+``config``           the ``TrainingConfig`` as a JSON-able dict (every field and the options)
 ``timm_name``        the timm architecture; ``model_kwargs`` extra ``create_model`` arguments
 ``num_classes``      and ``class_names`` (index order of the outputs)
 ``task``             ``"multiclass"`` or ``"multilabel"``

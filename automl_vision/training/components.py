@@ -138,7 +138,14 @@ def build_components(
     weights = class_weights(
         dataset.class_counts(), len(dataset.train_indices), dataset.task, config.weighted_loss
     )
-    loss = make_loss(dataset.task, weights).to(device)
+    loss = make_loss(
+        dataset.task,
+        weights,
+        loss_function=config.loss_function,
+        asl_gamma_neg=config.asl_gamma_neg,
+        asl_gamma_pos=config.asl_gamma_pos,
+        asl_clip=config.asl_clip,
+    ).to(device)
     augment_rng = np.random.default_rng([seed, rank])
     train_transform = TrainTransform(
         config.training_crop_size,

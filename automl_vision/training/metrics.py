@@ -20,8 +20,20 @@ Multilabel (from logits and multi-hot targets; a label is predicted when its pro
 ``iou``                   maximize   intersection over union per image, averaged over images
                                      (an image with no label and no prediction scores 1)
 ``map``                   maximize   mean over classes of the average precision (threshold-free)
+``map_micro``             maximize   average precision of all (image, label) pairs ranked together
+                                     (threshold-free)
 ``f1_micro``              maximize   F1 over all (image, label) decisions
 ``f1_macro``              maximize   F1 averaged over classes
+``hamming_loss``          minimize   share of wrong (image, label) decisions
+``subset_accuracy``       maximize   share of images whose predicted label set is exactly right
+``label_ranking_ap``      maximize   per image, for each true label: the share of true labels
+                                     among the labels scored at least as high; averaged over the
+                                     true labels, then over images (an image with no label, or
+                                     with every label, scores 1; threshold-free)
+``coverage_error``        minimize   per image, how many of the top-scored labels (ties counted
+                                     in) it takes to cover every true label, averaged over images
+                                     (an image with no label counts 0; best: the mean number of
+                                     labels; threshold-free)
 ``log_loss``              minimize   mean binary cross-entropy (never class-weighted)
 ``iou_tuned``             maximize   ``iou`` with per-class thresholds, cross-fitted: each half of
                                      the validation set is scored with the thresholds tuned on
@@ -47,9 +59,13 @@ from torchmetrics.functional.classification import (
     multiclass_precision,
     multiclass_recall,
     multilabel_average_precision,
+    multilabel_coverage_error,
+    multilabel_exact_match,
     multilabel_f1_score,
+    multilabel_hamming_distance,
     multilabel_jaccard_index,
     multilabel_precision_recall_curve,
+    multilabel_ranking_average_precision,
 )
 
 from automl_vision.data.task import Task
@@ -140,8 +156,29 @@ def _multilabel(
             out["map"] = multilabel_average_precision(
                 probs, t, num_labels=c, average="macro", validate_args=False
             ).item()
+        out |= _multilabel_extra(logits, t, thr)
         out["log_loss"] = F.binary_cross_entropy_with_logits(logits, targets).item()
     return out
+
+
+def _multilabel_extra(logits: torch.Tensor, t: torch.Tensor, threshold: float) -> dict[str, float]:
+    """The micro AP, the set metrics at ``threshold`` and the ranking metrics (module table)."""
+    # float64 probabilities: float32's sigmoid rounds logits above ~17 to 1.0, inventing ties
+    probs = torch.sigmoid(logits.double())
+    c = probs.shape[1]
+    kw = {"num_labels": c, "validate_args": False}
+    micro = 0.0  # no positive at all: no precision to average (as ``map`` scores such a class)
+    if bool(t.any()):
+        micro = multilabel_average_precision(probs, t, average="micro", **kw).item()
+    return {
+        "map_micro": micro,
+        "hamming_loss": multilabel_hamming_distance(
+            probs, t, threshold=threshold, average="micro", **kw
+        ).item(),
+        "subset_accuracy": multilabel_exact_match(probs, t, threshold=threshold, **kw).item(),
+        "label_ranking_ap": multilabel_ranking_average_precision(probs, t, **kw).item(),
+        "coverage_error": multilabel_coverage_error(probs, t, **kw).item(),
+    }
 
 
 def tune_thresholds(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

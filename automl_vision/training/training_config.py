@@ -1,10 +1,15 @@
-"""``TrainingConfig``: one concrete value for each of the 31 search-space fields, plus options.
+"""``TrainingConfig``: one concrete value for each search-space field, plus options.
+
+The fields are Azure's 31 and this project's extension fields (``space.fields.EXTENSION_FIELDS``:
+``loss_function`` and the asymmetric loss's ``asl_gamma_neg``, ``asl_gamma_pos``, ``asl_clip``).
 
 A field left out takes Azure's default (``automl_vision.space.azure_defaults.azure_defaults``),
 which depends on the model (ViT batch sizes and learning rates) and on the task (multiclass or
 multilabel learning rate). When the task is not known yet (``task=None``, inferred from the data
 by ``train``), ``for_task`` re-resolves the defaults of the fields that were not given. Every
 value is checked against the field's range (``automl_vision.space.fields.FIELDS``).
+``loss_function="asl"`` is refused for a multiclass task (when the task is given, or when
+``for_task`` learns it from the data).
 
 >>> config = TrainingConfig(model_name="resnet18", learning_rate=0.05, optimizer="adamw")
 >>> config.number_of_epochs, config.beta1
@@ -31,7 +36,7 @@ from pydantic import (
 from automl_vision.data.placement import ImagePlacement
 from automl_vision.data.task import Task
 from automl_vision.space.azure_defaults import azure_defaults
-from automl_vision.space.fields import FIELDS
+from automl_vision.space.fields import FIELDS, LossFunction
 from automl_vision.space.model_names import timm_model_name
 from automl_vision.training.metrics import metric_spec
 from automl_vision.training.optim import OptimizerKind
@@ -92,7 +97,7 @@ class TrainingConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    # -- the 31 search-space fields ----------------------------------------------------------
+    # -- Azure's 31 search-space fields ------------------------------------------------------
     ams_gradient: bool
     beta1: float
     beta2: float
@@ -124,6 +129,11 @@ class TrainingConfig(BaseModel):
     validation_crop_size: int
     validation_resize_size: int
     weighted_loss: int
+    # -- this project's extension fields (multilabel loss; see losses.py) --------------------
+    loss_function: LossFunction
+    asl_gamma_neg: float
+    asl_gamma_pos: float
+    asl_clip: float
 
     # -- options -----------------------------------------------------------------------------
     task: Task | None = None
@@ -207,6 +217,7 @@ class TrainingConfig(BaseModel):
             raise ValueError(f"multilabel_threshold={self.multilabel_threshold} must be in (0, 1)")
         if self.primary_metric is not None:
             metric_spec(self.primary_metric, self.task)
+        _check_loss_for_task(self.loss_function, self.task)
         return self
 
     # -- derived -----------------------------------------------------------------------------
@@ -230,6 +241,7 @@ class TrainingConfig(BaseModel):
         task = Task.parse(task)
         if self.task is task:
             return self
+        _check_loss_for_task(self.loss_function, task)
         if self.task is not None:
             raise ValueError(f"the config is for task {self.task.value}, the data is {task.value}")
         given = {k: getattr(self, k) for k in self._explicit}
@@ -250,5 +262,14 @@ class TrainingConfig(BaseModel):
         return hash(self._identity())
 
     def space_values(self) -> dict[str, Any]:
-        """The 31 search-space fields and their values."""
+        """Every search-space field (Azure's 31 and the extension fields) and its value."""
         return {name: getattr(self, name) for name in FIELDS}
+
+
+def _check_loss_for_task(loss: LossFunction, task: Task | None) -> None:
+    """ASL is a multilabel loss: one error naming ``loss_function`` for a multiclass task."""
+    if task is Task.MULTICLASS and loss is LossFunction.ASL:
+        raise ValueError(
+            "loss_function='asl' is for multilabel data only, and the task is multiclass "
+            "(which trains with cross-entropy); leave loss_function unset or 'bce'"
+        )

@@ -69,6 +69,35 @@ def _multihot(rows: list[str], labels: str = "abcd") -> np.ndarray:
         (["ab", "ab", "a"], ["ab", "c"], "f1_macro", (2 / 3 + 2 / 3 + 0 + 0) / 4, "'a', 'b'"),
         (["ab", "ab", "a"], ["ab", "a"], "iou_tuned", (1 + 0.5) / 2, "'a', 'b'"),
         (["a", "b"], ["ab", "a", "c", ""], "map", (2 / 4 + 1 / 4 + 1 / 4 + 0) / 4, "constant"),
+        # a and b are on more than half the training images: predicting them errs on 3 of 8
+        (["ab", "ab", "a", "b"], ["ab", "a"], "hamming_loss", 1 / 8, "'a', 'b'"),
+        # frequent labels, rare sets: none is on over half the images, so no label is best
+        (["a", "b", "c", "ab"], ["a", "b"], "hamming_loss", 2 / 8, "no label"),
+        # the most frequent exact set {c}, although a is the most frequent label
+        (["ab", "ac", "c", "c"], ["c", "ab", "c"], "subset_accuracy", 2 / 3, "'c' for"),
+        # ties between sets: fewer labels first, then earlier labels
+        (["ab", "ab", "c", "c"], ["c", "ab"], "subset_accuracy", 1 / 2, "'c' for"),
+        (["ab", "ab", "b", "b", "a", "a"], ["b"], "subset_accuracy", 0.0, "'a' for"),
+        # training frequencies a > b > c = d; validation pairs ranked a, b, then c and d tied:
+        # a: 2 of 2 right, a+b: 3 of 4, all: 4 of 8 -> AP = 2/4 * 1 + 1/4 * 3/4 + 1/4 * 4/8
+        (["abc", "ab", "a", "d"], ["ab", "ac"], "map_micro", 1 / 2 + 3 / 16 + 1 / 8, "freq"),
+        # per image: 'ab' ranks its labels 1st and 2nd: 1; 'c' ties with d at ranks 3-4: 1/4;
+        # 'bd': b at 2 (1 of 2 true), d at 3-4 (2 of 4): (1/2 + 1/2) / 2; '' and 'abcd': 1
+        (
+            ["abc", "ab", "a", "d"],
+            ["ab", "c", "bd", "", "abcd"],
+            "label_ranking_ap",
+            (1 + 1 / 4 + 1 / 2 + 1 + 1) / 5,
+            "freq",
+        ),
+        # labels to cover each image's lowest true label: 2, 4 (c ties with d), 4, 0, 1
+        (
+            ["abc", "ab", "a", "d"],
+            ["ab", "c", "bd", "", "a"],
+            "coverage_error",
+            (2 + 4 + 4 + 0 + 1) / 5,
+            "freq",
+        ),
     ],
 )
 def test_multilabel_baseline_is_the_best_constant_label_set(
@@ -89,7 +118,7 @@ def _constant_logits(baseline: Baseline, train: np.ndarray, n: int, task: Task) 
             row = np.log((counts + 1) / (counts.sum() + c))
         else:
             row = np.where(np.arange(c) == np.argmax(counts), 10.0, -10.0)
-    elif baseline.metric == "log_loss":
+    elif baseline.metric in ("log_loss", "map_micro", "label_ranking_ap", "coverage_error"):
         p = (train.sum(axis=0) + 1) / (len(train) + 2)
         row = np.log(p / (1 - p))
     elif baseline.metric == "map":

@@ -184,3 +184,20 @@ def test_log_to_is_a_job_key_that_reaches_tune(tmp_path) -> None:
     assert list(spec.log_to) == ["tensorboard"]
     with pytest.raises(ValueError, match="log_to"):
         sweep_job_from_data({"log_to": ["wandb"]})
+
+
+def test_the_multilabel_loss_fields_are_job_keys() -> None:
+    """This project's extension fields (not Azure's) are accepted in both places a job sets
+    fields, with the same checks as any field."""
+    job = sweep_job_from_data(
+        {
+            "task": "image_classification_multilabel",
+            "training_parameters": {"asl_clip": 0.1},
+            "search_space": [{"loss_function": "choice('bce', 'asl')", "asl_gamma_neg": 2}],
+        }
+    )
+    (space,) = job.spaces()
+    assert space.loss_function == choice("bce", "asl")
+    assert (space.asl_gamma_neg, space.asl_clip) == (2.0, 0.1)
+    with pytest.raises(ValueError, match=r"asl_clip must be a number in \[0, 1\)"):
+        sweep_job_from_data({"training_parameters": {"asl_clip": 1}})

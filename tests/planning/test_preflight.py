@@ -36,3 +36,26 @@ def test_all_images_corrupt_is_found_at_planning(tmp_path) -> None:
             (tmp_path / cls / f"{i}.png").write_bytes(b"broken")
     with pytest.raises(ValueError, match="none of the 6 images could be read"):
         plan_sweep(tmp_path, search_space=tiny_space())
+
+
+@pytest.mark.parametrize(
+    ("loss", "said"),
+    [("asl", "is 'asl'"), (choice("bce", "asl"), "can be 'asl'"), ("ASL", "is 'asl'")],
+)
+def test_the_asymmetric_loss_for_multiclass_data_is_refused_at_planning(
+    digits_folder, loss, said
+) -> None:
+    with pytest.raises(
+        ValueError, match=rf"search_space\[0\]\.loss_function {said}, which is for multilabel"
+    ):
+        plan_sweep(digits_folder, search_space=tiny_space(loss_function=loss), dry_run=True)
+    plan_sweep(digits_folder, search_space=tiny_space(loss_function="bce"), dry_run=True)
+
+
+def test_the_asymmetric_loss_is_planned_for_multilabel_data(digits_multilabel_folder) -> None:
+    plan = plan_sweep(
+        digits_multilabel_folder,
+        search_space=tiny_space(loss_function=choice("bce", "asl"), asl_clip=choice(0, 0.05)),
+        dry_run=True,
+    )
+    assert plan.parameter_spaces[0]["loss_function"] == choice("bce", "asl")

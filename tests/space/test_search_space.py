@@ -1,4 +1,5 @@
-"""ImageClassificationSearchSpace: the 31 fields, their ranges, conditions, YAML and presets."""
+"""ImageClassificationSearchSpace: Azure's 31 fields and this project's extension fields, their
+ranges, conditions, YAML and presets."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from automl_vision import (
     uniform,
 )
 from automl_vision.space import (
+    AZURE_FIELDS,
+    EXTENSION_FIELDS,
     FIELDS,
     InactiveParameterWarning,
     ParameterSpace,
@@ -34,7 +37,7 @@ from automl_vision.space import (
 
 Space = ImageClassificationSearchSpace
 
-ALL_FIELDS = {
+AZURE = {
     "ams_gradient", "beta1", "beta2", "distributed", "early_stopping", "early_stopping_delay",
     "early_stopping_patience", "enable_onnx_normalization", "evaluation_frequency",
     "gradient_accumulation_step", "layers_to_freeze", "learning_rate", "learning_rate_scheduler",
@@ -44,6 +47,9 @@ ALL_FIELDS = {
     "weight_decay", "training_crop_size", "validation_crop_size", "validation_resize_size",
     "weighted_loss",
 }  # fmt: skip
+# this project's fields beyond Azure's: the multilabel loss
+EXTENSION = {"loss_function", "asl_gamma_neg", "asl_gamma_pos", "asl_clip"}
+ALL_FIELDS = AZURE | EXTENSION
 
 # one valid fixed value and one valid distribution per field
 VALID = {
@@ -78,12 +84,18 @@ VALID = {
     "validation_crop_size": (224, choice(224)),
     "validation_resize_size": (256, choice(256, 288)),
     "weighted_loss": (1, choice(0, 1, 2)),
+    "loss_function": ("asl", choice("bce", "asl")),
+    "asl_gamma_neg": (4.0, uniform(0, 6)),
+    "asl_gamma_pos": (0.0, choice(0.0, 1.0)),
+    "asl_clip": (0.05, uniform(0, 0.2)),
 }
 
 
-def test_has_exactly_the_31_azure_fields() -> None:
+def test_has_exactly_the_31_azure_fields_and_the_extension_fields() -> None:
     assert set(Space.model_fields) == ALL_FIELDS == set(FIELDS) == set(VALID)
-    assert len(ALL_FIELDS) == 31
+    assert set(AZURE_FIELDS) == AZURE and len(AZURE_FIELDS) == 31
+    assert set(EXTENSION_FIELDS) == EXTENSION
+    assert {name for name, spec in FIELDS.items() if spec.extension} == EXTENSION
 
 
 @pytest.mark.parametrize("field", sorted(VALID))
@@ -130,6 +142,11 @@ def test_each_field_accepts_a_fixed_value_and_a_distribution(field: str) -> None
         ("model_name", "vitb16r22", "did you mean 'vitb16r224'"),
         ("model_name", 5, "is not a model name"),
         ("optimizer", ["sgd", "adam"], r"a list is not a value; .* write choice\('sgd', 'adam'\)"),
+        ("loss_function", "focal", "loss_function must be one of 'bce', 'asl'"),
+        ("asl_gamma_neg", -1, r"out of range; asl_gamma_neg must be a number >= 0"),
+        ("asl_gamma_pos", -0.5, "asl_gamma_pos must be a number >= 0"),
+        ("asl_clip", 1, r"out of range; asl_clip must be a number in \[0, 1\)"),
+        ("asl_clip", -0.01, r"asl_clip must be a number in \[0, 1\)"),
     ],
 )
 def test_invalid_fixed_values_name_the_field_and_the_allowed_range(field, value, match) -> None:
@@ -166,6 +183,11 @@ def test_invalid_fixed_values_name_the_field_and_the_allowed_range(field, value,
         ("nesterov", randint(2), "only a fixed value or choice"),
         ("model_name", choice("resnet50", "resnet_fifty"), "'resnet_fifty' is not a known model"),
         ("weighted_loss", randint(4), r"weighted_loss must be an integer in \[0, 2\]"),
+        ("loss_function", choice("bce", "focal"), "'focal' is not allowed"),
+        # [0, 1): a distribution that can reach 1 is refused, one that stops short is not
+        ("asl_clip", uniform(0, 1), r"can produce values in \[0, 1\], outside the allowed"),
+        ("asl_clip", choice(0.05, 1.0), "1.0 is out of range"),
+        ("asl_gamma_neg", normal(4, 1), "is unbounded"),
     ],
 )
 def test_distributions_whose_support_leaves_the_range_are_rejected(field, dist, match) -> None:
@@ -401,3 +423,25 @@ def test_azure_defaults_depend_on_model_and_task() -> None:
     assert azure_defaults("vitl16r224", multilabel=True)["learning_rate"] == 0.002
     assert azure_defaults("vitb16r224")["learning_rate"] == 0.0125
     assert set(d) == ALL_FIELDS
+
+
+def test_asl_fields_are_active_only_with_the_asymmetric_loss() -> None:
+    space = Space(
+        loss_function=choice("bce", "asl"), asl_gamma_neg=uniform(1, 6), asl_clip=choice(0, 0.05)
+    )
+    ps = space.to_parameter_space()
+    assert next(iter(ps)) == "loss_function"  # the parent first
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        config = ps.sample(rng)
+        seen.add(config["loss_function"])
+        asl = {"asl_gamma_neg", "asl_clip"} <= set(config)
+        assert asl == (config["loss_function"] == "asl"), config
+    assert seen == {"bce", "asl"}
+    assert space.inactive_fields({}) == {"asl_gamma_neg", "asl_clip"}  # bce by default
+    assert Space(loss_function="ASL").loss_function == "asl"
+    with pytest.warns(InactiveParameterWarning, match="asl_clip is set but never used.*'bce'"):
+        Space(asl_clip=0.1)
+    with pytest.warns(InactiveParameterWarning, match="asl_gamma_pos"):
+        Space(loss_function="bce", asl_gamma_pos=1.0)

@@ -355,9 +355,12 @@ def test_multilabel_end_to_end(tmp_path: Path) -> None:
     result = train(tiny_config(number_of_epochs=3, weighted_loss=1, learning_rate=0.05), ds)
     assert result.task.value == "multilabel" and result.primary_metric == "iou"
     expected = {"iou", "map", "f1_micro", "f1_macro", "log_loss", "iou_tuned", "f1_micro_tuned",
-                "f1_macro_tuned", "train_loss"}  # fmt: skip
+                "f1_macro_tuned", "train_loss", "map_micro", "hamming_loss", "subset_accuracy",
+                "label_ranking_ap", "coverage_error"}  # fmt: skip
     assert set(result.final_metrics) == expected
-    assert all(0.0 <= result.final_metrics[k] <= 1.0 for k in expected - {"log_loss", "train_loss"})
+    unbounded = {"log_loss", "train_loss", "coverage_error"}
+    assert all(0.0 <= result.final_metrics[k] <= 1.0 for k in expected - unbounded)
+    assert 0.0 <= result.final_metrics["coverage_error"] <= 3  # at most every label
     thresholds = result.checkpoint.class_thresholds
     assert len(thresholds) == 3 and all(0 < t < 1 for t in thresholds)
     assert result.config.learning_rate == 0.05

@@ -16,7 +16,9 @@ from automl_vision.training import TrainingConfig
 def test_unset_fields_take_azures_defaults() -> None:
     config = TrainingConfig()
     assert config.space_values() == azure_defaults()
-    assert len(config.space_values()) == 31
+    assert len(config.space_values()) == len(FIELDS) == 31 + 4  # Azure's and the extension
+    assert config.loss_function == "bce"
+    assert (config.asl_gamma_neg, config.asl_gamma_pos, config.asl_clip) == (4.0, 0.0, 0.05)
     assert config.explicit_fields == frozenset()
     assert config.model_name == "seresnext" and config.timm_name == "seresnext50_32x4d"
 
@@ -49,7 +51,8 @@ def test_values_are_normalized_and_checked_per_field() -> None:
     for field, bad in [
         ("learning_rate", 1.5), ("optimizer", "rmsprop"), ("training_batch_size", 0),
         ("weighted_loss", 3), ("layers_to_freeze", -1), ("model_name", "resnet9000"),
-        ("number_of_epochs", 2.5), ("momentum", "high"),
+        ("number_of_epochs", 2.5), ("momentum", "high"), ("loss_function", "focal"),
+        ("asl_gamma_neg", -1.0), ("asl_gamma_pos", float("nan")), ("asl_clip", 1.0),
     ]:  # fmt: skip
         with pytest.raises(ValueError, match=field):
             TrainingConfig(**{field: bad})
