@@ -9,7 +9,9 @@ confidence interval of each metric, and of each class's AP and F1 (``scores.per_
 Multilabel models are scored at the thresholds chosen on the validation images
 (``retrain.py``), never on test. Every pair of methods on a dataset is compared on every metric
 (``stats.compare``: the difference a − b, its interval and p-value); ``better`` names the
-method that is significantly better (p < ``SIGNIFICANCE``) given the metric's goal.
+method that is significantly better given the metric's goal (p < 0.05,
+``reporting.leaderboard.significantly_better``). Intervals are clipped to the values a metric
+can take (``scores.metric_range``).
 
 The leaderboard's primary metric of a dataset is the sweeps' primary metric when all its
 methods tuned the same one and the test metrics include it (``map`` is ``map_macro``), else
@@ -19,7 +21,7 @@ methods tuned the same one and the test metrics include it (``map`` is ``map_mac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
@@ -31,11 +33,12 @@ from automl_vision.benchmarking.scores import (
     bootstrap_weights,
     metric_goal,
     metric_names,
+    metric_range,
     per_class,
     score,
 )
 from automl_vision.benchmarking.splits import FixedSplit
-from automl_vision.benchmarking.stats import compare, interval
+from automl_vision.benchmarking.stats import Interval, compare, interval
 from automl_vision.data.task import Task
 from automl_vision.reporting.leaderboard import (
     BoardRow,
@@ -44,13 +47,12 @@ from automl_vision.reporting.leaderboard import (
     ComputeRow,
     ConfigRow,
     Leaderboard,
+    significantly_better,
 )
-from automl_vision.trial import PrimaryMetricGoal
 
-__all__ = ["BOOTSTRAP_SEED", "SIGNIFICANCE", "build_leaderboard", "primary_metric"]
+__all__ = ["BOOTSTRAP_SEED", "build_leaderboard", "primary_metric"]
 
 BOOTSTRAP_SEED = 20_29
-SIGNIFICANCE = 0.05
 _DEFAULT = {Task.MULTICLASS: "accuracy", Task.MULTILABEL: "map_macro"}
 _SAME = {"map": "map_macro"}  # the trainer's name of a test metric
 
@@ -101,12 +103,14 @@ def _score(run: CellRun, rank: int, split: FixedSplit, weights: np.ndarray) -> _
     )
 
 
-def _better(
-    a: str, b: str, difference: float, p_value: float, goal: PrimaryMetricGoal
-) -> str | None:
-    if not p_value < SIGNIFICANCE or difference == 0:
-        return None
-    return a if goal.sign * difference > 0 else b
+def _interval(name: str, seed: np.ndarray, boot: np.ndarray, level: float) -> Interval:
+    """``stats.interval`` clipped to the values the metric can take (``metric_range``): an
+    interval of a bounded metric never claims values it cannot have."""
+    found = interval(seed, boot, level, n_images=boot.shape[1])
+    low, high = metric_range(name)
+    return replace(
+        found, ci_low=np.clip(found.ci_low, low, high), ci_high=np.clip(found.ci_high, low, high)
+    )
 
 
 def build_leaderboard(
@@ -139,7 +143,7 @@ def build_leaderboard(
                 if rank == run.selected_rank:
                     selected[method] = scores
                 models = run.models[rank]
-                main_interval = interval(scores.seed[main], scores.boot[main], level)
+                main_interval = _interval(main, scores.seed[main], scores.boot[main], level)
                 values = [
                     m["validation_value"] for m in models if m["validation_value"] is not None
                 ]
@@ -162,7 +166,7 @@ def build_leaderboard(
                 )
             scores = selected[method]
             for name in scores.seed:
-                found = interval(scores.seed[name], scores.boot[name], level)
+                found = _interval(name, scores.seed[name], scores.boot[name], level)
                 rows.append(
                     BoardRow(
                         dataset=dataset,
@@ -176,7 +180,8 @@ def build_leaderboard(
                     )
                 )
             for name in scores.class_seed:
-                found = interval(scores.class_seed[name], scores.class_boot[name], level)
+                seed, boot = scores.class_seed[name], scores.class_boot[name]
+                found = _interval("map_macro", seed, boot, level)  # per-class AP, F1: [0, 1]
                 for c, class_name in enumerate(split.class_names):
                     classes.append(
                         ClassRow(
@@ -215,7 +220,7 @@ def build_leaderboard(
                         ci_low=float(found.ci_low),
                         ci_high=float(found.ci_high),
                         p_value=float(found.p_value),
-                        better=_better(
+                        better=significantly_better(
                             a, b, float(found.difference), float(found.p_value), metric_goal(name)
                         ),
                     )

@@ -63,13 +63,22 @@ a second on one core.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import sparse
 
 from automl_vision.data.task import Task
 from automl_vision.trial import PrimaryMetricGoal
 
-__all__ = ["bootstrap_weights", "metric_goal", "metric_names", "per_class", "score"]
+__all__ = [
+    "bootstrap_weights",
+    "metric_goal",
+    "metric_names",
+    "metric_range",
+    "per_class",
+    "score",
+]
 
 #: probabilities are clipped to [EPS, 1 - EPS] before the log loss
 EPS = 1e-7
@@ -96,6 +105,13 @@ def metric_goal(name: str) -> PrimaryMetricGoal:
         known = ", ".join(dict.fromkeys(_MULTICLASS + _MULTILABEL))
         raise ValueError(f"metric={name!r} is not a benchmark metric; choose one of {known}")
     return PrimaryMetricGoal.MINIMIZE if name in _MINIMIZED else PrimaryMetricGoal.MAXIMIZE
+
+
+def metric_range(name: str) -> tuple[float, float]:
+    """The values metric ``name`` can take: [0, inf) for ``log_loss`` and ``coverage_error``,
+    [0, 1] for the others (and for per-class AP and F1). Intervals are clipped to it."""
+    metric_goal(name)  # an unknown name is refused
+    return (0.0, math.inf) if name in ("log_loss", "coverage_error") else (0.0, 1.0)
 
 
 def bootstrap_weights(n_images: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:

@@ -328,6 +328,7 @@ def test_the_statistics_modules_import_no_torch() -> None:
         "numpy",
         "scipy",
         "__future__",
+        "math",
         "dataclasses",
         "automl_vision.data.task",
         "automl_vision.trial",
