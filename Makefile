@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # the local package mirror prints one harmless warning per package; keep the log readable
 QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
-.PHONY: test demo data docs dist lint format venv clean
+.PHONY: test demo data benchmark docs dist lint format venv clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,12 @@ demo: $(STAMP)
 
 data: $(STAMP)
 	$(PY) -m automl_vision.cli demo-data data
+
+# the multilabel benchmark of the README (configs/benchmarks/digits_multilabel.yaml): about
+# 15 CPU-minutes; run again, it resumes and re-runs nothing finished
+benchmark: $(STAMP)
+	$(PY) -m automl_vision.cli demo-data data
+	$(PY) -m automl_vision.cli benchmark configs/benchmarks/digits_multilabel.yaml
 
 # a wheel to install elsewhere (pip install dist/automl_vision-*.whl); it ships the presets of
 # search_spaces/ inside the package (tests/test_dist.py checks both)
