@@ -407,7 +407,7 @@ def read_arrays(
         raise ValueError(f"images must have 1, 3 or 4 channels, got shape {images.shape}")
     names = tuple(str(c) for c in class_names) if class_names is not None else ()
     n = len(images)
-    arr = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    arr = labels if isinstance(labels, np.ndarray) else _label_array(labels)
     if arr.ndim == 2 and arr.dtype != object and np.isin(arr, (0, 1)).all():
         if names and len(names) != arr.shape[1]:
             raise ValueError(f"{arr.shape[1]} label columns but {len(names)} class names")
@@ -429,6 +429,19 @@ def read_arrays(
     if len(parsed) != n:
         raise ValueError(f"{n} images but {len(parsed)} labels")
     return LabelledImages(images, parsed, "arrays", multilabel=multilabel, class_names=names)
+
+
+def _label_array(labels: Any) -> np.ndarray:
+    """``labels`` as an array; label lists of different lengths (multilabel) become a 1-D
+    object array, which numpy refuses to build implicitly."""
+    try:
+        return np.asarray(labels)
+    except ValueError:  # ragged: [["a", "b"], ["c"]]
+        items = list(labels)
+        out = np.empty(len(items), dtype=object)
+        out[:] = [list(item) if isinstance(item, (list, tuple, set, frozenset)) else item
+                  for item in items]  # fmt: skip
+        return out
 
 
 def _class_name(value: Any, names: tuple[str, ...]) -> str:

@@ -124,6 +124,9 @@ def test_arrays_multiclass_strings_indices_and_multihot() -> None:
     multihot = np.array([[1, 0, 1], [0, 1, 0]] * 3)
     ml = read_arrays(images, multihot, class_names=["a", "b", "c"])
     assert ml.multilabel and ml.labels[0] == ("a", "c")
+    # label lists of different lengths (numpy cannot make a rectangular array of them)
+    ragged = read_arrays(images, [["a", "b"], ["c"], [], ("a",), ["b", "c"], ["c", "a"]])
+    assert ragged.multilabel and ragged.labels[:3] == (("a", "b"), ("c",), ())
     with pytest.raises(ValueError, match="uint8"):
         read_arrays(images.astype(np.float32), labels)
     with pytest.raises(ValueError, match="needs its labels"):
