@@ -34,7 +34,7 @@ data: $(STAMP)
 	$(PY) -m automl_vision.cli demo-data data
 
 # the multilabel benchmark of the README (configs/benchmarks/digits_multilabel.yaml): about
-# 15 CPU-minutes; run again, it resumes and re-runs nothing finished
+# 9 minutes on 2 cores; run again, it resumes and re-runs nothing finished
 benchmark: $(STAMP)
 	$(PY) -m automl_vision.cli demo-data data
 	$(PY) -m automl_vision.cli benchmark configs/benchmarks/digits_multilabel.yaml

@@ -7,7 +7,7 @@ To keep the time modest, each ``automl-vision tune`` line runs with ``--max-tria
 appended (the flag wins over the line's and the job file's; an explicit folder's resume check
 compares the sweep's definition, not its limits, so a collision is still refused). Lines that
 cannot run here are left out: the dashboard (a server), the demo (its own 12-trial sweep), the
-benchmark file (25 minutes; the README's small Python benchmark runs instead),
+benchmark file (9 minutes; the README's small Python benchmark runs instead),
 ``/shared`` paths of a Ray cluster, ``pip``/``make``/``ray`` lines."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ SKIPPED = (
     "automl-vision dashboard",
     "automl-vision demo",
     "/shared/",
-    "automl-vision benchmark configs/",  # the README's 25-minute benchmark; a small one runs
+    "automl-vision benchmark configs/",  # the README's 9-minute benchmark; a small one runs
 )
 
 
