@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers_bench_runs import keys, write_data
+from helpers_bench_runs import METHOD, keys, write_data
+from helpers_training import coloured_images
 
 from automl_vision import TuneResult, benchmark, load_checkpoint
 from automl_vision.benchmarking.cells import ProtocolChangedError
@@ -22,10 +23,14 @@ CELL = Path("cells") / "colours" / "grid"
 
 
 def _run(paths, out, test="test_data", **more):
+    return _run_keys(**keys(paths, out, test, **more))
+
+
+def _run_keys(**keywords):
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # the same reductions in both runs, whatever the fixture order
     try:
-        return benchmark(**keys(paths, out, test, **more))
+        return benchmark(**keywords)
     finally:
         torch.set_num_threads(before)
 
@@ -175,3 +180,30 @@ def test_force_reruns_only_what_the_change_invalidates(clean, data, tmp_path) ->
         model = json.loads(result.read_text())
         expected = [tuned[model["trial_id"]][c] for c in model["class_names"]]
         assert model["thresholds"] == pytest.approx(expected, abs=1e-7)
+
+
+def test_a_multiclass_benchmark_with_a_drawn_split_works_the_same_way(tmp_path) -> None:
+    """In-memory multiclass arrays, the test split drawn (stratified) and the default retraining
+    on train + validation: the multiclass metrics, each with its interval, and a split that
+    keeps every class in every part."""
+    images, labels = coloured_images(12, size=16)  # 36 images, 3 colours
+    result = _run_keys(
+        datasets={"colours": (images, labels)},
+        methods={"grid": {**METHOD, "max_trials": 1}},
+        seeds=2,
+        bootstrap=100,
+        output_dir=tmp_path / "out",
+        progress=False,
+    )
+    rows = {r.metric: r for r in result.leaderboard.rows}
+    assert set(rows) == {"accuracy", "accuracy_top5", "f1_macro", "log_loss"}
+    assert result.leaderboard.primary_metric == {"colours": "accuracy"}
+    for row in rows.values():
+        assert row.n_seeds == 2 and row.ci_low <= row.mean <= row.ci_high
+    split = json.loads((tmp_path / "out" / "datasets" / "colours" / "split.json").read_text())
+    parts = [split[k] for k in ("train", "validation", "test")]
+    assert sum(map(len, parts)) == 36 and not set(parts[0]) & set(parts[2])
+    for part in parts:
+        assert {labels[i] for i in part} == set(labels)  # every class in every part
+    record = json.loads((tmp_path / "out" / "cells" / "colours" / "grid" / "cell.json").read_text())
+    assert record["state"] == "finished"

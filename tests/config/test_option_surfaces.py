@@ -236,6 +236,12 @@ SWEEP_CODE = ("config", "planning", "tuning", "executors", "scheduling", "store"
               "cli/tune.py")  # fmt: skip
 
 
+#: fields that share a sweep option's name but are something else: a benchmark leaderboard's
+#: rows carry each metric's goal, and its primary metric per dataset (the file's schema, read by
+#: the dashboard), not a sweep's options
+NOT_OPTIONS = {"reporting/leaderboard.py": ["goal", "primary_metric"]}
+
+
 def test_no_module_but_the_specification_declares_an_option() -> None:
     package = Path(__file__).resolve().parents[2] / "automl_vision"
     paths = [p for part in SWEEP_CODE for p in sorted((package / part).glob("**/*.py"))
@@ -245,7 +251,7 @@ def test_no_module_but_the_specification_declares_an_option() -> None:
         for path in paths
         if path.name != "options.py" and (found := _option_declarations(path))
     }
-    assert elsewhere == {}
+    assert elsewhere == NOT_OPTIONS
 
 
 @pytest.mark.parametrize(
