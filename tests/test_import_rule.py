@@ -10,7 +10,7 @@ HEAVY = ("torch", "timm", "torchvision", "automl_vision.training")
 
 @pytest.mark.parametrize(
     "probe",
-    ["automl_vision", "space", "sampling", "policies", "trial", "executors", "scheduling", "store",
+    ["automl_vision", "space", "sampling", "policies", "trial", "pareto", "executors", "scheduling", "store",
      "reporting", "config", "planning", "tuning", "benchmarking", "optimize",
      "azure_space", "preset"],
 )  # fmt: skip
