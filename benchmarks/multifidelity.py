@@ -143,6 +143,40 @@ class Recorder(SweepObserver):
             self.full.append((self.executor.epochs_run, report.value))
 
 
+def optuna_space(problem: Problem) -> dict[str, Any]:
+    """``problem.space`` as Optuna distributions (what ``study.ask`` takes)."""
+    import optuna
+
+    lo, hi = problem.log_params.min(), problem.log_params.max()
+    dists: dict[str, Any] = {
+        "num_params": optuna.distributions.FloatDistribution(
+            float(math.exp(lo)), float(math.exp(hi)), log=True
+        ),
+        "lr": optuna.distributions.CategoricalDistribution(sorted(set(problem.lr.tolist()))),
+    }
+    if problem.depth is not None:
+        dists["depth"] = optuna.distributions.FloatDistribution(
+            float(problem.depth.min()), float(problem.depth.max())
+        )
+    return dists
+
+
+def synetune_space(problem: Problem) -> dict[str, Any]:
+    """``problem.space`` as a Syne Tune configuration space."""
+    from syne_tune.config_space import choice as st_choice
+    from syne_tune.config_space import loguniform as st_loguniform
+    from syne_tune.config_space import uniform as st_uniform
+
+    lo, hi = problem.log_params.min(), problem.log_params.max()
+    space: dict[str, Any] = {
+        "num_params": st_loguniform(float(math.exp(lo)), float(math.exp(hi))),
+        "lr": st_choice(sorted(set(problem.lr.tolist()))),
+    }
+    if problem.depth is not None:
+        space["depth"] = st_uniform(float(problem.depth.min()), float(problem.depth.max()))
+    return space
+
+
 # -- Optuna: one study is both the sampler and the pruner ----------------------------------------
 class OptunaMethod(Sampler, EarlyTerminationPolicy):
     def __init__(self, problem: Problem, seed: int, pruner: bool) -> None:
@@ -167,17 +201,7 @@ class OptunaMethod(Sampler, EarlyTerminationPolicy):
             sampler=optuna.samplers.TPESampler(seed=seed),
             **kwargs,
         )
-        lo, hi = problem.log_params.min(), problem.log_params.max()
-        self.dists: dict[str, Any] = {
-            "num_params": optuna.distributions.FloatDistribution(
-                float(math.exp(lo)), float(math.exp(hi)), log=True
-            ),
-            "lr": optuna.distributions.CategoricalDistribution(sorted(set(problem.lr.tolist()))),
-        }
-        if problem.depth is not None:
-            self.dists["depth"] = optuna.distributions.FloatDistribution(
-                float(problem.depth.min()), float(problem.depth.max())
-            )
+        self.dists = optuna_space(problem)
         self.by_index: dict[int, Any] = {}
         self.by_id: dict[str, Any] = {}
         self.told: set[int] = set()
@@ -226,22 +250,13 @@ class SyneTuneMethod(Sampler, EarlyTerminationPolicy, SweepObserver):
         from datetime import datetime
 
         from syne_tune.backend.trial_status import Trial as StTrial
-        from syne_tune.config_space import choice as st_choice
-        from syne_tune.config_space import loguniform as st_loguniform
-        from syne_tune.config_space import uniform as st_uniform
         from syne_tune.optimizer import baselines
         from syne_tune.optimizer.scheduler import SchedulerDecision
 
         super().__init__(problem.space, seed=seed)
         self.problem, self.StTrial, self.now = problem, StTrial, datetime.now
         self.STOP = SchedulerDecision.STOP
-        lo, hi = problem.log_params.min(), problem.log_params.max()
-        space: dict[str, Any] = {
-            "num_params": st_loguniform(float(math.exp(lo)), float(math.exp(hi))),
-            "lr": st_choice(sorted(set(problem.lr.tolist()))),
-        }
-        if problem.depth is not None:
-            space["depth"] = st_uniform(float(problem.depth.min()), float(problem.depth.max()))
+        space = synetune_space(problem)
         cls = {"ASHA": baselines.ASHA, "BOHB": baselines.BOHB, "MOBSTER": baselines.MOBSTER}[kind]
         self.scheduler = cls(
             space, metric="accuracy", mode="max", resource_attr="epoch",
