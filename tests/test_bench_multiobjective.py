@@ -115,12 +115,3 @@ def test_an_unknown_method_is_refused_with_the_known_ones(tmp_path, capsys) -> N
     with pytest.raises(SystemExit):
         multiobjective.main([str(tmp_path), "--methods", "moasha"])
     assert "unknown 'moasha'; known: random" in capsys.readouterr().err
-
-
-def test_syne_tune_moasha_stops_trials_early_and_is_seeded(tmp_path) -> None:
-    pytest.importorskip("syne_tune")
-    task = (str(curves_file(tmp_path)), "syne-tune MOASHA", 0)
-    records = multiobjective.run(task)
-    assert records[-1]["started"] > records[-1]["completed"] > 0
-    again = multiobjective.run(task)
-    assert [r["points"] for r in again] == [r["points"] for r in records]
