@@ -23,6 +23,7 @@ PROBES: dict[str, list[str]] = {
     "sampling": ["import automl_vision.sampling"],
     "policies": ["import automl_vision.policies"],
     "trial": ["import automl_vision.trial"],
+    "deployment_cache": ["import automl_vision.deployment_cache"],
     "executors": ["import automl_vision.executors"],
     "scheduling": ["import automl_vision.scheduling"],
     "store": ["import automl_vision.store"],
