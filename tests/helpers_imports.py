@@ -24,6 +24,7 @@ PROBES: dict[str, list[str]] = {
     "policies": ["import automl_vision.policies"],
     "trial": ["import automl_vision.trial"],
     "pareto": ["import automl_vision.pareto"],
+    "deployment_cache": ["import automl_vision.deployment_cache"],
     "executors": ["import automl_vision.executors"],
     "scheduling": ["import automl_vision.scheduling"],
     "store": ["import automl_vision.store"],

@@ -10,9 +10,9 @@ HEAVY = ("torch", "timm", "torchvision", "automl_vision.training")
 
 @pytest.mark.parametrize(
     "probe",
-    ["automl_vision", "space", "sampling", "policies", "trial", "pareto", "executors", "scheduling", "store",
-     "reporting", "config", "planning", "tuning", "benchmarking", "optimize",
-     "azure_space", "preset"],
+    ["automl_vision", "space", "sampling", "policies", "trial", "pareto", "deployment_cache",
+     "executors", "scheduling", "store", "reporting", "config", "planning", "tuning",
+     "benchmarking", "optimize", "azure_space", "preset"],
 )  # fmt: skip
 def test_pure_layers_do_not_import_torch(probe: str) -> None:
     (loaded,) = loaded_after(probe)

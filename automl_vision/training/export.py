@@ -28,7 +28,7 @@ from torch import nn
 
 from automl_vision.training.checkpoint import Checkpoint, load_checkpoint
 
-__all__ = ["NormalizedModel", "export_onnx"]
+__all__ = ["NormalizedModel", "export_onnx", "write_onnx"]
 
 
 class NormalizedModel(nn.Module):
@@ -63,6 +63,32 @@ def metadata(checkpoint: Checkpoint, normalization: bool) -> dict[str, str]:
     }
 
 
+def write_onnx(model: nn.Module, path: str | Path, input_size: int, *, opset: int = 17) -> Path:
+    """``model`` (in eval mode) written to ``path`` as ONNX: input ``input`` (``batch × 3 ×
+    input_size × input_size``, the batch dynamic), output ``logits``; no metadata. The one
+    exporter call of the project: a checkpoint's export and the deployment measurement
+    (``training/deployment.py``) both go through it. Returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    example = torch.rand(2, 3, input_size, input_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter (dynamo=False) is deprecated and warns about traced shape
+        # checks that are constant for a fixed input size; neither matters here
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            (example,),
+            str(path),
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=opset,
+            dynamo=False,
+        )
+    return path
+
+
 def export_onnx(
     checkpoint: str | Path | Checkpoint,
     path: str | Path,
@@ -80,24 +106,7 @@ def export_onnx(
     model = ckpt.build_model()
     if enable_onnx_normalization:
         model = NormalizedModel(model, ckpt.mean, ckpt.std).eval()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    example = torch.rand(2, 3, ckpt.input_size, ckpt.input_size)
-    with torch.no_grad(), warnings.catch_warnings():
-        # the TorchScript exporter (dynamo=False) is deprecated and warns about traced shape
-        # checks that are constant for a fixed input size; neither matters here
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(
-            model,
-            (example,),
-            str(path),
-            input_names=["input"],
-            output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-            opset_version=opset,
-            dynamo=False,
-        )
+    path = write_onnx(model, path, ckpt.input_size, opset=opset)
     proto = onnx.load(str(path))
     for key, value in metadata(ckpt, enable_onnx_normalization).items():
         entry = proto.metadata_props.add()
