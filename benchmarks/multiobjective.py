@@ -49,8 +49,10 @@ observers for one run):
   ``on_trial_result``, STOP ends the trial and ``on_trial_remove``). MOASHA 0.13 has no seed
   argument and draws from NumPy's global generator, which the adapter seeds per run. It runs in
   Syne Tune's own environment (benchmarks/RESULTS.md).
-- ``automl_vision``: our multi-objective method. It is skipped with a message until
-  automl_vision has a multi-objective sampler: it is added by giving its ``Method`` a ``build``.
+- ``automl_vision``: our ``ParetoBayesianSampling`` (GP on accuracy, the cost known before
+  training: the row a configuration would train, or trained once started; expected hypervolume
+  improvement; reference cost 1.0), no early stopping. ``automl_vision (scalarization)``: the same
+  with random (ParEGO-style) scalarizations.
 
 Runs go to a JSON-lines file (one line per method x file x budget x seed) and the tables read
 any number of them::
