@@ -80,7 +80,10 @@ def test_the_objective_space_is_the_files_own(tmp_path) -> None:
     assert 0 < objectives.ceiling < 1
 
 
-@pytest.mark.parametrize("method", ["random", "optuna TPE", "optuna NSGA-II"])
+@pytest.mark.parametrize(
+    "method",
+    ["random", "optuna TPE", "optuna NSGA-II", "automl_vision", "automl_vision (scalarization)"],
+)
 def test_a_one_seed_search_gives_one_record_per_budget(tmp_path, method) -> None:
     if method.startswith("optuna"):
         pytest.importorskip("optuna")
@@ -96,16 +99,16 @@ def test_a_one_seed_search_gives_one_record_per_budget(tmp_path, method) -> None
         )
 
 
-def test_the_cli_skips_our_method_until_it_exists_and_tables_the_rest(tmp_path, capsys) -> None:
+def test_the_cli_runs_our_method_beside_random_and_tables_both(tmp_path, capsys) -> None:
     out = tmp_path / "mo.jsonl"
     argv = [str(curves_file(tmp_path).parent), "--seeds", "2", "--workers", "1"]
     argv += ["--datasets", "metaqnn_cifar10", "--methods", "random", "automl_vision"]
     assert multiobjective.main([*argv, "--results", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "skipped automl_vision: automl_vision has no multi-objective sampler" in text
-    assert "| random | 2 |" in text
+    assert "skipped" not in text
+    assert "| random | 2 |" in text and "| automl_vision | 2 |" in text
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(lines) == 2 * len(multiobjective.BUDGETS)  # seeds x budgets, random only
+    assert len(lines) == 2 * 2 * len(multiobjective.BUDGETS)  # methods x seeds x budgets
     assert multiobjective.main([*argv, "--results", str(out), "--table"]) == 0
     assert "| random | 2 |" in capsys.readouterr().out
     assert len(out.read_text().splitlines()) == len(lines)  # --table runs nothing

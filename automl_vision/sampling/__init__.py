@@ -1,4 +1,4 @@
-"""Samplers: what configuration to try next (random/Sobol, grid, fixed, Bayesian).
+"""Samplers: what to try next (random/Sobol, grid, fixed, Bayesian, multi-objective Bayesian).
 
 Pure numpy/scipy. May import the foundations and ``space``; never a policy, the trainer or a
 sweep package: a sampler reads the history of trials it is given.
@@ -9,12 +9,15 @@ from automl_vision.sampling.bayesian import BayesianParameterSampling
 from automl_vision.sampling.factory import SamplingAlgorithm, create_sampler
 from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.sampling.grid import GridParameterSampling
+from automl_vision.sampling.multiobjective import MultiObjectiveAcquisition, ParetoBayesianSampling
 from automl_vision.sampling.random import RandomParameterSampling, SamplingRule
 
 __all__ = [
     "BayesianParameterSampling",
     "FixedConfigurations",
     "GridParameterSampling",
+    "MultiObjectiveAcquisition",
+    "ParetoBayesianSampling",
     "RandomParameterSampling",
     "Sampler",
     "SamplingAlgorithm",

@@ -21,7 +21,7 @@ from scipy import optimize
 from automl_vision.sampling.encoding import UnitEncoder
 from automl_vision.sampling.gp import GaussianProcess, log_expected_improvement
 
-__all__ = ["Candidate", "LogEI", "maximize_log_ei", "score_rows"]
+__all__ = ["Candidate", "LogEI", "local_rows", "maximize_log_ei", "score_rows"]
 
 _LOCAL_SCALES = (0.02, 0.08, 0.25)
 
@@ -55,7 +55,7 @@ def score_rows(acq: LogEI, rows: np.ndarray, space_index: int) -> list[Candidate
     return [Candidate(float(s), r, space_index) for s, r in zip(scores, rows, strict=True)]
 
 
-def _local_rows(
+def local_rows(
     encoder: UnitEncoder, anchor: np.ndarray, space_index: int, count: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Perturbations of one encoded point (raw: canonicalize before scoring)."""
@@ -130,7 +130,7 @@ def maximize_log_ei(
         raw = encoder.random_rows(per_space, rng)
         candidates += score_rows(acq, encoder.canonicalize(raw, space_index), space_index)
     for anchor, space_index in anchors:
-        raw = _local_rows(encoder, anchor, space_index, n_local, rng)
+        raw = local_rows(encoder, anchor, space_index, n_local, rng)
         candidates += score_rows(acq, encoder.canonicalize(raw, space_index), space_index)
     candidates.sort(key=lambda c: -c.score)
     starts: list[Candidate] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from automl_vision.sampling import (
     Suggestion,
     create_sampler,
 )
+from automl_vision.sampling.multiobjective import ParetoBayesianSampling
 from automl_vision.space import (
     ImageClassificationSearchSpace,
     ParameterSpace,
@@ -39,11 +40,30 @@ from automl_vision.trial import PrimaryMetricGoal
 
 Factory = Callable[[Any, int], Sampler]
 
+
+def toy_cost(params: Mapping[str, Any]) -> dict[str, float]:
+    """A cheap objective known before training, for any configuration (module level: picklable)."""
+    total = sum(abs(float(v)) for v in params.values() if isinstance(v, (int, float)))
+    return {"cost": total + len(params)}
+
+
 # every sampler that accepts any distribution; few startup trials so the model is exercised
 CONTINUOUS: dict[str, Factory] = {
     "random": lambda space, seed: RandomParameterSampling(space, seed=seed),
     "sobol": lambda space, seed: RandomParameterSampling(space, seed=seed, rule="sobol"),
     "bayesian": lambda space, seed: BayesianParameterSampling(space, seed=seed, n_startup_trials=3),
+    # the multi-objective sampler, adapted: a second objective known from the parameters alone
+    "pareto-bayesian": lambda space, seed: ParetoBayesianSampling(
+        space, {"accuracy": "max", "cost": "min"}, toy_cost, seed=seed, n_startup_trials=3
+    ),
+    "pareto-scalarization": lambda space, seed: ParetoBayesianSampling(
+        space,
+        {"accuracy": "max", "cost": "min"},
+        toy_cost,
+        seed=seed,
+        n_startup_trials=3,
+        acquisition="scalarization",
+    ),
 }
 ALL: dict[str, Factory] = {**CONTINUOUS, "grid": lambda space, seed: GridParameterSampling(space)}
 
