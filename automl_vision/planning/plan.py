@@ -404,8 +404,15 @@ def _identity(spec: SweepSpec, definition: Mapping[str, Any]) -> dict[str, Any]:
     options = {
         name: getattr(value, "value", value)
         for name, value in spec.options().items()
-        if name not in _NOT_IN_IDENTITY
+        if name not in _NOT_IN_IDENTITY and name not in ("objectives", "constraints")
     }
+    # objectives and constraints change which configurations are trained (a constraint refuses
+    # some, the sampler trades the objectives off): in the digest when given, absent when not,
+    # so that a single-objective sweep keeps the folder it had before they existed
+    if spec.objectives is not None:
+        options["objectives"] = [[o.name, o.goal.value] for o in spec.objectives]
+    if spec.constraints is not None:
+        options["constraints"] = [[c.name, c.bound.value, c.limit] for c in spec.constraints]
     return {"definition": dict(definition), "options": options}
 
 
