@@ -11,6 +11,7 @@ from helpers_sweep import tiny_space
 
 import automl_vision.training.deployment as deployment
 from automl_vision import TuneResult, choice, tune
+from automl_vision.cli import main
 from automl_vision.deployment_cache import DeploymentKey, DeploymentMetrics, Runtime
 
 #: fake sizes and latencies: the large model is slower and bigger
@@ -36,7 +37,9 @@ def measured(monkeypatch) -> list[str]:
     return calls
 
 
-def _sweep(data: Path, output: Path, max_trials: int, **extra) -> TuneResult:
+def _sweep(
+    data: Path, output: Path, max_trials: int, sampling_override: str = "grid", **extra
+) -> TuneResult:
     return tune(
         data,
         search_space=tiny_space(
@@ -46,7 +49,7 @@ def _sweep(data: Path, output: Path, max_trials: int, **extra) -> TuneResult:
             training_crop_size=32,
             number_of_epochs=1,
         ),
-        sampling="grid",
+        sampling=sampling_override,
         max_trials=max_trials,
         seed=3,
         executor="inline",
@@ -71,7 +74,9 @@ def test_a_constraint_refuses_the_large_model_before_training(digits_folder, tmp
     assert sorted(set(measured)) == ["resnet18", "test_resnet"]
 
 
-def test_measured_once_per_architecture_and_reused_on_resume(digits_folder, tmp_path, measured):
+def test_measured_once_per_architecture_and_reused_on_resume(
+    digits_folder, tmp_path, measured, capsys
+):
     run = tmp_path / "run"
     objectives = {"accuracy": "max", "params_m": "min"}
     first = _sweep(digits_folder, run, 2, objectives=objectives)
@@ -93,6 +98,13 @@ def test_measured_once_per_architecture_and_reused_on_resume(digits_folder, tmp_
     with pytest.raises(ValueError, match="params_m <= 0.01"):
         again.select(params_m=0.01)
 
+    # the command line: the front as a table, within a bound
+    assert main(["pareto", str(run), "--max-params-m", "1"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["trial", "accuracy", "params_m"]
+    assert "test_resnet" in table[1] and "resnet18" not in "\n".join(table)
+    assert table[-1] == "1 trials on the front within params_m <= 1"
+
 
 def test_single_objective_front_is_the_best_trial(finished_sweep):
     result = TuneResult.load(finished_sweep)
@@ -102,3 +114,25 @@ def test_single_objective_front_is_the_best_trial(finished_sweep):
 def test_the_cache_key_is_what_the_sweep_measures(tmp_path, measured):
     key = deployment.deployment_key("test_resnet", crop_size=32, num_classes=10, threads=1)
     assert isinstance(key, DeploymentKey)
+
+
+def test_constraints_that_refuse_everything_end_the_sweep_and_say_why(
+    digits_folder, tmp_path, measured
+):
+    result = _sweep(digits_folder, tmp_path / "run", 3, constraints={"params_m": 0.01},
+                    sampling_override="random")  # fmt: skip
+    assert result.trials == []
+    assert "in a row refused by the constraints" in result.end_reason
+    assert result.settings["refused"] >= 100
+
+
+def test_the_plan_says_objectives_constraints_and_the_latency_runtime(digits_folder, tmp_path):
+    text = _sweep(
+        digits_folder, tmp_path / "run", 2,
+        objectives={"accuracy": "max", "latency_ms": "min"}, constraints={"params_m": 5},
+        dry_run=True,
+    )  # fmt: skip
+    text = text.describe()
+    assert "objectives: accuracy (maximize), latency_ms (minimize)" in str(text)
+    assert "constraints (refused before training): params_m <= 5" in str(text)
+    assert "onnxruntime on the CPU" in str(text)
