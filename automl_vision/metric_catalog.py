@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from automl_vision.data.task import Task
 from automl_vision.trial import PrimaryMetricGoal
 
-__all__ = ["METRICS", "PRIMARY_METRIC", "MetricSpec", "metric_spec", "primary_metric"]
+__all__ = [
+    "DEPLOYMENT_METRICS",
+    "METRICS",
+    "PRIMARY_METRIC",
+    "MetricSpec",
+    "metric_spec",
+    "primary_metric",
+]
 
 MAX, MIN = PrimaryMetricGoal.MAXIMIZE, PrimaryMetricGoal.MINIMIZE
 MC, ML = Task.MULTICLASS, Task.MULTILABEL
@@ -54,6 +61,18 @@ METRICS: dict[str, MetricSpec] = {
 }
 
 PRIMARY_METRIC: dict[Task, str] = {MC: "accuracy", ML: "iou"}
+
+#: the metrics of a configuration's deployed model (``deployment_cache.DeploymentMetrics``:
+#: measured once per architecture before training, not reported by the trainer) and their goals;
+#: objectives and constraints may name them as well as the trainer's metrics
+DEPLOYMENT_METRICS: dict[str, PrimaryMetricGoal] = {
+    "latency_ms": MIN,
+    "latency_p90_ms": MIN,
+    "throughput_ips": MAX,
+    "params_m": MIN,
+    "macs_g": MIN,
+    "model_mb": MIN,
+}
 
 
 def metric_spec(name: str, task: Task | None = None) -> MetricSpec:

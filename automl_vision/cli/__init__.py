@@ -6,6 +6,7 @@
     automl-vision benchmark bench.yaml           methods × datasets: test split, seeds, intervals
     automl-vision status RUN_DIR                 trials so far (also while a sweep runs)
     automl-vision report RUN_DIR                 table, metrics JSON and plots
+    automl-vision pareto RUN_DIR [--max-latency-ms N]  the Pareto front of a sweep
     automl-vision export RUN_DIR --onnx          the best model as ONNX
     automl-vision predict RUN_DIR IMAGES...      predict with the best model (Azure's JSONL)
     automl-vision weights fetch MODEL... [--to D] download pretrained weights (needs network)
@@ -34,7 +35,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from automl_vision.cli import benchmark, demo, files, machine, models, runs, train, tune
+from automl_vision.cli import benchmark, demo, files, machine, models, pareto, runs, train, tune
 from automl_vision.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_NO_VALUE,
@@ -49,7 +50,7 @@ from automl_vision.tuning.signals import SweepInterrupted
 __all__ = ["EXIT_INTERRUPTED", "EXIT_NO_VALUE", "EXIT_USAGE", "UsageError", "build_parser", "main"]
 
 #: the command modules, in the order ``--help`` lists their commands; each adds its own
-COMMANDS = (tune, train, benchmark, runs, models, demo, machine, files)
+COMMANDS = (tune, train, benchmark, runs, pareto, models, demo, machine, files)
 
 
 def build_parser() -> CommandParser:

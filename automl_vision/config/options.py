@@ -33,7 +33,8 @@ from automl_vision.data.task import Task
 from automl_vision.enums import ChoiceEnum
 from automl_vision.executors.backend import ExecutorKind, ExecutorRequest, Purpose
 from automl_vision.executors.registry import backend, check_request
-from automl_vision.metric_catalog import metric_spec
+from automl_vision.metric_catalog import DEPLOYMENT_METRICS, METRICS, metric_spec
+from automl_vision.pareto import Constraint, Objective, parse_constraints, parse_objectives
 from automl_vision.policies import EarlyTerminationPolicy, policy_from_dict
 from automl_vision.reporting.integrations import parse_log_to
 from automl_vision.sampling.base import Sampler
@@ -155,6 +156,59 @@ def _metric(value: Any) -> Any:
         raise ValueError(f"primary_metric must be a metric name, got {short_repr(value)}")
     metric_spec(value)  # its error names the option and lists the metrics
     return value
+
+
+def _metric_name(option: str, name: str) -> None:
+    if name not in METRICS and name not in DEPLOYMENT_METRICS:
+        raise ValueError(
+            f"{option}: {name!r} is not a metric; choose a trainer metric "
+            f"({', '.join(METRICS)}) or a deployment metric ({', '.join(DEPLOYMENT_METRICS)})"
+        )
+
+
+def _objectives(value: Any) -> Any:
+    """``{"accuracy": "max", "latency_ms": "min"}`` (or ``Objective`` records) as a tuple."""
+    if value is None:
+        return None
+    out = parse_objectives(value)
+    for objective in out:
+        _metric_name("objectives", objective.name)
+    if not any(o.name in METRICS for o in out):
+        raise ValueError(
+            f"objectives {[o.name for o in out]} name no trainer metric; one at least (e.g. "
+            "accuracy) must be, the one training is judged by"
+        )
+    return out
+
+
+def _constraint_item(name: str, spec: Any) -> Any:
+    """A bound as text from a flag or a job file: ``10``, ``'<=10'``, ``'>=0.9'``."""
+    if isinstance(spec, str):
+        text = spec.strip()
+        for bound in ("<=", ">="):
+            if text.startswith(bound):
+                try:
+                    return (bound, float(text[2:]))
+                except ValueError:
+                    break
+        raise ValueError(
+            f"constraints[{name!r}]={spec!r} is not allowed; a constraint must be a number "
+            "(an upper bound), '<=N', '>=N' or a pair like ('>=', 0.9)"
+        )
+    return spec
+
+
+def _constraints(value: Any) -> Any:
+    """``{"latency_ms": 10, "accuracy": ">=0.9"}`` (or ``Constraint`` records) as a tuple,
+    sorted by name; none (an empty mapping) is None."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = {str(k): _constraint_item(str(k), v) for k, v in value.items()}
+    out = parse_constraints(value)
+    for constraint in out:
+        _metric_name("constraints", constraint.name)
+    return tuple(sorted(out, key=lambda c: c.name)) or None  # their order means nothing
 
 
 def _choice(cls: type[ChoiceEnum], name: str, hint: str = "") -> BeforeValidator:
@@ -390,6 +444,24 @@ class SweepOptions(BaseModel):
         _choice(PrimaryMetricGoal, "goal"),
         Option("maximize | minimize (default: the metric's)", yaml="goal"),
     ]
+    objectives: Annotated[
+        tuple[Objective, ...] | None,
+        Field(None),
+        BeforeValidator(_objectives),
+        Option("what the sweep trades off, e.g. accuracy=max,latency_ms=min (trainer metrics or "
+               "latency_ms, latency_p90_ms, throughput_ips, params_m, macs_g, model_mb; default: "
+               "the primary metric alone; the primary metric is the first trainer metric named)",
+               yaml="objectives", form=Form.PAIRS, metavar="METRIC=max|min,..."),
+    ]  # fmt: skip
+    constraints: Annotated[
+        tuple[Constraint, ...] | None,
+        Field(None),
+        BeforeValidator(_constraints),
+        Option("bounds a configuration must meet to be trained, e.g. latency_ms=10,params_m=25 "
+               "(a number: at most; '>=N': at least); deployment metrics are measured before "
+               "training and a configuration over a bound is never trained",
+               yaml="constraints", form=Form.PAIRS, metavar="METRIC=N,..."),
+    ]  # fmt: skip
     max_trials: Annotated[
         int | None,
         Field(None),
@@ -593,6 +665,34 @@ class SweepOptions(BaseModel):
             super().__init__(**options)
         except ValidationError as err:
             raise OptionError(problems(err)) from None
+
+    @model_validator(mode="after")
+    def _primary_among_objectives(self) -> SweepOptions:
+        """With ``objectives``, the primary metric is one of them: the first trainer metric
+        named when ``primary_metric`` is not given (its goal the objective's when ``goal`` is
+        not given); a given ``primary_metric`` or ``goal`` must agree with them."""
+        if self.objectives is None:
+            return self
+        goals = {o.name: o.goal for o in self.objectives}
+        names = list(goals)
+        if self.primary_metric is None:
+            derived = next(n for n in names if n in METRICS)
+            object.__setattr__(self, "primary_metric", derived)
+        elif self.primary_metric not in goals:
+            raise ValueError(
+                f"primary_metric={self.primary_metric!r} is not among objectives {names}; "
+                "name it there too, or leave primary_metric out (the first trainer metric of "
+                "objectives is then the primary metric)"
+            )
+        goal = goals[self.primary_metric]
+        if self.goal is None:
+            object.__setattr__(self, "goal", goal)
+        elif self.goal is not goal:
+            raise ValueError(
+                f"goal={self.goal.value!r} contradicts objectives[{self.primary_metric!r}]="
+                f"{goal.value!r}; give one goal for the primary metric"
+            )
+        return self
 
     @model_validator(mode="after")
     def _metric_of_task(self) -> SweepOptions:

@@ -198,11 +198,37 @@ class SweepPlan:
             self.primary_metric, self.goal,
         )  # fmt: skip
 
+    def _deployment_lines(self) -> list[str]:
+        """The objectives, constraints and what measures latency (only when given)."""
+        spec, lines = self.spec, []
+        if spec.objectives is not None:
+            lines.append(
+                "objectives: " + ", ".join(f"{o.name} ({o.goal.value})" for o in spec.objectives)
+            )
+        if spec.constraints is not None:
+            lines.append(
+                "constraints (refused before training): "
+                + ", ".join(f"{c.name} {c.bound.value} {c.limit:g}" for c in spec.constraints)
+            )
+        if lines:
+            runtime = (
+                "torch on the GPU"
+                if self.device.kind.value == "cuda"
+                else ("onnxruntime on the CPU")
+            )
+            lines.append(
+                f"deployment metrics: measured once per architecture (model, "
+                f"validation_crop_size, classes) with {runtime}, "
+                f"{self.threads_per_trial or 'all'} threads"
+            )
+        return lines
+
     def describe(self) -> str:
         """The dry-run text: space, sampler, policy schedule, limits, worst-case epochs."""
         epochs = self.max_epochs()
         lines = [f"data: {self.dataset!r}", f"task: {self.dataset.task.value}"]
         lines.append(f"primary metric: {self.primary_metric} ({self.goal.value})")
+        lines += self._deployment_lines()
         if self.baseline is not None:
             lines.append(f"  trivial baseline ({self.baseline.rule}): {self.baseline.value:.4f}")
         lines.append("search space:")
@@ -404,8 +430,15 @@ def _identity(spec: SweepSpec, definition: Mapping[str, Any]) -> dict[str, Any]:
     options = {
         name: getattr(value, "value", value)
         for name, value in spec.options().items()
-        if name not in _NOT_IN_IDENTITY
+        if name not in _NOT_IN_IDENTITY and name not in ("objectives", "constraints")
     }
+    # objectives and constraints change which configurations are trained (a constraint refuses
+    # some, the sampler trades the objectives off): in the digest when given, absent when not,
+    # so that a single-objective sweep keeps the folder it had before they existed
+    if spec.objectives is not None:
+        options["objectives"] = [[o.name, o.goal.value] for o in spec.objectives]
+    if spec.constraints is not None:
+        options["constraints"] = [[c.name, c.bound.value, c.limit] for c in spec.constraints]
     return {"definition": dict(definition), "options": options}
 
 

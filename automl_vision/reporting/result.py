@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from automl_vision.baseline import BaselineVerdict, check_baseline
+from automl_vision.reporting.front import front_trials, select_trial
 from automl_vision.storage import write_atomically
 from automl_vision.store.sweep_dir import artifact_path, read_sweep
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, best_trial
@@ -218,6 +219,19 @@ class TuneResult(OptimizeResult):
             return {}
         return {str(k): float(v) for k, v in found.items() if isinstance(v, (int, float))}
 
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """The completed trials on the Pareto front of the sweep's objectives, among those
+        meeting its constraints (``reporting/front.py``). A single-objective sweep's front is
+        its best trial alone."""
+        return front_trials(self.trials, self.settings, self.primary_metric, self.goal)
+
+    def select(self, **bounds: float) -> Trial:
+        """The completed trial best in the primary metric within ``bounds``, e.g.
+        ``select(latency_ms=10, params_m=5)`` (costs at most; ``throughput_ips`` at least).
+        Raises ``ValueError`` naming the bounds when no trial meets them."""
+        return select_trial(self.trials, self.primary_metric, self.goal, bounds)
+
     def counts(self) -> dict[str, int]:
         return {s.value: sum(t.status is s for t in self.trials) for s in TrialStatus}
 
@@ -259,6 +273,14 @@ class TuneResult(OptimizeResult):
             warning = verdict.warning()
             if warning:
                 lines.append(warning)
+        refused = self.settings.get("refused")
+        if isinstance(refused, int) and refused:
+            reasons = self.settings.get("refusals") or {}
+            lines.append(
+                f"refused by the constraints before training: {refused} configurations ("
+                + ", ".join(f"{k}: {v}" for k, v in reasons.items())
+                + ")"
+            )
         if self.class_thresholds:
             lines.append(
                 "tuned thresholds: "

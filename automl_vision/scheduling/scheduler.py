@@ -192,6 +192,10 @@ class Scheduler:
 
     def _natural_end(self, exhausted: bool) -> str:
         if exhausted and len(self.trials) < self.max_trials:
+            # a sampler that ends the sampling itself says why (``ConstrainedSampler``)
+            ended = getattr(self.sampler, "ended", None)
+            if isinstance(ended, str) and ended:
+                return ended
             size = self.sampler.size
             return (
                 f"search space exhausted ({size} configurations)" if size else "sampler exhausted"

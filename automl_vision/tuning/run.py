@@ -29,6 +29,8 @@ from automl_vision.reporting.integrations import make_observers, parse_log_to
 from automl_vision.reporting.plots import save_plots
 from automl_vision.reporting.progress import ProgressDisplay
 from automl_vision.reporting.result import TuneResult
+from automl_vision.sampling.base import Sampler
+from automl_vision.sampling.constrained import ConstrainedSampler
 from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.storage import StorageError, check_writable, storage_problem
@@ -41,6 +43,7 @@ from automl_vision.store.trial_folders import (
     new_sweep_id,
 )
 from automl_vision.trial import Trial, TrialStatus, best_trial
+from automl_vision.tuning.deployment import DeploymentRecord, SweepDeployment
 from automl_vision.tuning.signals import SweepInterrupted, interruptible, resume_hint
 from automl_vision.tuning.training_trial import TrainingJob, TrainingTarget
 from automl_vision.weights import MissingWeightsWarning, download_planned
@@ -73,7 +76,17 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return [f"  {path}: {a!r} -> {b!r}" for path, a, b in _changes(old, new, "")]
 
 
-def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
+def _settings_meta(plan: SweepPlan, sampler: Sampler | None = None) -> dict[str, Any]:
+    """The settings recorded in the store; ``sampler``: with constraints, the refusals so far
+    (``refused``: in all, ``refusals``: per broken constraint)."""
+    extra: dict[str, Any] = {}
+    if plan.spec.objectives is not None:
+        extra["objectives"] = {o.name: o.goal.value for o in plan.spec.objectives}
+    if plan.spec.constraints is not None:
+        extra["constraints"] = [[c.name, c.bound.value, c.limit] for c in plan.spec.constraints]
+    if isinstance(sampler, ConstrainedSampler):
+        extra["refused"] = sampler.refused
+        extra["refusals"] = dict(sampler.refusals)
     return {
         "primary_metric": plan.primary_metric,
         "goal": plan.goal.value,
@@ -87,6 +100,7 @@ def _settings_meta(plan: SweepPlan) -> dict[str, Any]:
             "baseline": None if plan.baseline is None else plan.baseline.to_dict(),
             "pretrained_weights": plan.pretrained_weights(),
             "min_train_images_per_class": plan.min_train_images_per_class(),
+            **extra,
         },
     }
 
@@ -236,7 +250,14 @@ def _run(
         raise
     for line in (*executor.notes, *notes):
         announce(line)
+    deployment = SweepDeployment.for_plan(plan)
+    sampler: Sampler = plan.sampler
+    if deployment is not None and deployment.constraints:
+        # a configuration over a deployment constraint is refused before it becomes a trial
+        sampler = ConstrainedSampler(plan.sampler, deployment.refuse)
     observers: list[SweepObserver] = [
+        # first: a trial's architecture is measured (and recorded) before it trains
+        *([DeploymentRecord(deployment)] if deployment is not None else []),
         store,
         TrialFolderRecord(plan.output_dir, sweep_id),
         CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
@@ -253,7 +274,7 @@ def _run(
             )
         )
     scheduler = Scheduler(
-        plan.sampler,
+        sampler,
         executor,
         goal=plan.goal,
         max_trials=plan.max_trials,
@@ -270,6 +291,8 @@ def _run(
     try:
         with interruptible(scheduler.interrupt, plan.output_dir) as caught:
             outcome = scheduler.run()
+        if isinstance(sampler, ConstrainedSampler):
+            store.set_meta({"settings": _settings_meta(plan, sampler)["settings"]})
     except (OSError, sqlite3.Error) as err:  # the sweep's own writes (the store, a log)
         problem = storage_problem(err, plan.output_dir)
         if problem is None:
@@ -283,7 +306,7 @@ def _run(
         primary_metric=plan.primary_metric,
         end_reason=outcome.end_reason,
         output_dir=plan.output_dir,
-        settings=_settings_meta(plan)["settings"],
+        settings=_settings_meta(plan, sampler)["settings"],
     )
     if outcome.storage_problem is not None:
         raise StorageError(_storage_message(outcome.storage_problem, plan))

@@ -31,6 +31,8 @@ TABLE: dict[str, tuple[Any, Any, dict[str, Any]]] = {
     "policy": ("bandit:slack_factor=0.2", "bandit:slack_factor=-1", {}),
     "primary_metric": ("accuracy", None, {}),
     "goal": ("minimize", "up", {}),
+    "objectives": ("accuracy=max,latency_ms=min", "accuracy=up", {}),
+    "constraints": ("params_m=25,latency_ms=10", "latency_ms=fast", {}),
     "max_trials": (6, 0, {}),
     "max_concurrent_trials": (2, 0, {}),
     "timeout": (30, 0, {}),  # minutes in a job file and a flag
