@@ -205,6 +205,12 @@ class SweepPlan:
             lines.append(
                 "objectives: " + ", ".join(f"{o.name} ({o.goal.value})" for o in spec.objectives)
             )
+            if len(spec.objectives) > 1:
+                lines.append(
+                    f"  search and early termination follow {self.primary_metric} alone in this "
+                    "release; the objectives give the Pareto front of the results "
+                    "(result.pareto_front, result.select, automl-vision pareto)"
+                )
         if spec.constraints is not None:
             lines.append(
                 "constraints (refused before training): "

@@ -134,5 +134,6 @@ def test_the_plan_says_objectives_constraints_and_the_latency_runtime(digits_fol
     )  # fmt: skip
     text = text.describe()
     assert "objectives: accuracy (maximize), latency_ms (minimize)" in str(text)
+    assert "search and early termination follow accuracy alone" in str(text)
     assert "constraints (refused before training): params_m <= 5" in str(text)
     assert "onnxruntime on the CPU" in str(text)
