@@ -168,6 +168,7 @@ def _report(args: argparse.Namespace) -> int:
             result.primary_metric,
             out / "plots",
             best_trial(result.trials, result.goal),
+            settings=result.settings,
         )
     except OSError as err:  # a read-only copy, a read-only file system
         raise UsageError(

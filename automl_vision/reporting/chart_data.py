@@ -8,6 +8,9 @@ return, so the two never disagree about whether a chart has data or what it show
 - ``parallel_coordinates``: one ``Axis`` per varying parameter plus the metric, every trial's
   position on each in [0, 1], and its colour value (the metric scaled to [0, 1] over its range).
 - ``importance``: parameter importance (correlation ratio eta²) on ``comparable_values``.
+- ``pareto_chart``: for a sweep with two or more objectives only, each completed trial's first
+  cost against its trained metric, the front (a step line), the constraints, and the hypervolume
+  after each completed trial (the reference point is documented on ``ParetoData``).
 
 Pure Python and numpy; nothing here draws.
 """
@@ -16,26 +19,38 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from automl_vision.metric_catalog import DEPLOYMENT_METRICS
+from automl_vision.pareto import Bound, Constraint, Objective, hypervolume
+from automl_vision.reporting.front import (
+    front_trials,
+    sweep_constraints,
+    sweep_objectives,
+    trial_point,
+)
 from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 __all__ = [
     "Axis",
     "BestSoFar",
+    "ConstraintLine",
     "Curve",
     "Importance",
     "ParallelData",
+    "ParetoData",
+    "ParetoPoint",
     "best_so_far",
     "comparable_values",
     "importance",
     "learning_curves",
     "parallel_coordinates",
     "parameter_importance",
+    "pareto_chart",
     "wrap_label",
 ]
 
@@ -300,3 +315,188 @@ def importance(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> Importance:
 def parameter_importance(trials: Sequence[Trial], goal: PrimaryMetricGoal) -> dict[str, float]:
     """``importance(trials, goal).scores``."""
     return importance(trials, goal).scores
+
+
+# -- the Pareto front and the hypervolume (two or more objectives) ----------------------------
+
+
+@dataclass(frozen=True)
+class ParetoPoint:
+    """A completed trial on the Pareto chart: ``x`` its first cost objective, ``y`` its trained
+    metric; ``on_front``: on the sweep's front (``reporting.front.front_trials``); ``feasible``:
+    meets every constraint (an infeasible trial is never on the front)."""
+
+    trial_id: str
+    x: float
+    y: float
+    on_front: bool
+    feasible: bool
+
+
+@dataclass(frozen=True)
+class ConstraintLine:
+    """A constraint drawn on the chart: ``axis`` ``"x"`` (a vertical line) or ``"y"``."""
+
+    axis: str
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class ParetoData:
+    """The Pareto chart and the hypervolume against completed trials of a sweep with two or more
+    objectives.
+
+    ``points``: every completed trial with both values known, in trial order. ``front``: the
+    front's points sorted by ``x`` (then ``y``), to be joined as a step line. ``hypervolume``:
+    ``(n, volume)`` after the n-th completed trial in order of completion (finish time, then
+    trial index), over all the sweep's objectives and only trials meeting the constraints; the
+    reference point is fixed for the whole series (so it never decreases) and described in
+    ``reference_text``: per objective, a maximized trained metric's reference is the recorded
+    trivial baseline when it is the baseline's metric, else its worst value among the completed
+    trials; any other objective's is its constraint when one bounds it in its bad direction, else
+    its worst value widened by 10 % (1.1 × the worst for a positive cost), so that the worst
+    trials still count."""
+
+    x_name: str
+    y_name: str
+    xlabel: str
+    ylabel: str
+    points: tuple[ParetoPoint, ...]
+    front: tuple[ParetoPoint, ...]
+    constraints: tuple[ConstraintLine, ...]
+    hypervolume: tuple[tuple[int, float], ...]
+    reference: dict[str, float]
+    reference_text: str
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.points)
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _axes(objectives: Sequence[Objective]) -> tuple[Objective, Objective]:
+    """(the x objective: the first cost; the y objective: the trained metric)."""
+    trained = [o for o in objectives if o.name not in DEPLOYMENT_METRICS]
+    y_obj = trained[0] if trained else objectives[0]
+    x_obj = next(o for o in objectives if o is not y_obj)
+    return x_obj, y_obj
+
+
+def _reference(
+    objective: Objective,
+    values: Sequence[float],
+    constraints: Sequence[Constraint],
+    baseline: Mapping[str, Any] | None,
+    trained: bool,
+) -> tuple[float, str]:
+    maximize = objective.goal is PrimaryMetricGoal.MAXIMIZE
+    bad_bound = Bound.AT_LEAST if maximize else Bound.AT_MOST
+    for c in constraints:
+        if c.name == objective.name and c.bound is bad_bound:
+            return c.limit, f"{objective.name} {c.limit:.4g} (its constraint)"
+    if (
+        trained
+        and maximize
+        and isinstance(baseline, Mapping)
+        and baseline.get("metric") == objective.name
+        and isinstance(baseline.get("value"), (int, float))
+        and math.isfinite(float(baseline["value"]))
+    ):
+        value = float(baseline["value"])
+        return value, f"{objective.name} {value:.4g} (the trivial baseline)"
+    worst = min(values) if maximize else max(values)
+    if trained and maximize:
+        return worst, f"{objective.name} {worst:.4g} (the worst completed trial)"
+    widened = worst + (-0.1 if maximize else 0.1) * abs(worst)
+    if widened == worst:
+        widened = worst + (-1.0 if maximize else 1.0)
+    return widened, f"{objective.name} {widened:.4g} (the worst trial's, widened by 10 %)"
+
+
+def _completion_order(trial: Trial) -> tuple[float, int]:
+    done = trial.finished_at
+    return (done if done is not None and math.isfinite(done) else math.inf, trial.index)
+
+
+def pareto_chart(
+    trials: Sequence[Trial],
+    settings: Mapping[str, Any],
+    primary_metric: str,
+    goal: PrimaryMetricGoal,
+) -> ParetoData | None:
+    """The Pareto chart's numbers, or ``None`` for a sweep with fewer than two objectives
+    (``settings["objectives"]``): such a sweep has no Pareto chart."""
+    objectives = sweep_objectives(settings, primary_metric, goal)
+    if len(objectives) < 2:
+        return None
+    constraints = sweep_constraints(settings)
+    x_obj, y_obj = _axes(objectives)
+    done = [t for t in trials if t.status is TrialStatus.COMPLETED and t.value is not None]
+    front_ids = {t.trial_id for t in front_trials(trials, settings, primary_metric, goal)}
+    values = {t.trial_id: trial_point(t, primary_metric) for t in done}
+
+    def meets(point: Mapping[str, float]) -> bool:
+        return all(bool(c.satisfied(point.get(c.name, math.nan))) for c in constraints)
+
+    points = []
+    for t in done:
+        p = values[t.trial_id]
+        x, y = p.get(x_obj.name, math.nan), p.get(y_obj.name, math.nan)
+        if _finite(x) and _finite(y):
+            points.append(ParetoPoint(t.trial_id, x, y, t.trial_id in front_ids, meets(p)))
+    front = tuple(sorted((p for p in points if p.on_front), key=lambda p: (p.x, p.y)))
+    lines = tuple(
+        ConstraintLine(
+            "x" if c.name == x_obj.name else "y", c.limit, f"{c.name} {c.bound.value} {c.limit:g}"
+        )
+        for c in constraints
+        if c.name in (x_obj.name, y_obj.name)
+    )
+
+    # the hypervolume series over all objectives, the feasible trials in order of completion
+    names = [o.name for o in objectives]
+    rows = [
+        (t, [values[t.trial_id].get(n, math.nan) for n in names])
+        for t in sorted(done, key=_completion_order)
+    ]
+    usable = [r for _, r in rows if all(_finite(v) for v in r)]
+    reference: dict[str, float] = {}
+    said: list[str] = []
+    baseline = settings.get("baseline")
+    if usable:
+        for k, o in enumerate(objectives):
+            ref, text = _reference(
+                o, [r[k] for r in usable], constraints, baseline, trained=o is y_obj
+            )
+            reference[o.name] = ref
+            said.append(text)
+    series: list[tuple[int, float]] = []
+    kept: list[list[float]] = []
+    for n, (t, row) in enumerate(rows, start=1):
+        if meets(values[t.trial_id]) and all(_finite(v) for v in row):
+            kept.append(row)
+        volume = (
+            hypervolume(kept, objectives, [reference[o.name] for o in objectives]) if kept else 0.0
+        )
+        series.append((n, volume))
+
+    def label(o: Objective) -> str:
+        better = "higher" if o.goal is PrimaryMetricGoal.MAXIMIZE else "lower"
+        return f"{o.name} ({o.goal.value}: {better} is better)"
+
+    return ParetoData(
+        x_name=x_obj.name,
+        y_name=y_obj.name,
+        xlabel=label(x_obj),
+        ylabel=label(y_obj),
+        points=tuple(points),
+        front=front,
+        constraints=lines,
+        hypervolume=tuple(series),
+        reference=reference,
+        reference_text="reference point: " + ", ".join(said) if said else "",
+    )

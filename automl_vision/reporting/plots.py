@@ -7,6 +7,10 @@
   coloured by the metric (a colour bar gives its range); long values are wrapped, never cut.
 - ``parameter_importance.png``: how much of the variation of the metric each parameter explains
   on its own (correlation ratio eta² on comparable values; the plot says which).
+- ``pareto.png`` and ``hypervolume.png``, only for a sweep with two or more objectives: each
+  completed trial's first cost against its trained metric, the front joined as a step line and
+  its trials labelled, dominated trials grey, trials breaking a constraint hollow, constraints
+  as dashed red lines; the hypervolume after each completed trial, its reference point stated.
 
 The numbers come from ``chart_data.py``, the same functions the dashboard's charts use; this
 module only draws them. matplotlib is used through ``Figure`` objects only (no pyplot state),
@@ -16,17 +20,19 @@ with the Agg backend.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from automl_vision.reporting.chart_data import (
+    ParetoData,
     best_so_far,
     importance,
     learning_curves,
     parallel_coordinates,
+    pareto_chart,
     wrap_label,
 )
 from automl_vision.storage import write_atomically
@@ -40,6 +46,8 @@ _COLORS = {
     TrialStatus.FAILED: "#d62728",
 }
 _BEST_COLOR = "#2ca02c"
+_DOMINATED_COLOR = "#9a9a9a"
+_FAILED_COLOR = "#d62728"
 _COLORMAP = "viridis"
 
 
@@ -175,14 +183,101 @@ def _importance(trials: Sequence[Trial], goal: PrimaryMetricGoal, metric: str, p
     _save(fig, path)
 
 
+def _pareto(data: ParetoData, path: Path) -> None:
+    fig = _figure()
+    ax = fig.subplots()
+    grey = [p for p in data.points if not p.on_front and p.feasible]
+    if grey:
+        ax.scatter(
+            [p.x for p in grey],
+            [p.y for p in grey],
+            color=_DOMINATED_COLOR,
+            s=28,
+            label="dominated",
+            zorder=2,
+        )
+    broken = [p for p in data.points if not p.feasible]
+    if broken:
+        ax.scatter(
+            [p.x for p in broken],
+            [p.y for p in broken],
+            facecolors="none",
+            edgecolors=_DOMINATED_COLOR,
+            s=28,
+            label="breaks a constraint",
+            zorder=2,
+        )
+    if data.front:
+        xs, ys = [p.x for p in data.front], [p.y for p in data.front]
+        ax.step(xs, ys, where="post", color=_BEST_COLOR, lw=1.8, zorder=3)
+        ax.scatter(
+            xs,
+            ys,
+            color=_BEST_COLOR,
+            s=46,
+            edgecolors="black",
+            linewidths=0.6,
+            label="Pareto front",
+            zorder=4,
+        )
+        for p in data.front:
+            ax.annotate(
+                p.trial_id,
+                (p.x, p.y),
+                xytext=(5, 5),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=5,
+            )
+    for line in data.constraints:
+        draw = ax.axvline if line.axis == "x" else ax.axhline
+        draw(line.value, color=_FAILED_COLOR, ls="--", lw=1.2, label=line.label)
+    if not data.has_data:
+        ax.text(0.5, 0.5, "no completed trial yet", ha="center", transform=ax.transAxes)
+    ax.set(
+        xlabel=data.xlabel,
+        ylabel=data.ylabel,
+        title=f"Pareto front: {data.y_name} against {data.x_name}",
+    )
+    ax.grid(alpha=0.3)
+    if data.has_data or data.constraints:
+        ax.legend(loc="best", fontsize=8)
+    _save(fig, path)
+
+
+def _hypervolume(data: ParetoData, path: Path) -> None:
+    fig = _figure(8, 4.5)
+    ax = fig.subplots()
+    if data.hypervolume:
+        ax.step(
+            [n for n, _ in data.hypervolume],
+            [v for _, v in data.hypervolume],
+            where="post",
+            color=_BEST_COLOR,
+            lw=2,
+            marker="o",
+            ms=4,
+        )
+    else:
+        ax.text(0.5, 0.5, "no completed trial yet", ha="center", transform=ax.transAxes)
+    ax.set(xlabel="completed trials (in order of completion)", ylabel="hypervolume")
+    ax.set_title("Hypervolume against trials\n" + data.reference_text, fontsize=9)
+    _integer_x(ax)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
 def save_plots(
     trials: Sequence[Trial],
     goal: PrimaryMetricGoal,
     metric: str,
     directory: str | Path,
     best: Trial | None,
+    settings: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Write the four PNG plots into ``directory``; return their paths."""
+    """Write the PNG plots into ``directory``; return their paths. ``settings``: the sweep's
+    recorded settings; with two or more ``objectives`` there, ``pareto.png`` and
+    ``hypervolume.png`` are written too (never for a single-objective sweep)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -195,6 +290,12 @@ def save_plots(
     _best_so_far(trials, metric, goal, paths["best_so_far"])
     _parallel_coordinates(trials, metric, paths["parallel_coordinates"])
     _importance(trials, goal, metric, paths["parameter_importance"])
+    front = pareto_chart(trials, settings or {}, metric, goal)
+    if front is not None:
+        paths["pareto"] = directory / "pareto.png"
+        paths["hypervolume"] = directory / "hypervolume.png"
+        _pareto(front, paths["pareto"])
+        _hypervolume(front, paths["hypervolume"])
     return list(paths.values())
 
 

@@ -337,7 +337,14 @@ def _storage_message(problem: str, plan: SweepPlan) -> str:
 def _write_outputs(plan: SweepPlan, result: TuneResult) -> None:
     result.to_json(plan.output_dir / "metrics.json")
     best = best_trial(result.trials, plan.goal)
-    save_plots(result.trials, plan.goal, plan.primary_metric, plan.output_dir / "plots", best)
+    save_plots(
+        result.trials,
+        plan.goal,
+        plan.primary_metric,
+        plan.output_dir / "plots",
+        best,
+        settings=result.settings,
+    )
     if best is not None and result.best_checkpoint is not None and result.best_checkpoint.is_file():
         _link_best(plan.output_dir / BEST_FILE, result.best_checkpoint)
         if plan.export_onnx:
