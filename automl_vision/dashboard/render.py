@@ -20,7 +20,14 @@ from automl_vision.dashboard.baseline import render_baseline
 from automl_vision.dashboard.csp import page_policy
 from automl_vision.dashboard.logs import log_tail
 from automl_vision.dashboard.snapshot import RunSnapshot, TrialView
-from automl_vision.dashboard.svg import PALETTE, Series, bar_chart, line_chart, parallel_coordinates
+from automl_vision.dashboard.svg import (
+    PALETTE,
+    Series,
+    bar_chart,
+    line_chart,
+    parallel_coordinates,
+    pareto_charts,
+)
 from automl_vision.reporting import chart_data
 from automl_vision.trial import PrimaryMetricGoal, Report, Trial, TrialStatus
 
@@ -97,6 +104,7 @@ def as_trials(run: RunSnapshot) -> list[Trial]:
                 trial_id=t.trial_id,
                 started_at=t.started_at,
                 finished_at=t.finished_at,
+                artifacts=t.artifacts,
             )
         )
     return out
@@ -233,6 +241,17 @@ def _importance(run: RunSnapshot, trials: Sequence[Trial]) -> str:
     return bar_chart("Parameter importance (eta²)", list(data.scores.items()), data.basis)
 
 
+def _pareto(run: RunSnapshot, trials: Sequence[Trial]) -> str:
+    """The Pareto chart and the hypervolume, only for a sweep with two or more objectives."""
+    try:
+        data = chart_data.pareto_chart(
+            trials, run.meta.get("settings") or {}, run.primary_metric, _goal(run)
+        )
+    except (TypeError, ValueError) as err:  # objectives or constraints the store holds garbled
+        return f'<p class="muted">Pareto chart unreadable: {escape(str(err))}</p>'
+    return "" if data is None else pareto_charts(data)
+
+
 def _kv(pairs: Sequence[tuple[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td>{escape(str(k))}</td><td>{escape(_fmt(v))}</td></tr>" for k, v in pairs
@@ -326,6 +345,7 @@ def _charts(run: RunSnapshot) -> str:
         + _best_so_far(run, trials)
         + _parallel(run, trials)
         + _importance(run, trials)
+        + _pareto(run, trials)
     )
 
 

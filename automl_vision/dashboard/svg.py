@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from automl_vision.reporting.benchmark_chart_data import HeatMap, MetricPanel, method_colour
-from automl_vision.reporting.chart_data import ParallelData, wrap_label
+from automl_vision.reporting.chart_data import ParallelData, ParetoData, wrap_label
 
 __all__ = [
     "Series",
@@ -26,6 +26,7 @@ __all__ = [
     "interval_panel",
     "line_chart",
     "parallel_coordinates",
+    "pareto_charts",
 ]
 
 PALETTE = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
@@ -56,6 +57,8 @@ class Series:
     bold: bool = False
     step: bool = False
     dots: list[tuple[float, float]] = field(default_factory=list)
+    dot_labels: list[str] = field(default_factory=list)  # text beside each dot (trial ids)
+    dashed: bool = False
 
 
 def _fmt(v: float) -> str:
@@ -168,13 +171,20 @@ def line_chart(
         if pts:
             coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
             width = 3 if s.bold else 1.4
+            dash = ' stroke-dasharray="5,3"' if s.dashed else ""
             parts.append(
-                f'<polyline fill="none" stroke="{s.color}" stroke-width="{width}" points="{coords}">'
+                f'<polyline fill="none" stroke="{s.color}" stroke-width="{width}"{dash} '
+                f'points="{coords}">'
                 f"<title>{escape(s.label)}</title></polyline>"
             )
         for x, y in s.dots:
             parts.append(
                 f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)}</title></circle>'
+            )
+        for (x, y), text in zip(s.dots, s.dot_labels, strict=False):
+            parts.append(
+                f'<text x="{px(x) + 4:.1f}" y="{py(y) - 5:.1f}" class="tk dotlabel">'
+                f"{escape(text)}</text>"
             )
         if s.marker_last and s.points:
             x, y = px(s.points[-1][0]), py(s.points[-1][1])
@@ -443,3 +453,63 @@ def heat_map(data: HeatMap) -> str:
     bar_x = left + cell * n + 44  # its label (centred under it) clears the last column
     parts.append(_colour_bar(bar_x, top, max(bottom, top + 80), data.value_range, data.label))
     return _frame(f"{data.dataset}: {data.label}", "".join(parts), width=width, height=height)
+
+
+DOMINATED = "#9a9a9a"
+FRONT = "#2ca02c"
+LIMIT = "#d62728"
+
+
+def pareto_charts(data: ParetoData) -> str:
+    """The Pareto chart (the front a green step line, its trials labelled; dominated trials
+    grey; constraints dashed red) and the hypervolume against completed trials."""
+    ys = [p.y for p in data.points] or [0.0, 1.0]
+    xs = [p.x for p in data.points] or [0.0, 1.0]
+    series = [
+        Series(f"{p.trial_id} dominated" if p.feasible else f"{p.trial_id} breaks a constraint",
+               [], DOMINATED, dots=[(p.x, p.y)])
+        for p in data.points
+        if not p.on_front
+    ]  # fmt: skip
+    for line in data.constraints:
+        ends = (
+            [(line.value, min(ys)), (line.value, max(ys))]
+            if line.axis == "x"
+            else [(min(xs), line.value), (max(xs), line.value)]
+        )
+        series.append(Series(line.label, ends, LIMIT, dashed=True))
+    if data.front:
+        series.append(
+            Series(
+                "Pareto front",
+                [(p.x, p.y) for p in data.front],
+                FRONT,
+                bold=True,
+                step=True,
+                dots=[(p.x, p.y) for p in data.front],
+                dot_labels=[p.trial_id for p in data.front],
+            )
+        )
+    front = line_chart(
+        f"Pareto front: {data.y_name} against {data.x_name} (grey: dominated)",
+        series if data.points else [],
+        data.xlabel,
+        data.ylabel,
+    )
+    volume = line_chart(
+        "Hypervolume against completed trials",
+        [
+            Series(data.reference_text or "hypervolume",
+                   [(float(n), v) for n, v in data.hypervolume], FRONT, bold=True, step=True,
+                   dots=[(float(n), v) for n, v in data.hypervolume])
+        ] if data.hypervolume else [],
+        "completed trials (in order of completion)",
+        "hypervolume",
+        integer_x=True,
+    )  # fmt: skip
+    caption = (
+        f'<p class="muted pareto-reference">{escape(data.reference_text)}</p>'
+        if data.reference_text
+        else ""
+    )
+    return f'<div class="pareto">{front}{volume}{caption}</div>'
