@@ -27,15 +27,20 @@ from automl_vision.data import load_dataset
 from automl_vision.executors.backend import Capacity, ExecutorBackend, ExecutorKind, Purpose
 from automl_vision.executors.machine import Devices
 from automl_vision.executors.registry import backend, resolve
+from automl_vision.metric_catalog import DEPLOYMENT_METRICS
 from automl_vision.metric_catalog import primary_metric as metric_for
+from automl_vision.pareto import Objective
 from automl_vision.planning.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.planning.machine import LocalMachine
 from automl_vision.planning.preflight import check_plan, check_training_options
 from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy
 from automl_vision.sampling import (
     BayesianParameterSampling,
+    DeferredKnown,
     FixedConfigurations,
     GridParameterSampling,
+    MultiObjectiveAcquisition,
+    ParetoBayesianSampling,
     Sampler,
     create_sampler,
 )
@@ -198,6 +203,16 @@ class SweepPlan:
             self.primary_metric, self.goal,
         )  # fmt: skip
 
+    @property
+    def pareto_sampler(self) -> ParetoBayesianSampling | None:
+        """The multi-objective Bayesian sampler the search uses (see ``_bayesian``), or None.
+        Its ``known`` is a ``DeferredKnown`` that the running sweep binds to its deployment
+        measurement."""
+        sampler = self.sampler
+        if isinstance(sampler, FixedConfigurations):
+            sampler = sampler.then
+        return sampler if isinstance(sampler, ParetoBayesianSampling) else None
+
     def _deployment_lines(self) -> list[str]:
         """The objectives, constraints and what measures latency (only when given)."""
         spec, lines = self.spec, []
@@ -205,7 +220,14 @@ class SweepPlan:
             lines.append(
                 "objectives: " + ", ".join(f"{o.name} ({o.goal.value})" for o in spec.objectives)
             )
-            if len(spec.objectives) > 1:
+            if self.pareto_sampler is not None:
+                lines.append(
+                    "  the search trades the objectives off (multi-objective Bayesian sampler); "
+                    f"early termination follows {self.primary_metric} alone in this release; "
+                    "the objectives give the Pareto front of the results "
+                    "(result.pareto_front, result.select, automl-vision pareto)"
+                )
+            elif len(spec.objectives) > 1:
                 lines.append(
                     f"  search and early termination follow {self.primary_metric} alone in this "
                     "release; the objectives give the Pareto front of the results "
@@ -240,7 +262,8 @@ class SweepPlan:
         lines.append("search space:")
         for i, space in enumerate(self.parameter_spaces):
             lines.append(f"  [{i}] " + ", ".join(f"{k}={v}" for k, v in space.to_dict().items()))
-        lines.append(f"sampler: {self.sampling_name}" + _sampler_note(self.sampler))
+        lines.append(f"sampler: {self.sampling_name}" + _pareto_note(self.pareto_sampler)
+                     + _sampler_note(self.sampler))  # fmt: skip
         if self.policy is None:
             lines.append("early termination: none")
         else:
@@ -311,6 +334,63 @@ def _policy_dict(policy: EarlyTerminationPolicy | None) -> dict[str, Any] | None
 def _points(policy: EarlyTerminationPolicy, epochs: int) -> str:
     points = policy.evaluation_points(epochs)
     return ", ".join(map(str, points)) if points else "none"
+
+
+def _pareto_note(sampler: ParetoBayesianSampling | None) -> str:
+    """``, multi-objective: <acquisition> over <trained metric> with <others> known before
+    training`` for the multi-objective sampler, else nothing."""
+    if sampler is None:
+        return ""
+    how = {
+        MultiObjectiveAcquisition.EHVI: "expected hypervolume improvement",
+        MultiObjectiveAcquisition.SCALARIZATION: "random Chebyshev scalarizations",
+    }[sampler.acquisition]
+    first, *known = sampler.objectives
+    return (
+        f", multi-objective: {how} over {first.name} with "
+        f"{', '.join(o.name for o in known)} known before training"
+    )
+
+
+def _searched_objectives(objectives: Sequence[Objective] | None) -> tuple[Objective, ...] | None:
+    """The objectives the Bayesian search trades off, the trained one first: two or more, one
+    trained metric (the primary metric) and the others deployment metrics, known before
+    training; else None (the search follows the primary metric alone)."""
+    if objectives is None or len(objectives) < 2:
+        return None
+    trained = [o for o in objectives if o.name not in DEPLOYMENT_METRICS]
+    if len(trained) != 1:
+        return None
+    return (*trained, *(o for o in objectives if o.name in DEPLOYMENT_METRICS))
+
+
+def _bayesian(
+    spaces: list[ImageClassificationSearchSpace],
+    seed: int,
+    prior: list[Trial],
+    objectives: Sequence[Objective] | None,
+) -> BayesianParameterSampling:
+    """The plan's Bayesian sampler, the one place it is built: single-objective, or (objectives
+    a trained metric then deployment metrics) ``ParetoBayesianSampling`` with the same seed,
+    warm start and GP settings, expected hypervolume improvement for two objectives and
+    random scalarizations for more (``benchmarks/RESULTS.md``), its known objectives bound when
+    the sweep runs (``DeferredKnown``)."""
+    searched = _searched_objectives(objectives)
+    if searched is None:
+        return BayesianParameterSampling(spaces, seed=seed, prior_trials=prior)
+    acquisition = (
+        MultiObjectiveAcquisition.EHVI
+        if len(searched) == 2
+        else MultiObjectiveAcquisition.SCALARIZATION
+    )
+    return ParetoBayesianSampling(
+        spaces,
+        searched,
+        DeferredKnown(),
+        seed=seed,
+        prior_trials=prior,
+        acquisition=acquisition,
+    )
 
 
 def _sampler_note(sampler: Sampler) -> str:
@@ -385,6 +465,7 @@ def _sampler(
     include_default_trial: bool,
     multilabel: bool,
     choices: list[str],
+    objectives: Sequence[Objective] | None = None,
 ) -> tuple[Sampler, str]:
     if sampling is None:
         sampling = DEFAULT_SAMPLING
@@ -396,13 +477,14 @@ def _sampler(
         sampler, name = sampling, type(sampling).__name__
     else:
         name = str(getattr(sampling, "value", sampling)).lower()
-        if name == "bayesian" and prior:
-            sampler = BayesianParameterSampling(spaces, seed=seed, prior_trials=prior)
+        if name == "bayesian":
+            sampler = _bayesian(spaces, seed, prior, objectives)
             skipped = sampler.skipped_prior_trials
-            choices.append(
-                f"warm start: {len(prior) - skipped} earlier trials as prior observations"
-                + (f" ({skipped} outside this search space skipped)" if skipped else "")
-            )
+            if prior:
+                choices.append(
+                    f"warm start: {len(prior) - skipped} earlier trials as prior observations"
+                    + (f" ({skipped} outside this search space skipped)" if skipped else "")
+                )
         else:
             sampler = create_sampler(sampling, spaces, seed=seed)
             if prior:
@@ -548,7 +630,7 @@ def plan_sweep(
     ]
     sampler, sampling_name = _sampler(
         spec.sampling, spaces, spec.seed, prior, spec.include_default_trial,
-        dataset.multilabel, choices,
+        dataset.multilabel, choices, spec.objectives,
     )  # fmt: skip
     max_trials = spec.max_trials
     if max_trials is None:

@@ -9,11 +9,16 @@ from automl_vision.sampling.bayesian import BayesianParameterSampling
 from automl_vision.sampling.factory import SamplingAlgorithm, create_sampler
 from automl_vision.sampling.fixed import FixedConfigurations
 from automl_vision.sampling.grid import GridParameterSampling
-from automl_vision.sampling.multiobjective import MultiObjectiveAcquisition, ParetoBayesianSampling
+from automl_vision.sampling.multiobjective import (
+    DeferredKnown,
+    MultiObjectiveAcquisition,
+    ParetoBayesianSampling,
+)
 from automl_vision.sampling.random import RandomParameterSampling, SamplingRule
 
 __all__ = [
     "BayesianParameterSampling",
+    "DeferredKnown",
     "FixedConfigurations",
     "GridParameterSampling",
     "MultiObjectiveAcquisition",

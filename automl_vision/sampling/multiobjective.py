@@ -55,7 +55,13 @@ from automl_vision.sampling.fidelity import FidelityModel, Observation
 from automl_vision.sampling.random import unseen_suggestion
 from automl_vision.trial import Trial
 
-__all__ = ["KnownObjectives", "MultiObjectiveAcquisition", "ParetoBayesianSampling", "ehvi_2d"]
+__all__ = [
+    "DeferredKnown",
+    "KnownObjectives",
+    "MultiObjectiveAcquisition",
+    "ParetoBayesianSampling",
+    "ehvi_2d",
+]
 
 #: returns the cheap objectives of a configuration (its active parameters), by name
 KnownObjectives = Callable[[Mapping[str, Any]], Mapping[str, float]]
@@ -110,6 +116,33 @@ def ehvi_2d(
     psi = _psi(mean, sd, levels[None, :])
     width = np.maximum(costs[None, :] - np.asarray(cost, float)[:, None], 0.0)
     return (width * (psi[:, :-1] - psi[:, 1:])).sum(axis=1)
+
+
+class DeferredKnown:
+    """A ``known`` whose source exists only once the sweep runs (a sweep's deployment metrics are
+    measured by the running sweep, not by its plan): the plan builds the sampler with this,
+    the sweep ``bind``s the source before the first suggestion. Called unbound, it raises."""
+
+    def __init__(self) -> None:
+        self._source: KnownObjectives | None = None
+
+    def bind(self, source: KnownObjectives) -> None:
+        """Answer every later call with ``source(params)`` (a new bind replaces the old)."""
+        if not callable(source):
+            raise ValueError(f"source={source!r} is not allowed; it must be a function of params")
+        self._source = source
+
+    @property
+    def bound(self) -> bool:
+        return self._source is not None
+
+    def __call__(self, params: Mapping[str, Any]) -> Mapping[str, float]:
+        if self._source is None:
+            raise RuntimeError(
+                "the known objectives are not bound yet: a planned multi-objective sampler is "
+                "used by running its sweep (run_plan binds the deployment measurement)"
+            )
+        return self._source(params)
 
 
 class ParetoBayesianSampling(BayesianParameterSampling):

@@ -114,6 +114,12 @@ class SweepDeployment:
             self._known[arch] = _measure(self.cache, arch, self.device, self.threads)
         return self._known[arch]
 
+    def known(self, params: Mapping[str, Any]) -> dict[str, float]:
+        """The configuration's deployment metrics by name (``DEPLOYMENT_METRICS``): the known
+        objectives of the multi-objective search, from the same cached measurement."""
+        measured = self.metrics(params)
+        return {name: float(getattr(measured, name)) for name in DEPLOYMENT_METRICS}
+
     def refuse(self, suggestion: Suggestion) -> str | None:
         """None when the suggestion meets every deployment constraint, else the first one it
         breaks, e.g. ``"params_m 11.2 > 5"`` (the reason ``ConstrainedSampler`` counts)."""

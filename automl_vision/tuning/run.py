@@ -31,6 +31,7 @@ from automl_vision.reporting.progress import ProgressDisplay
 from automl_vision.reporting.result import TuneResult
 from automl_vision.sampling.base import Sampler
 from automl_vision.sampling.constrained import ConstrainedSampler
+from automl_vision.sampling.multiobjective import DeferredKnown
 from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.storage import StorageError, check_writable, storage_problem
@@ -251,6 +252,13 @@ def _run(
     for line in (*executor.notes, *notes):
         announce(line)
     deployment = SweepDeployment.for_plan(plan)
+    pareto = plan.pareto_sampler
+    if pareto is not None and isinstance(pareto.known, DeferredKnown):
+        # the search's cheap objectives: the same measurement, once per architecture, that the
+        # constraints and the trials' records use
+        if deployment is None:  # the plan searches objectives only when they are deployment's
+            raise ValueError("a multi-objective search needs deployment objectives to measure")
+        pareto.known.bind(deployment.known)
     sampler: Sampler = plan.sampler
     if deployment is not None and deployment.constraints:
         # a configuration over a deployment constraint is refused before it becomes a trial
