@@ -19,6 +19,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--output-dir", default="runs/demo")
     p.add_argument("--trials", type=int, default=12)
     p.add_argument("--multilabel", action="store_true", help="2x2 digit mosaics, multilabel")
+    p.add_argument(
+        "--latency",
+        action="store_true",
+        help="accuracy and latency together: objectives accuracy (max) and latency_ms (min) "
+        "over models of different sizes (the cpu_tiny_sizes space); prints the Pareto front",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-q", "--quiet", action="store_true")
@@ -37,18 +43,28 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         data = digits(out / "data" / "digits")
     print(f"demo data: {data} (scikit-learn's handwritten digits as PNG files)", file=sys.stderr)
+    folder = "sweep_multilabel" if args.multilabel else "sweep"
+    extra: dict[str, Any] = {}
+    if args.latency:
+        folder += "_latency"
+        metric = "iou" if args.multilabel else "accuracy"
+        extra = {"objectives": {metric: "max", "latency_ms": "min"}}
     result = tune(
         data,
-        search_space="cpu_tiny",
+        search_space="cpu_tiny_sizes" if args.latency else "cpu_tiny",
         sampling="bayesian",
         max_trials=args.trials,
-        output_dir=out / ("sweep_multilabel" if args.multilabel else "sweep"),
+        output_dir=out / folder,
         device=args.device,
         resume=True,
         seed=args.seed,
         progress=not args.quiet,
+        **extra,
     )
     print(result.summary())
+    if args.latency:
+        front = ", ".join(t.trial_id for t in result.pareto_front)
+        print(f"Pareto front: {front} (automl-vision pareto {result.output_dir})")
     print(f"plots: {Path(result.output_dir or '.') / 'plots'}")
     return 0
 
