@@ -7,34 +7,20 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers_deployment import FAKE, fake_measurement
 from helpers_sweep import tiny_space
 
 import automl_vision.training.deployment as deployment
 from automl_vision import TuneResult, choice, tune
 from automl_vision.cli import main
-from automl_vision.deployment_cache import DeploymentKey, DeploymentMetrics, Runtime
+from automl_vision.deployment_cache import DeploymentKey
+
 
 #: fake sizes and latencies: the large model is slower and bigger
-FAKE = {"test_resnet": (0.05, 1.0), "resnet18": (11.2, 9.0)}
-
-
 @pytest.fixture
 def measured(monkeypatch) -> list[str]:
-    """Replace the measurement by a fake one; the list of architectures measured."""
-    calls: list[str] = []
-
-    def fake(model_name: str, **kw) -> DeploymentMetrics:
-        calls.append(model_name)
-        params_m, latency = FAKE[model_name]
-        return DeploymentMetrics(
-            latency_ms=latency, latency_p90_ms=latency, latency_runs=30, throughput_ips=1.0,
-            throughput_batch=kw["throughput_batch"], params_m=params_m, macs_g=0.1, model_mb=1.0,
-            runtime=Runtime.TORCH, device="cpu", device_name="fake", threads=kw["threads"] or 1,
-            versions={},
-        )  # fmt: skip
-
-    monkeypatch.setattr(deployment, "measure_deployment", fake)
-    return calls
+    """The fake measurement in place; the list of architectures measured."""
+    return fake_measurement(monkeypatch)
 
 
 def _sweep(

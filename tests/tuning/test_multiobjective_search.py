@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers_deployment import fake_measurement
 from helpers_sweep import tiny_space
 
-import automl_vision.training.deployment as deployment
 from automl_vision import TuneResult, choice, tune
-from automl_vision.deployment_cache import DeploymentMetrics, Runtime
 from automl_vision.sampling import (
     BayesianParameterSampling,
     DeferredKnown,
@@ -22,26 +21,13 @@ from automl_vision.sampling import (
 from automl_vision.tuning.deployment import SweepDeployment
 from automl_vision.tuning.run import run_plan
 
-FAKE = {"test_resnet": (0.05, 1.0), "resnet18": (11.2, 9.0)}  # params_m, latency_ms
 TWO = {"accuracy": "max", "latency_ms": "min"}
 
 
 @pytest.fixture
 def measured(monkeypatch) -> list[str]:
-    calls: list[str] = []
-
-    def fake(model_name: str, **kw) -> DeploymentMetrics:
-        calls.append(model_name)
-        params_m, latency = FAKE[model_name]
-        return DeploymentMetrics(
-            latency_ms=latency, latency_p90_ms=latency, latency_runs=30, throughput_ips=1.0,
-            throughput_batch=kw["throughput_batch"], params_m=params_m, macs_g=0.1, model_mb=1.0,
-            runtime=Runtime.TORCH, device="cpu", device_name="fake", threads=kw["threads"] or 1,
-            versions={},
-        )  # fmt: skip
-
-    monkeypatch.setattr(deployment, "measure_deployment", fake)
-    return calls
+    """The fake measurement in place; the list of architectures measured."""
+    return fake_measurement(monkeypatch)
 
 
 def _sweep(data: Path, output: Path, max_trials: int, **extra):
