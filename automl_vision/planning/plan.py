@@ -213,6 +213,15 @@ class SweepPlan:
             sampler = sampler.then
         return sampler if isinstance(sampler, ParetoBayesianSampling) else None
 
+    @property
+    def front_objectives(self) -> tuple[Objective, ...] | None:
+        """The objectives that make early termination front-aware (``policies/front.py``): the
+        trained metric then the deployment metrics, when the sweep has a policy and such
+        objectives; else None (the policy judges the primary metric alone)."""
+        if self.policy is None:
+            return None
+        return _searched_objectives(self.spec.objectives)
+
     def _deployment_lines(self) -> list[str]:
         """The objectives, constraints and what measures latency (only when given)."""
         spec, lines = self.spec, []
@@ -223,16 +232,27 @@ class SweepPlan:
             if self.pareto_sampler is not None:
                 lines.append(
                     "  the search trades the objectives off (multi-objective Bayesian sampler); "
-                    f"early termination follows {self.primary_metric} alone in this release; "
                     "the objectives give the Pareto front of the results "
                     "(result.pareto_front, result.select, automl-vision pareto)"
                 )
             elif len(spec.objectives) > 1:
                 lines.append(
-                    f"  search and early termination follow {self.primary_metric} alone in this "
-                    "release; the objectives give the Pareto front of the results "
-                    "(result.pareto_front, result.select, automl-vision pareto)"
+                    f"  the search follows {self.primary_metric} alone (sampling='bayesian' "
+                    "trades off a trained metric against deployment metrics); the objectives "
+                    "give the Pareto front of the results (result.pareto_front, result.select, "
+                    "automl-vision pareto)"
                 )
+            front = self.front_objectives
+            if front is not None:
+                known = ", ".join(o.name for o in front[1:])
+                lines.append(
+                    f"  early termination is front-aware: a trial the policy would stop on "
+                    f"{self.primary_metric} is stopped only when another trial, by the same "
+                    f"report, is at least as good in {self.primary_metric} and in {known} "
+                    "(known before training), and is kept otherwise"
+                )
+            elif len(spec.objectives) > 1 and self.policy is not None:
+                lines.append(f"  early termination follows {self.primary_metric} alone")
         if spec.constraints is not None:
             lines.append(
                 "constraints (refused before training): "

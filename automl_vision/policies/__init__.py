@@ -2,12 +2,14 @@
 
 ``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, ``NoTerminationPolicy``
 (HyperDrive's names and constructors), ``HyperbandPolicy`` (every bracket by default) and
-``ASHAPolicy`` (one bracket), all ``EarlyTerminationPolicy``. Each one answers
+``ASHAPolicy`` (one bracket), all ``EarlyTerminationPolicy``; ``FrontAwarePolicy`` wraps one of
+them for a sweep with objectives known before training (it keeps only the stops of trials that
+another trial dominates). Each one answers
 ``judge(PolicyContext) -> Decision(stop, reason)`` (what the sweep calls), the same with loose
 arguments as ``decide(trial_id, history, goal, finished=())``, and ``should_stop(...)``, its
 boolean. ``policy_from_dict`` reads the YAML/dict and text forms.
 
-May import the foundations (``trial``, ``enums``) only: no clocks, no I/O, no torch.
+May import the foundations (``trial``, ``enums``) and ``pareto`` only: no clocks, no I/O, no torch.
 """
 
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy, RungSystem
@@ -16,6 +18,7 @@ from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promot
 from automl_vision.policies.config import PolicyConfigError
 from automl_vision.policies.context import PolicyContext
 from automl_vision.policies.from_dict import POLICY_TYPES, parse_policy, policy_from_dict
+from automl_vision.policies.front import FrontAwarePolicy
 from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.no_termination import NoTerminationPolicy
 from automl_vision.policies.truncation import TruncationSelectionPolicy
@@ -28,6 +31,7 @@ __all__ = [
     "BanditPolicy",
     "Decision",
     "EarlyTerminationPolicy",
+    "FrontAwarePolicy",
     "HyperbandPolicy",
     "JudgingWindow",
     "MedianStoppingPolicy",

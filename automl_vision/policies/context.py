@@ -3,7 +3,9 @@
 One frozen value instead of loose arguments: the sweep's primary-metric ``history`` (trial id ->
 values in report order, report 1 first), the parsed ``goal``, the ids of the trials that ran to
 completion (``finished``), and the trial being judged (``trial_id``, empty in a promotion, which
-looks at every paused trial through ``about``) with its ``JudgingWindow``. ``moved_from`` is set
+looks at every paused trial through ``about``) with its ``JudgingWindow``. ``known``: each trial's
+objectives known before it trains (its deployment metrics, name -> value), for the front-aware
+policy of a multi-objective sweep (``policies/front.py``); empty otherwise. ``moved_from`` is set
 when a decision due at an earlier evaluation point is taken at the trial's latest report
 (``policies/window.py``); the data judged are then still those of the latest report.
 """
@@ -30,6 +32,7 @@ class PolicyContext:
     finished: Collection[str] = ()
     window: JudgingWindow | None = None
     moved_from: int | None = None
+    known: Mapping[str, Mapping[str, float]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goal", PrimaryMetricGoal.parse(self.goal))

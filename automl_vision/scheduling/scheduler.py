@@ -16,6 +16,10 @@ at the report they reached.
 
 Schedule-aware judging: ``windows(trial)`` gives each trial's ``JudgingWindow`` (where its
 learning-rate schedule makes its curve mislead), handed to the policy with each decision.
+
+Known objectives: ``known(trial)`` gives a trial's objectives known before it trains (its
+deployment metrics), asked once per trial and handed to the policy in ``PolicyContext.known``
+(for the front-aware policy of a multi-objective sweep); None: the policy is told nothing.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ class Scheduler:
         reuse: ReuseIndex | None = None,
         trial_timeout: float | None = None,
         windows: Callable[[Trial], JudgingWindow | None] | None = None,
+        known: Callable[[Trial], Mapping[str, float] | None] | None = None,
     ) -> None:
         if max_trials < 1:
             raise ValueError(f"max_trials must be >= 1, got {max_trials}")
@@ -117,6 +122,9 @@ class Scheduler:
         self._started_at = 0.0
         self.windows = windows
         self._windows: dict[str, JudgingWindow | None] = {}
+        self.known = known
+        self._known: dict[str, Mapping[str, float]] = {}
+        self._known_asked: set[str] = set()
         self._pausing: set[str] = set()  # paused by a decision, outcome not yet returned
         self._stopping: set[str] = set()  # answered 'stop' (or halted), outcome not yet returned
         self._paused: dict[str, Trial] = {
@@ -211,10 +219,24 @@ class Scheduler:
         """What the policy is told: every history, the goal, the finished trials and ``trial``
         (the one judged, with its judging window; None for a promotion)."""
         finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
-        context = PolicyContext(history=self._history, goal=self.goal, finished=finished)
+        context = PolicyContext(
+            history=self._history, goal=self.goal, finished=finished, known=self._known_now()
+        )
         if trial is None:
             return context
         return context.about(trial.trial_id, self._window(trial))
+
+    def _known_now(self) -> Mapping[str, Mapping[str, float]]:
+        """Every trial's known objectives (asked once per trial, when first needed)."""
+        if self.known is None:
+            return {}
+        for trial in self.trials:
+            if trial.trial_id not in self._known_asked:
+                self._known_asked.add(trial.trial_id)
+                values = self.known(trial)
+                if values is not None:
+                    self._known[trial.trial_id] = dict(values)
+        return self._known
 
     def _window(self, trial: Trial) -> JudgingWindow | None:
         if self.windows is None:

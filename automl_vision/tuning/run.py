@@ -17,13 +17,15 @@ import os
 import shutil
 import sqlite3
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from automl_vision.artifacts import BEST_FILE
 from automl_vision.planning.judging import trial_judging_window
 from automl_vision.planning.plan import SweepPlan
+from automl_vision.policies.base import EarlyTerminationPolicy
+from automl_vision.policies.front import FrontAwarePolicy
 from automl_vision.reporting.announce import announce
 from automl_vision.reporting.integrations import make_observers, parse_log_to
 from automl_vision.reporting.plots import save_plots
@@ -75,6 +77,24 @@ def _changes(old: Any, new: Any, path: str) -> list[tuple[str, Any, Any]]:
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """One line per changed field, ``old -> new`` (nested fields by their dotted path)."""
     return [f"  {path}: {a!r} -> {b!r}" for path, a, b in _changes(old, new, "")]
+
+
+def _front_aware(
+    plan: SweepPlan, deployment: SweepDeployment | None
+) -> tuple[EarlyTerminationPolicy | None, Callable[[Trial], Mapping[str, float]] | None]:
+    """The sweep's policy and what the scheduler tells it of each trial's known objectives:
+    ``plan.policy`` made front-aware (``policies/front.py``) over ``plan.front_objectives``,
+    told each trial's deployment metrics (the sweep's one measurement per architecture); else
+    ``plan.policy`` as it is, told nothing."""
+    objectives = plan.front_objectives
+    if plan.policy is None or objectives is None or deployment is None:
+        return plan.policy, None
+    measured = deployment
+
+    def known(trial: Trial) -> Mapping[str, float]:
+        return measured.known(trial.params)
+
+    return FrontAwarePolicy(plan.policy, objectives), known
 
 
 def _settings_meta(plan: SweepPlan, sampler: Sampler | None = None) -> dict[str, Any]:
@@ -281,12 +301,13 @@ def _run(
                 kept=history,  # a resumed sweep's counter goes on from its finished trials
             )
         )
+    policy, known = _front_aware(plan, deployment)
     scheduler = Scheduler(
         sampler,
         executor,
         goal=plan.goal,
         max_trials=plan.max_trials,
-        policy=plan.policy,
+        policy=policy,
         primary_metric=plan.primary_metric,
         criteria=plan.criteria,
         observers=observers,
@@ -295,6 +316,7 @@ def _run(
         trial_timeout=plan.trial_timeout,
         # a schedule-aware policy judges each trial by its learning-rate schedule
         windows=trial_judging_window if getattr(plan.policy, "schedule_aware", False) else None,
+        known=known,
     )
     try:
         with interruptible(scheduler.interrupt, plan.output_dir) as caught:

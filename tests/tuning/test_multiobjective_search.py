@@ -11,6 +11,7 @@ from helpers_deployment import fake_measurement
 from helpers_sweep import tiny_space
 
 from automl_vision import TuneResult, choice, tune
+from automl_vision.policies import FrontAwarePolicy
 from automl_vision.sampling import (
     BayesianParameterSampling,
     DeferredKnown,
@@ -19,7 +20,7 @@ from automl_vision.sampling import (
     RandomParameterSampling,
 )
 from automl_vision.tuning.deployment import SweepDeployment
-from automl_vision.tuning.run import run_plan
+from automl_vision.tuning.run import _front_aware, run_plan
 
 TWO = {"accuracy": "max", "latency_ms": "min"}
 
@@ -86,13 +87,24 @@ def test_which_sampler_the_plan_searches_with(
         how = "expected hypervolume improvement" if len(objectives) == 2 else "random Chebyshev"
         assert f"sampler: bayesian, multi-objective: {how}" in text
         assert "known before training" in text
-        assert "early termination follows accuracy alone" in text
-        assert "search and early termination follow" not in text
     else:
         assert plan.pareto_sampler is None
         assert "multi-objective" not in text
         if objectives is not None and len(objectives) > 1:
-            assert "search and early termination follow accuracy alone" in text
+            assert "the search follows accuracy alone" in text
+    # early termination is front-aware wherever deployment objectives are known before training
+    deployment = objectives is not None and any(k in objectives for k in ("latency_ms", "params_m"))
+    assert ("early termination is front-aware" in text) is deployment
+    assert ("early termination follows accuracy alone" in text) is (
+        objectives is not None and len(objectives) > 1 and not deployment
+    )
+    policy, known = _front_aware(plan, SweepDeployment.for_plan(plan))
+    if deployment:
+        assert isinstance(policy, FrontAwarePolicy) and policy.inner is plan.policy
+        assert policy.objectives[0].name == plan.primary_metric == "accuracy"
+        assert known is not None
+    else:
+        assert policy is plan.policy and known is None
 
 
 def test_an_unbound_known_refuses_to_guess():
