@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import enum
 import importlib.util
 import io
 import json
@@ -101,9 +102,11 @@ from multifidelity import (
     synetune_space,
 )
 
+from automl_vision.planning.defaults import default_policy
 from automl_vision.policies import (
     Decision,
     EarlyTerminationPolicy,
+    FrontAwarePolicy,
     NoTerminationPolicy,
     PrimaryMetricGoal,
 )
@@ -358,6 +361,8 @@ class MOASHAMethod(Sampler, EarlyTerminationPolicy, SweepObserver):
 
 # -- the registry -------------------------------------------------------------------------------
 Built = tuple[Sampler, EarlyTerminationPolicy, list[SweepObserver]]
+#: what the scheduler is told of each trial's known objectives (the front-aware policy's input)
+Known = Callable[[Trial], Mapping[str, float]]
 
 
 @dataclass(frozen=True)
@@ -391,9 +396,21 @@ def _optuna(make_sampler: Callable[[Any, int], Any]) -> Callable[[Replay, int], 
     return build
 
 
-def _ours(acquisition: str) -> Callable[[Replay, int], Built]:
+class Stopping(enum.Enum):
+    """The early termination our method runs with: none; ``tune()``'s default Hyperband on
+    accuracy alone; or that Hyperband made front-aware (what ``tune()`` runs with a trained
+    objective and a deployment objective)."""
+
+    NONE = "none"
+    HYPERBAND = "hyperband"
+    FRONT_AWARE = "front-aware hyperband"
+
+
+def _ours(acquisition: str, stopping: Stopping = Stopping.NONE) -> Callable[[Replay, int], Built]:
     """automl_vision's ``ParetoBayesianSampling``: the cost of a configuration is known before
-    training (the row it would train, or did train once started)."""
+    training (the row it would train, or did train once started); early termination by
+    ``stopping`` (Hyperband is ``tune()``'s default for the file's epochs,
+    ``planning.defaults.default_policy``)."""
 
     def build(replay: Replay, seed: int) -> Built:
         started: dict[Any, str] = {}  # configuration -> the trial that trains it
@@ -416,9 +433,19 @@ def _ours(acquisition: str) -> Callable[[Replay, int], Built]:
             acquisition=acquisition,
             reference={"cost": 1.0},
         )
-        return sampler, NoTerminationPolicy(), [Started()]
+        policy: EarlyTerminationPolicy = NoTerminationPolicy()
+        if stopping is not Stopping.NONE:
+            policy = default_policy(replay.problem.epochs)[0]
+        if stopping is Stopping.FRONT_AWARE:
+            policy = FrontAwarePolicy(policy, {"accuracy": "max", "cost": "min"})
+        return sampler, policy, [Started()]
 
     return build
+
+
+def _known(replay: Replay) -> Known:
+    """A started trial's cost, as the scheduler tells the front-aware policy."""
+    return lambda trial: {"cost": replay.cost_of_trial(trial.trial_id)}
 
 
 def _moasha(replay: Replay, seed: int) -> Built:
@@ -441,6 +468,8 @@ METHODS: dict[str, Method] = {
     "syne-tune MOASHA": Method(_moasha, needs="syne_tune"),
     "automl_vision": Method(_ours("ehvi")),
     "automl_vision (scalarization)": Method(_ours("scalarization")),
+    "automl_vision + hyperband": Method(_ours("ehvi", Stopping.HYPERBAND)),
+    "automl_vision + front-aware hyperband": Method(_ours("ehvi", Stopping.FRONT_AWARE)),
 }
 
 
@@ -466,6 +495,7 @@ def run(task: tuple[str, str, int]) -> list[dict[str, Any]]:
         primary_metric="accuracy",
         criteria=[Budget(executor, max(BUDGETS) * problem.epochs)],
         observers=[completions, *observers],
+        known=_known(replay) if isinstance(policy, FrontAwarePolicy) else None,
     ).run()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     records = []

@@ -22,7 +22,7 @@ and where they were measured), so ``TuneResult.trials`` and ``metrics.json`` car
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from automl_vision.deployment_cache import DeploymentCache, DeploymentMetrics
@@ -31,6 +31,7 @@ from automl_vision.pareto import Constraint, feasible
 from automl_vision.planning.plan import SweepPlan
 from automl_vision.reporting.front import DEPLOYMENT_ARTIFACT
 from automl_vision.sampling.base import Suggestion
+from automl_vision.sampling.constrained import ConstrainedSampler
 from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.space.azure_defaults import azure_defaults
 from automl_vision.trial import Trial
@@ -143,3 +144,20 @@ class DeploymentRecord(SweepObserver):
     def trial_started(self, trial: Trial) -> None:
         dumped = self.deployment.metrics(trial.params).model_dump(mode="json")
         trial.artifacts[DEPLOYMENT_ARTIFACT] = {k: dumped[k] for k in _RECORDED}
+
+
+class RefusalsRecord(SweepObserver):
+    """Keeps the sweep's record of refusals current while it runs: when a trial starts after
+    new refusals, ``write()`` records them (the store's settings), so ``automl-vision status``
+    and the dashboard count them live, not only when the sweep ends."""
+
+    def __init__(self, sampler: ConstrainedSampler, write: Callable[[], None]) -> None:
+        self.sampler = sampler
+        self.write = write
+        self._written = sampler.refused
+
+    def trial_started(self, trial: Trial) -> None:
+        if self.sampler.refused != self._written:
+            self._written = self.sampler.refused
+            self.write()
+

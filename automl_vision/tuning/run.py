@@ -46,7 +46,7 @@ from automl_vision.store.trial_folders import (
     new_sweep_id,
 )
 from automl_vision.trial import Trial, TrialStatus, best_trial
-from automl_vision.tuning.deployment import DeploymentRecord, SweepDeployment
+from automl_vision.tuning.deployment import DeploymentRecord, RefusalsRecord, SweepDeployment
 from automl_vision.tuning.signals import SweepInterrupted, interruptible, resume_hint
 from automl_vision.tuning.training_trial import TrainingJob, TrainingTarget
 from automl_vision.weights import MissingWeightsWarning, download_planned
@@ -95,6 +95,11 @@ def _front_aware(
         return measured.known(trial.params)
 
     return FrontAwarePolicy(plan.policy, objectives), known
+
+
+def _write_settings(store: SweepStore, plan: SweepPlan, sampler: Sampler) -> None:
+    """The store's settings as they stand (the refusals so far included)."""
+    store.set_meta({"settings": _settings_meta(plan, sampler)["settings"]})
 
 
 def _settings_meta(plan: SweepPlan, sampler: Sampler | None = None) -> dict[str, Any]:
@@ -286,6 +291,12 @@ def _run(
     observers: list[SweepObserver] = [
         # first: a trial's architecture is measured (and recorded) before it trains
         *([DeploymentRecord(deployment)] if deployment is not None else []),
+        *(
+            # the refusals so far, in the store as trials start (status and dashboard, live)
+            [RefusalsRecord(sampler, lambda: _write_settings(store, plan, sampler))]
+            if isinstance(sampler, ConstrainedSampler)
+            else []
+        ),
         store,
         TrialFolderRecord(plan.output_dir, sweep_id),
         CheckpointRetention(plan.keep_checkpoints, plan.goal, history, run_dir=plan.output_dir),
@@ -322,7 +333,7 @@ def _run(
         with interruptible(scheduler.interrupt, plan.output_dir) as caught:
             outcome = scheduler.run()
         if isinstance(sampler, ConstrainedSampler):
-            store.set_meta({"settings": _settings_meta(plan, sampler)["settings"]})
+            _write_settings(store, plan, sampler)
     except (OSError, sqlite3.Error) as err:  # the sweep's own writes (the store, a log)
         problem = storage_problem(err, plan.output_dir)
         if problem is None:

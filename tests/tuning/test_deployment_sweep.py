@@ -14,6 +14,8 @@ import automl_vision.training.deployment as deployment
 from automl_vision import TuneResult, choice, tune
 from automl_vision.cli import main
 from automl_vision.deployment_cache import DeploymentKey
+from automl_vision.store.database import SweepStore
+from automl_vision.tuning.deployment import RefusalsRecord
 
 
 #: fake sizes and latencies: the large model is slower and bigger
@@ -124,3 +126,40 @@ def test_the_plan_says_objectives_constraints_and_the_latency_runtime(digits_fol
     assert "early termination is front-aware" in str(text)
     assert "constraints (refused before training): params_m <= 5" in str(text)
     assert "onnxruntime on the CPU" in str(text)
+
+
+def test_refusals_reach_the_store_while_the_sweep_runs(
+    digits_folder, tmp_path, measured, monkeypatch
+):
+    written: list[int] = []
+    original = SweepStore.set_meta
+
+    def spy(self, values):
+        settings = values.get("settings")
+        if isinstance(settings, dict) and "refused" in settings:
+            written.append(settings["refused"])
+        original(self, values)
+
+    monkeypatch.setattr(SweepStore, "set_meta", spy)
+    result = _sweep(digits_folder, tmp_path / "run", 3, constraints={"params_m": 5},
+                    sampling_override="random")  # fmt: skip
+    assert result.settings["refused"] >= 1
+    # a write as a trial started after refusals, before the one when the sweep ended
+    assert len([n for n in written if n > 0]) >= 2, written
+    assert written[-1] == result.settings["refused"]
+
+
+class _Refusing:
+    refused = 0
+
+
+def test_the_refusals_record_writes_only_when_they_changed() -> None:
+    sampler = _Refusing()
+    writes: list[int] = []
+    record = RefusalsRecord(sampler, lambda: writes.append(sampler.refused))  # type: ignore[arg-type]
+    record.trial_started(None)  # type: ignore[arg-type]
+    assert writes == []
+    sampler.refused = 2
+    record.trial_started(None)  # type: ignore[arg-type]
+    record.trial_started(None)  # type: ignore[arg-type]
+    assert writes == [2]
