@@ -108,13 +108,38 @@ class Verdict(enum.IntEnum):
         )
 
 
+#: the metrics key of a report's schedule progress: the fraction of the trial's learning-rate
+#: schedule done when it reported, in [0, 1] (its last report: 1)
+PROGRESS_KEY = "progress"
+#: the metrics key of a report's cost: what the trial has spent so far (cumulative, from its
+#: start, across resumes), in the sweep's cost unit (the trainer: wall-clock seconds)
+COST_KEY = "cost"
+
+
 @dataclass(frozen=True)
 class Report:
-    """One report of a running trial: its step (1-based report count or epoch) and metrics."""
+    """One report of a running trial: its step (1-based report count or epoch) and metrics.
+
+    Where the trial says so, ``metrics`` also carries its schedule progress (``PROGRESS_KEY``)
+    and its cost so far (``COST_KEY``); ``progress`` and ``cost`` read them (None when not
+    reported). They travel and are stored with the metrics, so every executor and a resumed
+    sweep keep them."""
 
     step: int
     value: float  # the primary metric
     metrics: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def progress(self) -> float | None:
+        """The fraction of the trial's schedule done at this report, or None."""
+        value = self.metrics.get(PROGRESS_KEY)
+        return None if value is None else float(value)
+
+    @property
+    def cost(self) -> float | None:
+        """The trial's cost so far at this report (cumulative), or None."""
+        value = self.metrics.get(COST_KEY)
+        return None if value is None else float(value)
 
 
 @dataclass(frozen=True)

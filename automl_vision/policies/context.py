@@ -5,7 +5,10 @@ values in report order, report 1 first), the parsed ``goal``, the ids of the tri
 completion (``finished``), and the trial being judged (``trial_id``, empty in a promotion, which
 looks at every paused trial through ``about``) with its ``JudgingWindow``. ``known``: each trial's
 objectives known before it trains (its deployment metrics, name -> value), for the front-aware
-policy of a multi-objective sweep (``policies/front.py``); empty otherwise. ``moved_from`` is set
+policy of a multi-objective sweep (``policies/front.py``); empty otherwise. ``reports``: each
+trial's reports (``Report``: step, metrics, and where reported its schedule ``progress`` and
+``cost``), in the same order as ``history``, for policies that judge by schedule or cost; the
+scheduler always fills it, a context built by hand may leave it empty. ``moved_from`` is set
 when a decision due at an earlier evaluation point is taken at the trial's latest report
 (``policies/window.py``); the data judged are then still those of the latest report.
 """
@@ -17,7 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from automl_vision.policies.window import JudgingWindow
-from automl_vision.trial import PrimaryMetricGoal
+from automl_vision.trial import PrimaryMetricGoal, Report
 
 __all__ = ["PolicyContext"]
 
@@ -33,6 +36,7 @@ class PolicyContext:
     window: JudgingWindow | None = None
     moved_from: int | None = None
     known: Mapping[str, Mapping[str, float]] = dataclasses.field(default_factory=dict)
+    reports: Mapping[str, Sequence[Report]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goal", PrimaryMetricGoal.parse(self.goal))

@@ -113,6 +113,10 @@ class Scheduler:
         # the policies' view: trial id -> primary-metric values, kept up to date as reports
         # arrive (rebuilding it on every report would cost O(reports) each time)
         self._history: dict[str, list[float]] = metric_history(self.trials)
+        # the same trials' reports (the lists themselves: they grow as reports arrive)
+        self._reports: dict[str, list[Report]] = {
+            t.trial_id: t.reports for t in self.trials if t.reports
+        }
         self._ending: str | None = None
         self._interrupted: str | None = None
         self._storage_problem: str | None = None
@@ -220,7 +224,11 @@ class Scheduler:
         (the one judged, with its judging window; None for a promotion)."""
         finished = [t.trial_id for t in self.trials if t.status is TrialStatus.COMPLETED]
         context = PolicyContext(
-            history=self._history, goal=self.goal, finished=finished, known=self._known_now()
+            history=self._history,
+            goal=self.goal,
+            finished=finished,
+            known=self._known_now(),
+            reports=self._reports,
         )
         if trial is None:
             return context
@@ -331,6 +339,7 @@ class Scheduler:
         """Finish ``trial`` with the records of an identical trial that already completed."""
         for report in earlier.reports:
             trial.reports.append(report)
+            self._reports[trial.trial_id] = trial.reports
             self._history.setdefault(trial.trial_id, []).append(report.value)
             for observer in self.observers:
                 observer.trial_reported(
@@ -387,6 +396,7 @@ class Scheduler:
         fault_point("report")
         report = Report(int(step), value, dict(metrics))
         trial.reports.append(report)
+        self._reports[trial_id] = trial.reports
         self._history.setdefault(trial_id, []).append(value)
         elapsed = self.executor.now() - (trial.started_at or self.executor.now())
         if not math.isfinite(value):

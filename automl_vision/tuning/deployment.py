@@ -160,4 +160,3 @@ class RefusalsRecord(SweepObserver):
         if self.sampler.refused != self._written:
             self._written = self.sampler.refused
             self.write()
-
