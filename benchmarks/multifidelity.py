@@ -53,6 +53,7 @@ import numpy as np
 from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import (
     ASHAPolicy,
+    CurvePolicy,
     Decision,
     EarlyTerminationPolicy,
     HyperbandPolicy,
@@ -311,6 +312,8 @@ OURS = [
     "random + hyperband (shared rungs)", "bayesian + hyperband (shared rungs)",
     "bayesian + hyperband (shared rungs, promotion)",
     "bayesian + hyperband (shared rungs, first rung E/9)",
+    # the learning-curve model's policy (policies/curve.py)
+    "random + curve", "bayesian + curve",
 ]  # fmt: skip
 # the first report after each learning-rate drop (README of the curve files): the ResNets' rate
 # drops after epoch 30; MetaQNN's is multiplied by 0.2 every 5 epochs
@@ -352,6 +355,7 @@ def make(
     first = max(1, round(e / 9)) if "first rung E/9" in variant else 1
     policy = {
         "none": lambda: NoTerminationPolicy(),
+        "curve": lambda: CurvePolicy(),
         "median": lambda: MedianStoppingPolicy(1, 5),
         "hyperband": lambda: HyperbandPolicy(first, e, **options),
         "asha": lambda: ASHAPolicy(

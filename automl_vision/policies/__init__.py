@@ -9,7 +9,8 @@ another trial dominates). Each one answers
 arguments as ``decide(trial_id, history, goal, finished=())``, and ``should_stop(...)``, its
 boolean. ``policy_from_dict`` reads the YAML/dict and text forms.
 
-May import the foundations (``trial``, ``enums``) and ``pareto`` only: no clocks, no I/O, no torch.
+May import the foundations (``trial``, ``enums``), ``pareto`` and ``curves`` only: no clocks, no
+I/O, no torch.
 """
 
 from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy, RungSystem
@@ -17,6 +18,7 @@ from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.config import PolicyConfigError
 from automl_vision.policies.context import PolicyContext
+from automl_vision.policies.curve import CurvePolicy
 from automl_vision.policies.from_dict import POLICY_TYPES, parse_policy, policy_from_dict
 from automl_vision.policies.front import FrontAwarePolicy
 from automl_vision.policies.median import MedianStoppingPolicy
@@ -29,6 +31,7 @@ __all__ = [
     "POLICY_TYPES",
     "ASHAPolicy",
     "BanditPolicy",
+    "CurvePolicy",
     "Decision",
     "EarlyTerminationPolicy",
     "FrontAwarePolicy",

@@ -5,7 +5,7 @@ Every way in (a keyword, a job file, a flag) parses a policy here and nowhere el
 ```yaml
 early_termination:            # Azure CLI v2 sweep job shape
   type: bandit                # bandit | median_stopping | truncation_selection
-  slack_factor: 0.1           #   | hyperband | asha | no_termination (alias: none)
+  slack_factor: 0.1           #   | hyperband | asha | curve | no_termination (alias: none)
   evaluation_interval: 1
   delay_evaluation: 5
 ```
@@ -32,6 +32,7 @@ from automl_vision.policies.asha import ASHAPolicy, HyperbandPolicy
 from automl_vision.policies.bandit import BanditPolicy
 from automl_vision.policies.base import EarlyTerminationPolicy
 from automl_vision.policies.config import PolicyConfigError
+from automl_vision.policies.curve import CurvePolicy
 from automl_vision.policies.interval import IntervalPolicy
 from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.no_termination import NoTerminationPolicy
@@ -39,13 +40,16 @@ from automl_vision.policies.truncation import TruncationSelectionPolicy
 
 __all__ = ["POLICY_TYPES", "parse_policy", "policy_from_dict"]
 
-POLICY_TYPES: dict[str, type[IntervalPolicy | HyperbandPolicy | NoTerminationPolicy]] = {
+POLICY_TYPES: dict[
+    str, type[IntervalPolicy | HyperbandPolicy | NoTerminationPolicy | CurvePolicy]
+] = {
     "bandit": BanditPolicy,
     "median_stopping": MedianStoppingPolicy,
     "truncation_selection": TruncationSelectionPolicy,
     "hyperband": HyperbandPolicy,
     "asha": ASHAPolicy,
     "no_termination": NoTerminationPolicy,
+    "curve": CurvePolicy,
 }
 _ALIASES = {"none": "no_termination"}
 # fields a type sets itself (with one bracket the rung system is moot)
