@@ -12,6 +12,7 @@ device the sweep uses; ``optimize`` runs its objective in threads when several r
 from __future__ import annotations
 
 import inspect
+import math
 import queue
 import threading
 from collections.abc import Callable, Mapping
@@ -40,9 +41,9 @@ from automl_vision.executors.base import (
 from automl_vision.executors.machine import Machine
 from automl_vision.executors.messages import ProgressMessage, ReportMessage
 from automl_vision.executors.trial_log import trial_log
-from automl_vision.trial import TrainingProgress, Trial
+from automl_vision.trial import COST_KEY, PROGRESS_KEY, TrainingProgress, Trial
 
-__all__ = ["FunctionExecutor", "InlineBackend", "ObjectiveTarget"]
+__all__ = ["FunctionExecutor", "InlineBackend", "ObjectiveReport", "ObjectiveTarget"]
 
 #: ``runner(trial, report) -> float | TrialReturn``: how a FunctionExecutor runs one trial.
 Runner = Callable[[Trial, MetricsReport], Any]
@@ -61,20 +62,63 @@ def _positional_arity(objective: Callable[..., Any]) -> int:
     )
 
 
+def _number(name: str, value: object) -> float:
+    """``value`` as a float; a ValueError naming ``name`` if it is not a real number."""
+    wrong = ValueError(f"report({name}={value!r}): {name} must be a real number")
+    if isinstance(value, (bool, str, bytes)):
+        raise wrong
+    try:
+        return float(value)  # type: ignore[arg-type]  # ints, floats, numpy scalars
+    except (TypeError, ValueError):
+        raise wrong from None
+
+
+@dataclass(frozen=True)
+class ObjectiveReport:
+    """The ``report`` an objective is given: ``report(step, value, *, progress=None,
+    cost=None) -> bool``.
+
+    ``value`` goes into the report's metrics as ``metric``; ``progress`` (the fraction of the
+    trial's schedule done, in [0, 1]) and ``cost`` (what the trial has spent so far, cumulative,
+    >= 0 and finite) go in under ``PROGRESS_KEY`` / ``COST_KEY`` when given. A progress outside
+    [0, 1] (or NaN), a negative or non-finite cost, or a non-number raises ValueError naming the
+    argument. Answers the scheduler's verdict (truthy: stop now)."""
+
+    report: Callable[[int, Mapping[str, float]], Any]
+    metric: str = "value"
+
+    def __call__(
+        self, step: int, value: float, *, progress: float | None = None, cost: float | None = None
+    ) -> Any:
+        metrics = {self.metric: value}
+        if progress is not None:
+            p = _number("progress", progress)
+            if not 0.0 <= p <= 1.0:  # NaN fails too
+                raise ValueError(f"report(progress={progress!r}): progress must be in [0, 1]")
+            metrics[PROGRESS_KEY] = p
+        if cost is not None:
+            c = _number("cost", cost)
+            if not (math.isfinite(c) and c >= 0.0):
+                raise ValueError(
+                    f"report(cost={cost!r}): cost must be a finite number >= 0 (cumulative)"
+                )
+            metrics[COST_KEY] = c
+        return self.report(step, metrics)
+
+
 @dataclass(frozen=True)
 class ObjectiveTarget:
     """A black-box objective as a trial target, ``target(params, report, context)``, for the
     executors that run trials in other processes (Ray): ``objective(params)`` or
-    ``objective(params, report)`` with ``report(step, value)``, as ``for_objective``."""
+    ``objective(params, report)`` with ``report(step, value, *, progress=None, cost=None)``
+    (``ObjectiveReport``), as ``for_objective``."""
 
     objective: Callable[..., Any]
     metric: str = "value"
 
     def __call__(self, params: Mapping[str, Any], report: Any, context: Any) -> Any:
         if _positional_arity(self.objective) >= 2:
-            return self.objective(
-                dict(params), lambda step, value: report(step, {self.metric: value})
-            )
+            return self.objective(dict(params), ObjectiveReport(report, self.metric))
         return self.objective(dict(params))
 
 
@@ -150,7 +194,8 @@ class FunctionExecutor(Executor):
         cls, objective: Callable[..., Any], *, capacity: int = 1, metric: str = "value"
     ) -> FunctionExecutor:
         """``objective(params) -> float`` or ``objective(params, report) -> float`` where
-        ``report(step, value) -> bool`` reports ``value`` as the metric named ``metric``."""
+        ``report(step, value, *, progress=None, cost=None) -> bool`` reports ``value`` as the
+        metric named ``metric`` (``ObjectiveReport``)."""
         return cls.for_target(ObjectiveTarget(objective, metric), capacity=capacity)
 
     @property

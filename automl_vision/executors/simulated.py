@@ -6,19 +6,27 @@ termination can be benchmarked on real curves without training anything (docs/ar
 Each trial's ``params[curve_param]`` names the curve (a row index); its epochs take a random
 simulated duration, so concurrent trials report in a random, seeded, interleaved order. A trial
 started again (promoted after a pause) continues its curve after the reports it made.
+
+With ``progress=True`` each report also carries where the trial is (``trial.PROGRESS_KEY``,
+``trial.COST_KEY``): progress = the report's index / its schedule's length (the curve's length,
+or ``schedule_lengths[curve]`` where a curve is stored longer than its schedule, e.g. a
+NaN-padded row; reports past it say 1), and cost = the trial's simulated seconds so far (its
+epoch durations summed, continuing after a promotion), or ``costs[curve][index - 1]`` where
+per-report cumulative costs are given. Without it reports are exactly as before.
 """
 
 from __future__ import annotations
 
 import csv
 import heapq
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
-from automl_vision.trial import Trial
+from automl_vision.trial import COST_KEY, PROGRESS_KEY, Trial
 
 __all__ = ["SimulatedExecutor", "load_learning_curves"]
 
@@ -42,7 +50,8 @@ class SimulatedExecutor(Executor):
 
     ``epoch_seconds`` gives each curve's duration per epoch; by default every trial draws one
     from a log-normal distribution (median 1 s, seeded by ``seed`` and the trial index), which
-    makes arrival order random but reproducible.
+    makes arrival order random but reproducible. ``progress``, ``schedule_lengths`` and
+    ``costs``: the module docstring (each per curve; off by default).
     """
 
     def __init__(
@@ -55,6 +64,9 @@ class SimulatedExecutor(Executor):
         metric: str = "accuracy",
         curve_param: str = "curve",
         spread: float = 0.5,
+        progress: bool = False,
+        schedule_lengths: Sequence[int] | None = None,
+        costs: Sequence[Sequence[float]] | None = None,
     ) -> None:
         super().__init__()
         if capacity < 1:
@@ -66,6 +78,11 @@ class SimulatedExecutor(Executor):
         self.metric = metric
         self.curve_param = curve_param
         self.spread = spread
+        self.progress = progress
+        self.schedule_lengths = _schedule_lengths(self.curves, schedule_lengths)
+        self.costs = _costs(self.curves, costs)
+        if not progress and (schedule_lengths is not None or costs is not None):
+            raise ValueError("schedule_lengths and costs need progress=True")
         self._clock = 0.0
         self._events: list[tuple[float, int, str, int]] = []  # (time, trial index, id, epoch)
         self._active: dict[str, tuple[int, float]] = {}  # trial id -> (curve, seconds/epoch)
@@ -123,7 +140,10 @@ class SimulatedExecutor(Executor):
             curve, seconds = self._active[trial_id]
             values = self.curves[curve]
             self.epochs_run += 1
-            stop = self.report(trial_id, epoch, {self.metric: values[epoch - 1]})
+            metrics = {self.metric: values[epoch - 1]}
+            if self.progress:
+                metrics |= self._position(curve, epoch, seconds)
+            stop = self.report(trial_id, epoch, metrics)
             if trial_id in self._active:  # not hard-stopped while reporting
                 if stop or epoch == len(values):
                     del self._active[trial_id]
@@ -132,3 +152,44 @@ class SimulatedExecutor(Executor):
                     heapq.heappush(self._events, (when + seconds, index, trial_id, epoch + 1))
             outcomes += self._drain_stopped()
         return outcomes
+
+    def _position(self, curve: int, epoch: int, seconds: float) -> dict[str, float]:
+        """The progress and cost of report ``epoch`` of ``curve`` (module docstring)."""
+        done = min(1.0, epoch / self.schedule_lengths[curve])
+        cost = epoch * seconds if self.costs is None else self.costs[curve][epoch - 1]
+        return {PROGRESS_KEY: done, COST_KEY: cost}
+
+
+def _schedule_lengths(curves: list[list[float]], lengths: Sequence[int] | None) -> list[int]:
+    """Each curve's schedule length: ``lengths`` checked, or the curves' own lengths."""
+    if lengths is None:
+        return [max(1, len(c)) for c in curves]
+    out = list(lengths)
+    if len(out) != len(curves) or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in out
+    ):
+        raise ValueError(
+            f"schedule_lengths must give one integer >= 1 per curve ({len(curves)} curves)"
+        )
+    return [int(n) for n in out]
+
+
+def _costs(
+    curves: list[list[float]], costs: Sequence[Sequence[float]] | None
+) -> list[list[float]] | None:
+    """Each curve's cumulative cost per report, checked (finite, >= 0, not decreasing)."""
+    if costs is None:
+        return None
+    out = [list(map(float, c)) for c in costs]
+    ok = len(out) == len(curves) and all(
+        len(c) == len(v)
+        and all(np.isfinite(x) and x >= 0 for x in c)
+        and all(b >= a for a, b in itertools.pairwise(c))
+        for c, v in zip(out, curves, strict=False)
+    )
+    if not ok:
+        raise ValueError(
+            "costs must give, per curve, one cumulative cost per report (finite, >= 0, "
+            "not decreasing)"
+        )
+    return out

@@ -3,8 +3,9 @@
 After an evaluation: compute the metrics (multilabel: also tune per-class thresholds), keep the
 best epoch by the primary metric (a strictly better value wins; its weights are copied and,
 with an output directory, written to ``best.safetensors``), call ``report(epoch, metrics)``
-(True: stop now), and update early stopping. A training loss that is not finite stops the run
-("diverged").
+(True: stop now; the reported metrics also carry ``position()``: the schedule progress and
+the seconds spent, ``spend.py``, which the history and ``metrics.jsonl`` do not keep), and
+update early stopping. A training loss that is not finite stops the run ("diverged").
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import enum
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,10 @@ class Progress:
         targets: torch.Tensor,
         model: nn.Module,
         lr: float,
+        position: Callable[[], Mapping[str, float]] | None = None,
     ) -> StopReason | None:
-        """Record one evaluation; the reason to stop now, if any."""
+        """Record one evaluation; the reason to stop now, if any. ``position()``: fields the
+        report carries beside the metrics (read just before reporting)."""
         multilabel = self.task is Task.MULTILABEL
         thresholds = tune_thresholds(logits, targets) if multilabel else None
         metrics = classification_metrics(
@@ -118,7 +121,8 @@ class Progress:
         stop = None
         answer = Verdict.CONTINUE
         if self.report is not None:
-            answer = Verdict.of(self.report(epoch, dict(metrics)))
+            extra = dict(position()) if position is not None else {}
+            answer = Verdict.of(self.report(epoch, dict(metrics) | extra))
         if answer is Verdict.STOP:
             stop = StopReason.REPORT
         if self.config.early_stopping and self.stopper.update(epoch, value) and stop is None:

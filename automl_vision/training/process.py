@@ -4,7 +4,9 @@ data-parallel run, or the only process), and what it produced (``TrainResult``).
 ``train()`` (``train.py``) prepares the data and devices and calls ``run_process`` here, directly
 or through ``distributed.py``, whose spawned ranks call it too; this module imports neither, so
 the three form no import cycle. Each epoch: train, evaluate when due, report, let early stopping
-decide, agree on the stop across ranks (``broadcast_stop``), save the resume state.
+decide, agree on the stop across ranks (``broadcast_stop``), save the resume state. Each report
+also carries the schedule progress and the seconds spent so far (``spend.py``), which the
+resume state keeps, so a resumed run goes on counting.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from automl_vision.training.components import build_components
 from automl_vision.training.evaluation import Progress, ReportFn, StopReason
 from automl_vision.training.loop import EpochRunner
 from automl_vision.training.resume import RESUME_FILE, save_resume
+from automl_vision.training.spend import SpendClock
 from automl_vision.training.ticker import BatchTicker, ProgressFn
 from automl_vision.training.training_config import TrainingConfig
 from automl_vision.trial import PrimaryMetricGoal
@@ -142,6 +145,11 @@ def run_process(
         train_s = train_cpu_s = eval_s = compile_s = 0.0
         epochs_run, stop, losses = 0, None, []
         first = 1
+        total_steps = parts.steps_per_epoch * config.number_of_epochs  # warm-up included
+        # an older resume state has no "spend": its run counts from 0
+        clock = SpendClock.restored(
+            device, resume_state.get("spend") if resume_state is not None else None
+        )
         if resume_state is not None:
             model_state = resume_state["model"]
             runner.inner.load_state_dict(model_state)
@@ -168,6 +176,7 @@ def run_process(
             on_batch = None
             if ticker is not None:
                 on_batch = functools.partial(ticker.batch, epoch)
+            clock.begin()
             stats = runner.train_epoch(epoch, on_batch)
             fault_point("epoch")
             epochs_run, train_s = epoch, train_s + stats.seconds
@@ -181,13 +190,20 @@ def run_process(
                 if due or not math.isfinite(stats.loss):
                     logits, targets = runner.predict()
                     stop = progress.after_evaluation(
-                        epoch, stats, logits, targets, runner.inner, lr
+                        epoch,
+                        stats,
+                        logits,
+                        targets,
+                        runner.inner,
+                        lr,
+                        position=lambda: clock.report_fields(runner.step, total_steps),
                     )
                 else:
                     progress.log_epoch(epoch, stats, lr)
                 eval_s += time.perf_counter() - t
             if world > 1:
                 stop = broadcast_stop(stop, device)
+            clock.end()
             if write_resume:
                 save_resume(
                     output_dir / RESUME_FILE,  # type: ignore[operator]
@@ -207,6 +223,7 @@ def run_process(
                         "progress": progress.state(),
                         "losses": list(losses),
                         "seed": seed,
+                        "spend": clock.state(),
                     },
                 )
             if stop is not None:

@@ -57,6 +57,12 @@ def optimize(
     ``report(step, value) -> bool`` feeds the early-termination ``policy`` and answers True
     when the trial should stop now (a stopped trial keeps its last reported value). An
     objective that raises or returns NaN fails its trial; the sweep goes on.
+    ``report(step, value, progress=p, cost=c)`` (keyword-only, each optional) also says where
+    the trial is: ``progress`` the fraction of its own schedule done, in [0, 1] (its last
+    report: 1), ``cost`` what it has spent so far, cumulative from its start, >= 0 (e.g.
+    seconds). They travel in the report's metrics (``trial.PROGRESS_KEY`` / ``COST_KEY``;
+    ``Report.progress`` / ``Report.cost``) for the policy to judge by; a progress outside
+    [0, 1], a negative or non-finite cost, or a non-number is a ValueError naming it.
 
     ``parameter_space``: an ``ImageClassificationSearchSpace``, a list of them, or a plain
     ``dict`` of fixed values and distributions. ``sampling``: ``"random"``, ``"sobol"``,
