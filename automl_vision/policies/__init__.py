@@ -2,7 +2,8 @@
 
 ``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, ``NoTerminationPolicy``
 (HyperDrive's names and constructors), ``HyperbandPolicy`` (every bracket by default) and
-``ASHAPolicy`` (one bracket; rungs in epochs, schedule fraction or seconds: ``Resource``), all ``EarlyTerminationPolicy``; ``FrontAwarePolicy`` wraps one of
+``ASHAPolicy`` (one bracket), with rungs in epochs, schedule fraction or seconds
+(``Resource``), all ``EarlyTerminationPolicy``; ``FrontAwarePolicy`` wraps one of
 them for a sweep with objectives known before training (it keeps only the stops of trials that
 another trial dominates). Each one answers
 ``judge(PolicyContext) -> Decision(stop, reason)`` (what the sweep calls), the same with loose

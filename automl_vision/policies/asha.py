@@ -1,6 +1,15 @@
 """``HyperbandPolicy`` and ``ASHAPolicy``: asynchronous successive halving in brackets.
 
-Report counts are the resource (epochs). Bracket ``b`` (``0 <= b < B``) starts at
+Report counts are the resource (epochs) unless ``resource`` says otherwise: with
+``resource="fraction"`` (the fraction of each trial's schedule done, ``Report.progress``) or
+``"seconds"`` (its cumulative cost, ``Report.cost``), ``min_resource``/``max_resource`` are
+amounts of that unit (floats allowed; for fraction ``max_resource`` is 1.0 unless given, for
+seconds it must be given), the rungs are the same formulas in that unit, and a trial is judged
+at a rung at its FIRST report whose amount reaches it (``>=``; once per rung; a report passing
+several rungs is judged at each, lowest first, or with ``promotion`` pauses at the highest).
+Each trial it is ranked against counts with its value at its own first report reaching that
+rung. ``policies/resource.py`` reads the amounts; the rest of this docstring speaks in report
+counts, which is the epoch case exactly. Bracket ``b`` (``0 <= b < B``) starts at
 ``r_b = min_resource * reduction_factor**b`` and has rungs at ``r_b * reduction_factor**k``
 (k = 0, 1, ...) strictly below ``max_resource`` (a trial at ``max_resource`` has used its whole
 budget, so there is nothing left to save; with ``max_resource=None`` the rungs never end).
