@@ -316,15 +316,19 @@ def _random_sweep(rng: np.random.Generator) -> dict[str, list[float]]:
     ids=["hyperband", "asha", "shared", "promotion"],
 )
 def test_epochs_decide_as_before_and_as_seconds_counting_reports(seed, goal, kwargs) -> None:
-    """The default, ``resource='epochs'`` spelled out, and seconds with cost = the report count
-    make the same decisions and promotions on random sweeps."""
+    """The default, ``resource='epochs'`` spelled out, seconds with cost = the report count and
+    fraction with progress = n / 27 make the same decisions and promotions on random sweeps."""
     rng = np.random.default_rng(seed)
     default = HyperbandPolicy(1, 27, **kwargs)
     explicit = HyperbandPolicy(1, 27, resource=EPOCHS, **kwargs)
     seconds = HyperbandPolicy(1, 27, resource=SECONDS, **kwargs)
+    fraction = HyperbandPolicy(1 / 27, 1.0, resource=FRACTION, **kwargs)  # progress = n / 27
     history = _random_sweep(rng)
     reports = {
-        t: [Report(n + 1, v, {COST_KEY: float(n + 1)}) for n, v in enumerate(values)]
+        t: [
+            Report(n + 1, v, {COST_KEY: float(n + 1), PROGRESS_KEY: (n + 1) / 27})
+            for n, v in enumerate(values)
+        ]
         for t, values in history.items()
     }
     base = PolicyContext(history=history, goal=goal, reports=reports)
@@ -332,8 +336,9 @@ def test_epochs_decide_as_before_and_as_seconds_counting_reports(seed, goal, kwa
         ctx = base.about(trial_id)
         expected = default.judge(ctx)
         assert explicit.judge(ctx) == expected
-        got = seconds.judge(ctx)
-        assert (got.stop, got.pause) == (expected.stop, expected.pause), (trial_id, got, expected)
+        for other in (seconds, fraction):
+            got = other.judge(ctx)
+            assert (got.stop, got.pause) == (expected.stop, expected.pause), (trial_id, got)
     if kwargs.get("promotion"):
         # paused where a trial pauses: at a rung of its bracket
         paused = {
@@ -344,5 +349,6 @@ def test_epochs_decide_as_before_and_as_seconds_counting_reports(seed, goal, kwa
         for closing in (False, True):
             expected = default.judge_paused(paused, base, closing=closing)
             assert explicit.judge_paused(paused, base, closing=closing) == expected
-            got = seconds.judge_paused(paused, base, closing=closing)
-            assert (got and got.trial_id) == (expected and expected.trial_id)
+            for other in (seconds, fraction):
+                got = other.judge_paused(paused, base, closing=closing)
+                assert (got and got.trial_id) == (expected and expected.trial_id)
