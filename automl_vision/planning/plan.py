@@ -33,7 +33,7 @@ from automl_vision.pareto import Objective
 from automl_vision.planning.defaults import DEFAULT_SAMPLING, default_policy, default_suggestion
 from automl_vision.planning.machine import LocalMachine
 from automl_vision.planning.preflight import check_plan, check_training_options
-from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy
+from automl_vision.policies import EarlyTerminationPolicy, HyperbandPolicy, Resource
 from automl_vision.sampling import (
     BayesianParameterSampling,
     DeferredKnown,
@@ -288,10 +288,7 @@ class SweepPlan:
             lines.append("early termination: none")
         else:
             lines.append(f"early termination: {_policy_dict(self.policy)}")
-            lines.append(f"  evaluated at reports: {_points(self.policy, epochs)}")
-            if isinstance(self.policy, HyperbandPolicy):
-                for b in range(self.policy.bracket_count):
-                    lines.append(f"  bracket {b} rungs: {self.policy.rungs(b, epochs)}")
+            lines += _policy_schedule(self.policy, epochs)
         lines.append(
             f"limits: max_trials={self.max_trials}, "
             f"max_concurrent_trials={self.capacity.summary}"
@@ -349,6 +346,24 @@ def _policy_dict(policy: EarlyTerminationPolicy | None) -> dict[str, Any] | None
         return None
     to_dict = getattr(policy, "to_dict", None)
     return to_dict() if callable(to_dict) else {"type": type(policy).__name__}
+
+
+def _policy_schedule(policy: EarlyTerminationPolicy, epochs: int) -> list[str]:
+    """Where the policy judges: report counts, or for rungs in another resource (fraction of
+    the schedule, seconds) the rungs in that unit, each judged at a trial's first report
+    reaching it."""
+    unit = getattr(policy, "resource", Resource.EPOCHS)
+    if not isinstance(policy, HyperbandPolicy) or unit is Resource.EPOCHS:
+        lines = [f"  evaluated at reports: {_points(policy, epochs)}"]
+        if isinstance(policy, HyperbandPolicy):
+            lines += [f"  bracket {b} rungs: {policy.rungs(b, epochs)}"
+                      for b in range(policy.bracket_count)]  # fmt: skip
+        return lines
+    lines = [f"  evaluated in {unit.value}: at each trial's first report that reaches a rung"]
+    for b in range(policy.bracket_count):
+        rungs = ", ".join(f"{r:.4g}" for r in policy.rungs(b))
+        lines.append(f"  bracket {b} rungs ({unit.value}): [{rungs}]")
+    return lines
 
 
 def _points(policy: EarlyTerminationPolicy, epochs: int) -> str:

@@ -2,7 +2,8 @@
 
 ``BanditPolicy``, ``MedianStoppingPolicy``, ``TruncationSelectionPolicy``, ``NoTerminationPolicy``
 (HyperDrive's names and constructors), ``HyperbandPolicy`` (every bracket by default) and
-``ASHAPolicy`` (one bracket), all ``EarlyTerminationPolicy``; ``FrontAwarePolicy`` wraps one of
+``ASHAPolicy`` (one bracket), with rungs in epochs, schedule fraction or seconds
+(``Resource``), all ``EarlyTerminationPolicy``; ``FrontAwarePolicy`` wraps one of
 them for a sweep with objectives known before training (it keeps only the stops of trials that
 another trial dominates). Each one answers
 ``judge(PolicyContext) -> Decision(stop, reason)`` (what the sweep calls), the same with loose
@@ -23,6 +24,7 @@ from automl_vision.policies.from_dict import POLICY_TYPES, parse_policy, policy_
 from automl_vision.policies.front import FrontAwarePolicy
 from automl_vision.policies.median import MedianStoppingPolicy
 from automl_vision.policies.no_termination import NoTerminationPolicy
+from automl_vision.policies.resource import Resource, ResourceError
 from automl_vision.policies.truncation import TruncationSelectionPolicy
 from automl_vision.policies.window import JudgingWindow, Move
 from automl_vision.trial import PrimaryMetricGoal
@@ -44,6 +46,8 @@ __all__ = [
     "PolicyContext",
     "PrimaryMetricGoal",
     "Promotion",
+    "Resource",
+    "ResourceError",
     "RungSystem",
     "TruncationSelectionPolicy",
     "parse_policy",

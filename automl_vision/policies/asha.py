@@ -1,6 +1,15 @@
 """``HyperbandPolicy`` and ``ASHAPolicy``: asynchronous successive halving in brackets.
 
-Report counts are the resource (epochs). Bracket ``b`` (``0 <= b < B``) starts at
+Report counts are the resource (epochs) unless ``resource`` says otherwise: with
+``resource="fraction"`` (the fraction of each trial's schedule done, ``Report.progress``) or
+``"seconds"`` (its cumulative cost, ``Report.cost``), ``min_resource``/``max_resource`` are
+amounts of that unit (floats allowed; for fraction ``max_resource`` is 1.0 unless given, for
+seconds it must be given), the rungs are the same formulas in that unit, and a trial is judged
+at a rung at its FIRST report whose amount reaches it (``>=``; once per rung; a report passing
+several rungs is judged at each, lowest first, or with ``promotion`` pauses at the highest).
+Each trial it is ranked against counts with its value at its own first report reaching that
+rung. ``policies/resource.py`` reads the amounts; the rest of this docstring speaks in report
+counts, which is the epoch case exactly. Bracket ``b`` (``0 <= b < B``) starts at
 ``r_b = min_resource * reduction_factor**b`` and has rungs at ``r_b * reduction_factor**k``
 (k = 0, 1, ...) strictly below ``max_resource`` (a trial at ``max_resource`` has used its whole
 budget, so there is nothing left to save; with ``max_resource=None`` the rungs never end).
@@ -67,6 +76,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import numbers
 from collections.abc import Collection
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -76,8 +86,17 @@ from pydantic import BeforeValidator, model_validator
 from automl_vision.enums import ChoiceEnum
 from automl_vision.policies.base import Decision, EarlyTerminationPolicy, Promotion
 from automl_vision.policies.common import count_better, fmt, kth_best, ordinal, worse
-from automl_vision.policies.config import Count, Flag, PolicyConfig, integer
+from automl_vision.policies.config import Flag, PolicyConfig, integer, real
 from automl_vision.policies.context import PolicyContext
+from automl_vision.policies.resource import (
+    Resource,
+    amount_text,
+    first_reaching,
+    parse_resource,
+    reaches,
+    resources_of,
+    unit_rungs,
+)
 
 __all__ = [
     "ASHAPolicy",
@@ -92,6 +111,25 @@ __all__ = [
 ]
 
 ReductionFactor = Annotated[int, BeforeValidator(lambda v: integer(v, 2))]
+
+
+def _amount(value: Any) -> int | float:
+    """A rung bound: an integer >= 1 stays an int; a finite real > 0 is a float (allowed only
+    with ``resource`` ``fraction`` or ``seconds``, checked with the other fields)."""
+    if not isinstance(value, bool) and hasattr(value, "__index__"):
+        return integer(value, 1)
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        number = real(value)
+        if number <= 0:
+            raise ValueError(f"must be > 0, got {number}")
+        return number
+    raise ValueError(
+        f"must be an integer >= 1 (with resource='fraction' or 'seconds': a number > 0), "
+        f"got {value!r}"
+    )
+
+
+Amount = Annotated[int | float, BeforeValidator(_amount)]
 
 
 class RungSystem(ChoiceEnum):
@@ -196,24 +234,26 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
 
     type_name = "hyperband"
 
-    min_resource: Count = 1
-    max_resource: Count | None = None
+    min_resource: Amount = 1
+    max_resource: Amount | None = None
     reduction_factor: ReductionFactor = 3
     brackets: Brackets = AUTO
     schedule_aware: Flag = False
     promotion: Flag = False
     rung_system: Annotated[RungSystem, BeforeValidator(_rung_system)] = RungSystem.PER_BRACKET
+    resource: Annotated[Resource, BeforeValidator(parse_resource)] = Resource.EPOCHS
 
     def __init__(
         self,
-        min_resource: int = 1,
-        max_resource: int | None = None,
+        min_resource: float = 1,
+        max_resource: float | None = None,
         reduction_factor: int = 3,
         brackets: int | str = AUTO,
         *,
         schedule_aware: bool = False,
         promotion: bool = False,
         rung_system: RungSystem | str = RungSystem.PER_BRACKET,
+        resource: Resource | str = Resource.EPOCHS,
     ) -> None:
         super().__init__(
             min_resource=min_resource,
@@ -223,10 +263,25 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             schedule_aware=schedule_aware,
             promotion=promotion,
             rung_system=rung_system,
+            resource=resource,
         )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fraction_budget(cls, data: Any) -> Any:
+        # with resource="fraction" the whole schedule (1.0) is the budget unless given
+        if isinstance(data, dict) and data.get("max_resource") is None:
+            try:
+                unit = Resource(data.get("resource", Resource.EPOCHS))
+            except ValueError:
+                return data  # the field's validator says what is allowed
+            if unit is Resource.FRACTION:
+                return {**data, "max_resource": 1.0}
+        return data
 
     @model_validator(mode="after")
     def _resources(self) -> Any:
+        self._check_unit()
         if self.max_resource is None:
             return self
         if self.min_resource > self.max_resource:
@@ -235,7 +290,9 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
                 f"> max_resource={self.max_resource}"
             )
         last = self.bracket_min_resource(self.bracket_count - 1)
-        if last > self.max_resource:
+        if last > self.max_resource and (
+            self.resource is Resource.EPOCHS or not reaches(self.max_resource, last)
+        ):
             raise ValueError(
                 f"brackets={self.brackets} is too many: the last bracket would start at "
                 f"min_resource * reduction_factor**{self.brackets - 1} = {last} > "
@@ -243,9 +300,39 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             )
         return self
 
+    def _check_unit(self) -> None:
+        unit = self.resource
+        if unit is Resource.EPOCHS:
+            for name in ("min_resource", "max_resource"):
+                value = getattr(self, name)
+                if value is not None and not isinstance(value, int):
+                    raise ValueError(
+                        f"{name} must be an integer >= 1, got {value} (fractional rungs need "
+                        f"resource='fraction' or 'seconds')"
+                    )
+            return
+        if self.schedule_aware:
+            raise ValueError(
+                f"schedule_aware=True needs resource='epochs', got resource={unit.value!r} "
+                f"(rungs in {unit.value} are judged at the first report that reaches them)"
+            )
+        if unit is Resource.FRACTION:
+            for name in ("min_resource", "max_resource"):
+                value = getattr(self, name)
+                if not 0 < value <= 1:
+                    raise ValueError(
+                        f"with resource='fraction' {name} must be in (0, 1] (a fraction of the "
+                        f"trial's schedule), got {value}"
+                    )
+        if unit is Resource.SECONDS and self.max_resource is None:
+            raise ValueError(
+                "resource='seconds' needs max_resource: the most seconds one trial may train "
+                "(e.g. one full training's seconds); pass max_resource=<seconds>"
+            )
+
     # -- value semantics -----------------------------------------------------------------------
-    def _key(self) -> tuple[int, int | None, int, int | str, bool, bool, RungSystem]:
-        return (
+    def _key(self) -> tuple[Any, ...]:
+        key: tuple[Any, ...] = (
             self.min_resource,
             self.max_resource,
             self.reduction_factor,
@@ -254,6 +341,7 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             self.promotion,
             self._rung_key(),
         )
+        return key if self.resource is Resource.EPOCHS else (*key, self.resource)
 
     def _rung_key(self) -> RungSystem:
         # with one bracket both rung systems are the same rule
@@ -294,6 +382,7 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             "schedule_aware",
             "promotion",
             "rung_system",
+            "resource",
         )
 
     # -- schedule ------------------------------------------------------------------------------
@@ -305,16 +394,28 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             return int(self.brackets)
         if self.max_resource is None:
             return 1
+        if self.resource is not Resource.EPOCHS:
+            count = 1
+            while reaches(self.max_resource, self.min_resource * self.reduction_factor**count):
+                count += 1
+            return count
         return auto_brackets(self.min_resource, self.max_resource, self.reduction_factor)
 
-    def bracket_min_resource(self, bracket: int) -> int:
-        """Where ``bracket``'s first rung is: ``min_resource * reduction_factor**bracket``."""
+    def bracket_min_resource(self, bracket: int) -> Any:
+        """Where ``bracket``'s first rung is: ``min_resource * reduction_factor**bracket`` (an
+        int for epochs, a float in the unit otherwise)."""
         return self.min_resource * self.reduction_factor**bracket
 
-    def rungs(self, bracket: int = 0, max_reports: int | None = None) -> list[int]:
-        """The rungs of ``bracket`` (report counts), up to ``max_reports`` when given."""
+    def rungs(self, bracket: int = 0, max_reports: int | None = None) -> list[Any]:
+        """The rungs of ``bracket``: report counts up to ``max_reports`` when given; with
+        ``resource`` fraction or seconds, amounts of that unit below ``max_resource``
+        (``max_reports`` does not apply)."""
         if not 0 <= bracket < self.bracket_count:
             raise ValueError(f"bracket must be in [0, {self.bracket_count - 1}], got {bracket}")
+        if self.resource is not Resource.EPOCHS:
+            assert self.max_resource is not None  # validated: fraction and seconds have one
+            start = self.bracket_min_resource(bracket)
+            return unit_rungs(start, self.reduction_factor, self.max_resource)
         limit = max_reports if max_reports is not None else self.max_resource
         if limit is None:
             raise ValueError("rungs(): give max_reports when max_resource is None")
@@ -322,6 +423,10 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
         return rung_schedule(start, self.reduction_factor, self.max_resource, limit)
 
     def evaluation_points(self, max_reports: int) -> list[int]:
+        """The report counts that may be judged; with fraction or seconds any report may be the
+        first to reach a rung, so every report in ``1..max_reports``."""
+        if self.resource is not Resource.EPOCHS:
+            return list(range(1, max_reports + 1))
         return sorted({r for b in range(self.bracket_count) for r in self.rungs(b, max_reports)})
 
     def bracket_of(self, trial_id: str) -> int:
@@ -361,6 +466,8 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
         ]
 
     def rule(self, context: PolicyContext) -> Decision:
+        if self.resource is not Resource.EPOCHS:
+            return self._rule_in_unit(context)
         n, goal = context.n, context.goal
         where = self._where(self.bracket_of(context.trial_id))
         if not self._is_point(context.trial_id, context.point):
@@ -410,6 +517,8 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
         one trial trained to ``max_resource``."""
         if not self.promotion:
             return None
+        if self.resource is not Resource.EPOCHS:
+            return self._promotion_in_unit(paused, context, closing=closing)
         goal = context.goal
         found: tuple[int, float, str, int, int] | None = None  # n, value, id, m, k
         for trial_id in sorted(paused):
@@ -442,6 +551,120 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             f"in the top {m} // {self.reduction_factor} = {k} of the {m} trials at report {n}",
         )
 
+    # -- rungs in fraction or seconds --------------------------------------------------------
+    def _amounts(self, context: PolicyContext, trial_id: str) -> list[float]:
+        count = len(context.history.get(trial_id, ()))
+        return resources_of(trial_id, context.reports, count, self.resource)
+
+    def _at_rung(self, context: PolicyContext, rung: float, bracket: int) -> list[float]:
+        """The values of the trials ranked with ``context.trial_id`` (its bracket's, or with
+        shared rungs every trial) that reached ``rung``, each at its first report reaching it."""
+        shared = self.rung_system is RungSystem.SHARED
+        out = []
+        for other, values in context.history.items():
+            if not (shared or other == context.trial_id or self.bracket_of(other) == bracket):
+                continue
+            index = first_reaching(self._amounts(context, other), rung)
+            if index is not None:
+                out.append(float(values[index]))
+        return out
+
+    def _rule_in_unit(self, context: PolicyContext) -> Decision:
+        """``rule`` with rungs in fraction or seconds: report ``n`` is judged at every rung of
+        the trial's bracket that it is the first report to reach (usually none or one)."""
+        n, goal, unit = context.n, context.goal, self.resource
+        bracket = self.bracket_of(context.trial_id)
+        where = self._where(bracket)
+        amounts = self._amounts(context, context.trial_id)
+        now = amounts[n - 1]
+        crossed = [
+            rung
+            for rung in self.rungs(bracket)
+            if first_reaching(amounts, rung) == n - 1  # its first report there: judged once
+        ]
+        at = f"report {n}, {amount_text(now, unit)}"
+        if not crossed:
+            return Decision(False, f"{at}: reaches no new rung{where}")
+        assert self.max_resource is not None
+        if reaches(now, self.max_resource):
+            return Decision(False, f"{at}: uses the whole budget, no decision")
+        value = context.value
+        reason = ""
+        if self.promotion:
+            crossed = crossed[-1:]  # a paused trial is ranked at the furthest rung it reached
+        for rung in crossed:
+            label = f"rung {amount_text(rung, unit)}{where} ({at})"
+            if math.isnan(value):
+                return Decision(True, f"stopped at {label}: the value is NaN")
+            at_rung = self._at_rung(context, rung, bracket)
+            m = len(at_rung)
+            trials = f"{m} trial{'s' if m != 1 else ''} at {amount_text(rung, unit)}"
+            if self.promotion:
+                better = count_better(value, at_rung, goal)
+                return Decision(
+                    True,
+                    f"paused at {label}: {fmt(value)}, {better} of {trials} better; promoted "
+                    f"once it is in the top m // {self.reduction_factor} of the m trials there",
+                    pause=True,
+                )
+            k = promotion_count(m, self.reduction_factor)
+            cutoff = kth_best(at_rung, k, goal)
+            detail = (
+                f"cut-off = the {ordinal(k)} best of {trials}, each at its first report there; "
+                f"top max(1, {m} // {self.reduction_factor}) = {k} continue"
+            )
+            if count_better(value, at_rung, goal) >= k:
+                return Decision(
+                    True,
+                    f"stopped at {label}: {fmt(value)} is worse than {fmt(cutoff)} ({detail})",
+                )
+            reason = f"{label}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})"
+        return Decision(False, reason)
+
+    def _promotion_in_unit(
+        self, paused: Collection[str], context: PolicyContext, *, closing: bool
+    ) -> Promotion | None:
+        """``promotion_rule`` with rungs in fraction or seconds: a paused trial is ranked at
+        the highest rung its latest report reached; the furthest rung goes first."""
+        goal, unit = context.goal, self.resource
+        found: tuple[float, float, str, int, int] | None = None  # rung, value, id, m, k
+        for trial_id in sorted(paused):
+            trial = context.about(trial_id)
+            if trial.n == 0 or math.isnan(trial.value):
+                continue
+            bracket = self.bracket_of(trial_id)
+            now = self._amounts(trial, trial_id)[-1]
+            reached = [rung for rung in self.rungs(bracket) if reaches(now, rung)]
+            if not reached:
+                continue
+            rung, value = reached[-1], trial.value
+            at_rung = self._at_rung(trial, rung, bracket)
+            m = len(at_rung)
+            k = (promotion_count if closing else promotion_top)(m, self.reduction_factor)
+            if count_better(value, at_rung, goal) >= k:
+                continue
+            if (
+                found is None
+                or rung > found[0]
+                or (rung == found[0] and worse(found[1], value, goal))
+            ):
+                found = (rung, value, trial_id, m, k)
+        if found is None:
+            return None
+        rung, value, trial_id, m, k = found
+        where = f"rung {amount_text(rung, unit)}{self._where(self.bracket_of(trial_id))}"
+        top = (
+            f"max(1, {m} // {self.reduction_factor})"
+            if closing
+            else f"{m} // {self.reduction_factor}"
+        )
+        why = " as the sweep closes (no new trial can start)" if closing else ""
+        return Promotion(
+            trial_id,
+            f"promoted from {where}{why}: {fmt(value)} is in the top {top} = {k} of the {m} "
+            f"trials that reached it",
+        )
+
 
 class ASHAPolicy(HyperbandPolicy):
     """``HyperbandPolicy`` with one bracket: asynchronous successive halving (ASHA)."""
@@ -452,12 +675,13 @@ class ASHAPolicy(HyperbandPolicy):
 
     def __init__(
         self,
-        min_resource: int = 1,
-        max_resource: int | None = None,
+        min_resource: float = 1,
+        max_resource: float | None = None,
         reduction_factor: int = 3,
         *,
         schedule_aware: bool = False,
         promotion: bool = False,
+        resource: Resource | str = Resource.EPOCHS,
     ) -> None:
         PolicyConfig.__init__(
             self,
@@ -466,11 +690,19 @@ class ASHAPolicy(HyperbandPolicy):
             reduction_factor=reduction_factor,
             schedule_aware=schedule_aware,
             promotion=promotion,
+            resource=resource,
         )
 
     @classmethod
     def _init_fields(cls) -> tuple[str, ...]:
-        return ("min_resource", "max_resource", "reduction_factor", "schedule_aware", "promotion")
+        return (
+            "min_resource",
+            "max_resource",
+            "reduction_factor",
+            "schedule_aware",
+            "promotion",
+            "resource",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -481,6 +713,8 @@ class ASHAPolicy(HyperbandPolicy):
         switches = "".join(
             f", {name}=True" for name in ("schedule_aware", "promotion") if getattr(self, name)
         )
+        if self.resource is not Resource.EPOCHS:
+            switches += f", resource={self.resource!r}"
         return (
             f"ASHAPolicy(min_resource={self.min_resource}, max_resource={self.max_resource}, "
             f"reduction_factor={self.reduction_factor}{switches})"

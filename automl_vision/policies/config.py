@@ -82,7 +82,12 @@ class PolicyConfig(BaseModel):
     type_name: ClassVar[str]  # the ``type`` of the YAML/dict form
     #: our options beyond Azure's, left out of ``to_dict`` while at their default (the Azure
     #: shape stays as it was)
-    _OPT_IN: ClassVar[tuple[str, ...]] = ("schedule_aware", "promotion", "rung_system")
+    _OPT_IN: ClassVar[tuple[str, ...]] = (
+        "schedule_aware",
+        "promotion",
+        "rung_system",
+        "resource",
+    )
 
     def __init__(self, **fields: Any) -> None:
         try:

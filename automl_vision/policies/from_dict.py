@@ -13,7 +13,9 @@ early_termination:            # Azure CLI v2 sweep job shape
 Field names are the constructor arguments. ``type`` is matched ignoring case, ``_``/``-``/spaces
 and a ``Policy`` suffix (``MedianStopping``, ``BanditPolicy``). ``asha`` is ``ASHAPolicy``,
 ``hyperband`` with one bracket; ``hyperband``'s ``brackets`` is ``auto`` (every bracket) unless
-given. ``policy_from_dict(policy.to_dict())`` gives back an equal policy.
+given. Both take ``resource: epochs | fraction | seconds`` (``policies/resource.py``; epochs
+unless given, and then left out of the dict form). ``policy_from_dict(policy.to_dict())``
+gives back an equal policy.
 
 The text form is ``type`` or ``type:key=value,key=value``; each value is read as a YAML scalar
 (``0.2`` a number, ``true`` a boolean, anything else the text itself).

@@ -15,6 +15,7 @@ from automl_vision.policies import (
     MedianStoppingPolicy,
     NoTerminationPolicy,
     PolicyConfigError,
+    Resource,
     RungSystem,
     TruncationSelectionPolicy,
     policy_from_dict,
@@ -46,6 +47,7 @@ def test_hyperdrive_signatures(cls, parameters) -> None:
     if cls is HyperbandPolicy:
         expected["promotion"] = False
         expected["rung_system"] = RungSystem.PER_BRACKET
+        expected["resource"] = Resource.EPOCHS
     assert switches == expected
 
 
