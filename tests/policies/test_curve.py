@@ -53,7 +53,7 @@ def _flip(values: list[float]) -> list[float]:
 @pytest.mark.parametrize("goal", [MAX, MIN])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] if isinstance(c, tuple) else "")
 def test_curve_decisions(case, goal) -> None:
-    name, finished, judged, stop, start = case
+    _, finished, judged, stop, start = case
     flip = (lambda v: v) if goal is MAX else _flip
     history = {t: flip(v) for t, v in finished.items()} | {"j": flip(judged)}
     decision = CurvePolicy().decide("j", history, goal, list(finished))
