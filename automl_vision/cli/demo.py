@@ -15,7 +15,6 @@ from automl_vision.data.demo import (
     digits_multilabel,
     digits_scattered,
 )
-from automl_vision.policies import NoTerminationPolicy
 from automl_vision.tuning.tune import tune
 
 __all__ = ["add_commands"]
@@ -30,8 +29,8 @@ def add_commands(sub: Any) -> None:
         "--latency",
         action="store_true",
         help="accuracy and latency together: objectives accuracy (max) and latency_ms (min) "
-        "over models of different sizes (the cpu_tiny_sizes space), every trial trained to the "
-        "end; multiclass on the scattered digits (small digit scans on a 48 px canvas, where a "
+        "over models of different sizes (the cpu_tiny_sizes space), with front-aware early "
+        "termination; multiclass on the scattered digits (small digit scans on a 48 px canvas, where a "
         "larger image reads them better); prints the Pareto front",
     )
     p.add_argument("--device", default="auto")
@@ -61,10 +60,6 @@ def _demo(args: argparse.Namespace) -> int:
         folder += "_latency"
         metric = "iou" if args.multilabel else "accuracy"
         extra = {"objectives": {metric: "max", "latency_ms": "min"}}
-        if not args.multilabel:
-            # every trial trains its epochs: on the scattered digits all trials are near chance
-            # after one epoch, so early termination would stop the larger images first
-            extra["policy"] = NoTerminationPolicy()
     result = tune(
         data,
         search_space="cpu_tiny_sizes" if args.latency else "cpu_tiny",

@@ -21,8 +21,10 @@ prediction, at the queried progress: O(finished trials), a few milliseconds at 3
 **The interval** is split-conformal in spirit: the leave-one-out residuals of the same ridge
 (exact, from its hat matrix), their empirical quantiles at ``(1 - level) / 2`` and
 ``(1 + level) / 2`` with the finite-sample correction (rank ``ceil((k + 1) p)`` of ``k``), added
-to the prediction. On the shared learning-curve files (tests/curves), 80% intervals cover about
-80% of held-out finals once 20 trials have finished; with fewer the correction widens them.
+to the prediction. With too few finished curves for that rank (fewer than 9 for an 80%
+interval's ends) the end is infinite: the model does not claim what it cannot know. On the
+shared learning-curve files (tests/curves), 80% intervals cover about 80% of held-out finals
+once 20 trials have finished.
 
 **Goals.** Values are turned so that higher is better (a minimized metric negated) inside, and
 the prediction is given back in the metric's own units and direction: ``low <= mean <= high``
@@ -108,15 +110,17 @@ def _features(curve: Curve, q: float) -> tuple[float, float, float]:
 
 
 def _conformal(residuals: FloatArray, p: float) -> float:
-    """The finite-sample corrected empirical ``p``-quantile of ``residuals`` (rank
-    ``ceil((k + 1) p)`` of ``k`` for the upper tail, its mirror for the lower)."""
+    """The finite-sample corrected empirical ``p``-quantile of ``residuals``: rank
+    ``ceil((k + 1) p)`` of ``k`` for the upper tail (infinite when that rank exceeds ``k``: too
+    few residuals to bound it), its mirror ``floor((k + 1) p)`` for the lower (minus infinity
+    below rank 1)."""
     k = len(residuals)
     ordered = np.sort(residuals)
     if p >= 0.5:
-        rank = min(k, math.ceil((k + 1) * p))
-        return float(ordered[rank - 1])
-    rank = max(1, math.floor((k + 1) * p))
-    return float(ordered[rank - 1])
+        rank = math.ceil((k + 1) * p)
+        return float(ordered[rank - 1]) if rank <= k else math.inf
+    rank = math.floor((k + 1) * p)
+    return float(ordered[rank - 1]) if rank >= 1 else -math.inf
 
 
 class CurveModel:

@@ -167,3 +167,12 @@ def test_a_curve_needs_matching_lengths() -> None:
 def test_the_description_names_the_interval() -> None:
     text = Prediction(0.7123, 0.69, 0.731, 0.8, 12).describe()
     assert text == "0.7123 [0.69, 0.731] (80%, 12 finished)"
+
+
+@pytest.mark.parametrize(("finished", "bounded"), [(8, False), (9, True)])
+def test_an_80_percent_interval_needs_9_finished_curves_to_be_bounded(finished, bounded) -> None:
+    curves = _family(10, np.linspace(0.5, 0.9, finished))
+    prediction = CurveModel(curves, "maximize", min_finished=2).predict(curves[0])
+    assert prediction is not None
+    assert math.isfinite(prediction.high) is bounded
+    assert math.isfinite(prediction.low) is bounded

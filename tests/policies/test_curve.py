@@ -28,8 +28,9 @@ def warming(final: float, n: int, k: int) -> list[float]:
     return values[:k].tolist()
 
 
-FINISHED = {f"f{i}": rising(f, 10) for i, f in enumerate([0.6, 0.65, 0.7, 0.75, 0.8, 0.85])}
-WARM = {f"w{i}": warming(f, 9, 9) for i, f in enumerate([0.6, 0.7, 0.8, 0.9])}
+FINALS = np.linspace(0.6, 0.85, 10).tolist()  # ten finished: enough for an 80% interval's ends
+FINISHED = {f"f{i}": rising(f, 10) for i, f in enumerate(FINALS)}
+WARM = {f"w{i}": warming(f, 9, 9) for i, f in enumerate(np.linspace(0.6, 0.9, 10).tolist())}
 
 CASES = [
     # (name, finished histories, judged values, stop?, reason starts with)
@@ -99,11 +100,21 @@ def test_max_resource_sets_the_progress_of_reports_without_it() -> None:
 def test_a_trial_on_the_best_course_is_not_stopped_at_any_report(goal) -> None:
     flip = (lambda v: v) if goal is MAX else _flip
     history = {t: flip(v) for t, v in FINISHED.items()}
-    others = [t for t in FINISHED if t != "f5"]
-    best = flip(FINISHED["f5"])
+    others = [t for t in FINISHED if t != "f9"]
+    best = flip(FINISHED["f9"])
     for k in range(1, len(best) + 1):
-        history["f5"] = best[:k]
-        assert not CurvePolicy().decide("f5", history, goal, others).stop
+        history["f9"] = best[:k]
+        assert not CurvePolicy().decide("f9", history, goal, others).stop
+
+
+def test_too_few_finished_curves_to_bound_the_interval_stop_nothing() -> None:
+    """Eight finished curves cannot bound an 80% interval's upper end (rank 9 of 8): even a
+    trial far below all of them goes on; a 60% interval (rank 8 of 8) can stop it."""
+    finished = dict(list(FINISHED.items())[:8])
+    history = {**finished, "j": rising(0.3, 10, 5)}
+    decision = CurvePolicy().decide("j", history, MAX, list(finished))
+    assert not decision.stop and "inf" in decision.reason
+    assert CurvePolicy(level=0.6).decide("j", history, MAX, list(finished)).stop
 
 
 def test_dict_form_round_trip_and_validation() -> None:
