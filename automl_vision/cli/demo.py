@@ -30,8 +30,8 @@ def add_commands(sub: Any) -> None:
         action="store_true",
         help="accuracy and latency together: objectives accuracy (max) and latency_ms (min) "
         "over models of different sizes (the cpu_tiny_sizes space), with front-aware early "
-        "termination; multiclass on the scattered digits (small digit scans on a 48 px canvas, where a "
-        "larger image reads them better); prints the Pareto front",
+        "termination; multiclass on the scattered digits (small digit scans on a 48 px canvas, "
+        "where a larger image reads them better); prints the Pareto front",
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)

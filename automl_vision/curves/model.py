@@ -109,18 +109,16 @@ def _features(curve: Curve, q: float) -> tuple[float, float, float]:
     return now, now - half, max(best, now)
 
 
-def _conformal(residuals: FloatArray, p: float) -> float:
-    """The finite-sample corrected empirical ``p``-quantile of ``residuals``: rank
-    ``ceil((k + 1) p)`` of ``k`` for the upper tail (infinite when that rank exceeds ``k``: too
-    few residuals to bound it), its mirror ``floor((k + 1) p)`` for the lower (minus infinity
-    below rank 1)."""
+def _conformal(residuals: FloatArray, level: float) -> tuple[float, float]:
+    """The lower and upper ends of a ``level`` split-conformal band of ``residuals``: the
+    residuals of ranks ``k + 1 - r`` and ``r`` of ``k`` (sorted), ``r = ceil((k + 1)(1 + level)
+    / 2)``; infinite where ``r`` exceeds ``k`` (too few residuals to bound the band)."""
     k = len(residuals)
+    rank = math.ceil((k + 1) * (1.0 + level) / 2.0 - 1e-9)
+    if rank > k:
+        return -math.inf, math.inf
     ordered = np.sort(residuals)
-    if p >= 0.5:
-        rank = math.ceil((k + 1) * p)
-        return float(ordered[rank - 1]) if rank <= k else math.inf
-    rank = math.floor((k + 1) * p)
-    return float(ordered[rank - 1]) if rank >= 1 else -math.inf
+    return float(ordered[k - rank]), float(ordered[rank - 1])
 
 
 class CurveModel:
@@ -178,8 +176,8 @@ class CurveModel:
         residuals = (self.finals - a @ weights) / np.maximum(1.0 - hat, 1e-6)
         z = np.concatenate([[1.0], (np.array(_features(own, q)) - mu) / sd])
         mean = float(z @ weights)
-        low = mean + _conformal(residuals, (1.0 - self.level) / 2.0)
-        high = mean + _conformal(residuals, (1.0 + self.level) / 2.0)
+        below, above = _conformal(residuals, self.level)
+        low, high = mean + below, mean + above
         if sign < 0:  # back to the metric's direction: the interval's ends swap
             mean, low, high = -mean, -high, -low
         return Prediction(mean, low, high, self.level, len(self.curves))
