@@ -97,6 +97,7 @@ from automl_vision.policies.resource import (
     resources_of,
     unit_rungs,
 )
+from automl_vision.trial import PrimaryMetricGoal
 
 __all__ = [
     "ASHAPolicy",
@@ -480,28 +481,46 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
         value = context.value
         if math.isnan(value):
             return Decision(True, f"stopped at {rung}: the value is NaN")
-        at_rung = self._at_report(context)
+        return self._at_rung_decision(
+            value, self._at_report(context), goal, rung, f"report {n}", each_first=False
+        )
+
+    def _at_rung_decision(
+        self,
+        value: float,
+        at_rung: list[float],
+        goal: PrimaryMetricGoal,
+        label: str,
+        place: str,
+        *,
+        each_first: bool,
+    ) -> Decision:
+        """The decision at a rung (``label`` in the reason) for a trial with ``value`` among
+        the ``at_rung`` values (``place``: where they were reported; ``each_first``: each at its
+        first report reaching the rung): pause (with promotion), or stop when at least
+        ``max(1, m // eta)`` of them are strictly better, else continue."""
         m = len(at_rung)
-        trials = f"{m} trial{'s' if m != 1 else ''} at report {n}"
+        trials = f"{m} trial{'s' if m != 1 else ''} at {place}"
         if self.promotion:
             better = count_better(value, at_rung, goal)
             return Decision(
                 True,
-                f"paused at {rung}: {fmt(value)}, {better} of {trials} better; promoted once "
+                f"paused at {label}: {fmt(value)}, {better} of {trials} better; promoted once "
                 f"it is in the top m // {self.reduction_factor} of the m trials there",
                 pause=True,
             )
         k = promotion_count(m, self.reduction_factor)
         cutoff = kth_best(at_rung, k, goal)
+        first = ", each at its first report there" if each_first else ""
         detail = (
-            f"cut-off = the {ordinal(k)} best of {trials}; "
+            f"cut-off = the {ordinal(k)} best of {trials}{first}; "
             f"top max(1, {m} // {self.reduction_factor}) = {k} continue"
         )
         if count_better(value, at_rung, goal) >= k:
             return Decision(
-                True, f"stopped at {rung}: {fmt(value)} is worse than {fmt(cutoff)} ({detail})"
+                True, f"stopped at {label}: {fmt(value)} is worse than {fmt(cutoff)} ({detail})"
             )
-        return Decision(False, f"{rung}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})")
+        return Decision(False, f"{label}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})")
 
     def promotion_rule(
         self, paused: Collection[str], context: PolicyContext, *, closing: bool = False
@@ -596,29 +615,17 @@ class HyperbandPolicy(PolicyConfig, EarlyTerminationPolicy):
             label = f"rung {amount_text(rung, unit)}{where} ({at})"
             if math.isnan(value):
                 return Decision(True, f"stopped at {label}: the value is NaN")
-            at_rung = self._at_rung(context, rung, bracket)
-            m = len(at_rung)
-            trials = f"{m} trial{'s' if m != 1 else ''} at {amount_text(rung, unit)}"
-            if self.promotion:
-                better = count_better(value, at_rung, goal)
-                return Decision(
-                    True,
-                    f"paused at {label}: {fmt(value)}, {better} of {trials} better; promoted "
-                    f"once it is in the top m // {self.reduction_factor} of the m trials there",
-                    pause=True,
-                )
-            k = promotion_count(m, self.reduction_factor)
-            cutoff = kth_best(at_rung, k, goal)
-            detail = (
-                f"cut-off = the {ordinal(k)} best of {trials}, each at its first report there; "
-                f"top max(1, {m} // {self.reduction_factor}) = {k} continue"
+            decision = self._at_rung_decision(
+                value,
+                self._at_rung(context, rung, bracket),
+                goal,
+                label,
+                amount_text(rung, unit),
+                each_first=True,
             )
-            if count_better(value, at_rung, goal) >= k:
-                return Decision(
-                    True,
-                    f"stopped at {label}: {fmt(value)} is worse than {fmt(cutoff)} ({detail})",
-                )
-            reason = f"{label}: {fmt(value)} is not worse than {fmt(cutoff)} ({detail})"
+            if decision.stop:
+                return decision
+            reason = decision.reason
         return Decision(False, reason)
 
     def _promotion_in_unit(
