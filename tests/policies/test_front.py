@@ -145,28 +145,24 @@ def test_negating_the_trained_metric_and_flipping_its_goal_decides_the_same(case
         assert policy.judge(context).stop is case.stop
 
 
-def test_the_reason_gives_both_trials_numbers() -> None:
-    policy = FrontAwarePolicy(Always(), ACC_LAT)
+@pytest.mark.parametrize(
+    ("own_latency", "reason"),
+    [
+        (4.0, "stopped at report 1: inner; dominated by 'trial_0001' (by report 1: accuracy 0.91, "
+              "latency_ms 1.25; this trial: accuracy 0.5, latency_ms 4)"),
+        (0.5, "report 1: kept, no trial dominates it by report 1 (accuracy 0.5, latency_ms 0.5): "
+              "it may end on the Pareto front; accuracy alone would stop it: stopped at report 1: "
+              "inner"),
+    ],
+)  # fmt: skip
+def test_the_reason_gives_both_trials_numbers(own_latency, reason) -> None:
     context = PolicyContext(
         history={"trial_0001": [0.91], "trial_0002": [0.5]},
         goal=MAX,
         trial_id="trial_0002",
-        known=lat(trial_0001=1.25, trial_0002=4.0),
+        known=lat(trial_0001=1.25, trial_0002=own_latency),
     )
-    assert policy.judge(context).reason == (
-        "stopped at report 1: inner; dominated by 'trial_0001' (by report 1: accuracy 0.91, "
-        "latency_ms 1.25; this trial: accuracy 0.5, latency_ms 4)"
-    )
-    context = PolicyContext(
-        history={"trial_0001": [0.91], "trial_0002": [0.5]},
-        goal=MAX,
-        trial_id="trial_0002",
-        known=lat(trial_0001=1.25, trial_0002=0.5),
-    )
-    assert policy.judge(context).reason == (
-        "report 1: kept, no trial dominates it by report 1 (accuracy 0.5, latency_ms 0.5): it "
-        "may end on the Pareto front; accuracy alone would stop it: stopped at report 1: inner"
-    )
+    assert FrontAwarePolicy(Always(), ACC_LAT).judge(context).reason == reason
 
 
 def test_a_pause_stays_a_pause_and_promotions_are_the_inner_policys() -> None:
