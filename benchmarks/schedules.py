@@ -65,9 +65,12 @@ sampler, an early-termination policy and observers for one run):
   training steps (reports come every 1,000 steps): the file's natural unit, the integer
   resource their rungs are defined on, and the resource our Hyperband uses today. Their rungs
   then sit at the same step for a 1-epoch and a 4-epoch trial: the problem this benchmark shows.
+- DEHB 0.1.2 (``DEHBReplay``; its own venv, e.g. ``python -m venv /tmp/dehb-smac-venv`` then
+  ``pip install dehb numpy scipy pydantic pyyaml matplotlib threadpoolctl rich pillow``): its
+  ask/tell interface, a job = a trial stopped at its fidelity (in reports).
 - Not run (listed with ``skipped: why``): Syne Tune's ``DyHPO`` (a pause-and-resume scheduler:
-  its ``suggest`` resumes paused trials, which this sampler/policy adapter cannot express), DEHB
-  and SMAC3's multi-fidelity facade (see ``SKIPPED``).
+  its ``suggest`` resumes paused trials, which this sampler/policy adapter cannot express) and
+  SMAC3's multi-fidelity facade (installs, no adapter yet; see ``SKIPPED``).
 
 Runs go to JSON-lines (one line per file x method x seed; new runs appended, done ones skipped)::
 
@@ -77,8 +80,10 @@ Runs go to JSON-lines (one line per file x method x seed; new runs appended, don
     PYTHONPATH=. /tmp/synetune-venv/bin/python benchmarks/schedules.py CURVES_DIR --seeds 20 \\
         --workers 1 --methods "syne-tune ASHA" "syne-tune BOHB" "syne-tune MOBSTER" \\
         "syne-tune HyperTune" --results st.jsonl
+    PYTHONPATH=. /tmp/dehb-smac-venv/bin/python benchmarks/schedules.py CURVES_DIR --seeds 20 \\
+        --workers 1 --methods DEHB --results dehb.jsonl
     python benchmarks/schedules.py CURVES_DIR --seeds 20 --table --plot plots/ \\
-        --results ours.jsonl st.jsonl
+        --results ours.jsonl st.jsonl dehb.jsonl
 
 The table: median [IQR] regret per method, file and budget; the sum of the two medians per file;
 the best peer (lowest sum) and each of our methods' sum over the best peer's.
@@ -108,9 +113,16 @@ from multiobjective import Built, Method
 
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.planning.defaults import default_policy
-from automl_vision.policies import EarlyTerminationPolicy, NoTerminationPolicy
+from automl_vision.policies import (
+    Decision,
+    EarlyTerminationPolicy,
+    NoTerminationPolicy,
+    PrimaryMetricGoal,
+)
 from automl_vision.sampling import create_sampler
-from automl_vision.sampling.base import Sampler
+from automl_vision.sampling.base import Sampler, Suggestion
+from automl_vision.sampling.configs import config_key
+from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.scheduling.scheduler import Scheduler
 from automl_vision.space import Distribution, choice, loguniform, quniform, uniform
 from automl_vision.trial import COST_KEY, PROGRESS_KEY, Trial
@@ -281,6 +293,10 @@ class ReplayExecutor(Executor):
         self._events: list[tuple[float, int, str, int]] = []  # (time, index, id, report)
         self._active: dict[str, tuple[int, float]] = {}  # id -> (row, seconds per cost unit)
         self._done: list[AttemptOutcome] = []
+        #: a method that retrains a configuration from scratch (DEHB) sets this: the same
+        #: parameters then train (and pay for) the same row again
+        self.reruns = False
+        self._by_params: dict[Any, int] = {}
 
     @property
     def epochs_run(self) -> float:
@@ -296,8 +312,12 @@ class ReplayExecutor(Executor):
     def start(self, trial: Trial) -> None:
         row = self.rows.get(trial.trial_id)
         if row is None:
-            row = self.problem.nearest(trial.params, self.taken)
-            self.taken.add(row)
+            key = config_key(trial.params)
+            row = self._by_params.get(key) if self.reruns else None
+            if row is None:
+                row = self.problem.nearest(trial.params, self.taken)
+                self.taken.add(row)
+                self._by_params[key] = row
             self.rows[trial.trial_id] = row
         speed = float(np.random.default_rng([self.seed, trial.index]).lognormal(0, SPEED_SPREAD))
         self._active[trial.trial_id] = (row, speed)
@@ -459,6 +479,79 @@ class SyneTuneReplay(mf.SyneTuneMethod):
         self.by_id: dict[str, Any] = {}
 
 
+class DEHBReplay(Sampler, EarlyTerminationPolicy, SweepObserver):
+    """DEHB (``dehb`` 0.1.2) by its ask/tell interface: each ``ask`` is a (configuration,
+    fidelity) job, run here as a trial stopped once it has made ``ceil(fidelity)`` reports (or at
+    its schedule's end, if shorter); its last value is told as fitness (-accuracy) with its
+    reports as cost. DEHB retrains a promoted configuration from scratch, so the replay trains
+    (and charges) the same row again (``ReplayExecutor.reruns``). Settings: its defaults
+    (``eta=3``, mutation 0.5, crossover 0.5, ``rand1_bin``), fidelity 1 .. the file's most
+    reports, one process (``n_workers=1``: its Dask workers are not used; the 4 concurrent
+    trials are asked for before earlier ones are told, as its asynchronous interface allows)."""
+
+    def __init__(self, problem: Replayable, seed: int) -> None:
+        import ConfigSpace  # lazy: a peer's library, only for its runs
+        from dehb import DEHB  # lazy: a peer's library, only for its runs
+
+        super().__init__(problem.space, seed=seed)
+        cs = ConfigSpace.ConfigurationSpace(seed=seed)
+        hps = []
+        for name, spec in problem.space.items():
+            if isinstance(spec, choice):
+                hps.append(ConfigSpace.CategoricalHyperparameter(name, list(spec.options)))
+            elif isinstance(spec, quniform):
+                lo, hi = int(spec.min_value), int(spec.max_value)
+                hps.append(ConfigSpace.UniformIntegerHyperparameter(name, lo, hi))
+            elif isinstance(spec, loguniform):
+                lo, hi = math.exp(spec.min_value), math.exp(spec.max_value)
+                hps.append(ConfigSpace.UniformFloatHyperparameter(name, lo, hi, log=True))
+            elif isinstance(spec, uniform):
+                hps.append(
+                    ConfigSpace.UniformFloatHyperparameter(name, spec.min_value, spec.max_value)
+                )
+            else:
+                raise ValueError(f"{name}: no ConfigSpace form for {spec!r} in this benchmark")
+        cs.add(hps)
+        self.dehb = DEHB(
+            cs=cs, dimensions=len(hps), min_fidelity=1, max_fidelity=problem.max_reports,
+            eta=3, n_workers=1, seed=seed, output_path=tempfile.mkdtemp(prefix="dehb-"),
+        )  # fmt: skip
+        self.jobs: dict[str, dict[str, Any]] = {}
+
+    def suggest(
+        self, history: Sequence[Trial], goal: PrimaryMetricGoal, rng: np.random.Generator
+    ) -> Suggestion | None:
+        job = self.dehb.ask()
+        self.jobs[f"trial_{len(history):04d}"] = job
+        return Suggestion(dict(job["config"]))
+
+    def decide(
+        self,
+        trial_id: str,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str] = (),
+    ) -> Decision:
+        fidelity = self.jobs[trial_id]["fidelity"]
+        if len(history[trial_id]) >= math.ceil(fidelity - 1e-9):
+            return Decision(True, f"dehb: fidelity {fidelity:.3g} reached")
+        return Decision(False, "dehb: continue")
+
+    def trial_finished(self, trial: Trial) -> None:
+        job = self.jobs.pop(trial.trial_id, None)
+        if job is None:
+            return
+        value = float(trial.values[-1]) if trial.values else math.nan
+        fitness = -value if math.isfinite(value) else 0.0  # no value: as bad as accuracy 0
+        self.dehb.tell(job, {"fitness": fitness, "cost": float(len(trial.values))})
+
+
+def dehb_method(replay: Replay, seed: int) -> Built:
+    replay.executor.reruns = True
+    method = DEHBReplay(replay.problem, seed)
+    return method, method, [method]
+
+
 # -- the registry -------------------------------------------------------------------------------
 PolicyFactory = Callable[[Replayable], EarlyTerminationPolicy]
 
@@ -507,10 +600,6 @@ SKIPPED = {
     "syne-tune DyHPO": "Syne Tune's DyHPO pauses trials and resumes them from its suggest(); "
     "this harness's adapter maps a peer to a sampler (new configurations) and a stop/continue "
     "policy, so it cannot express a resume; not run",
-    "DEHB": "not run: DEHB 0.1.2 installs (pip, into a separate venv under /tmp, beside "
-    "SMAC3), but no adapter was written within this issue's time: its ask() gives a "
-    "(configuration, fidelity) job, which here would be a trial stopped at that report, with "
-    "a promoted configuration mapped back to its own row",
     "SMAC3 multi-fidelity": "not run: smac 2.4.1 installs (pip, into a separate venv under "
     "/tmp), but no adapter for its MultiFidelityFacade's ask/tell (budget = reports) was "
     "written within this issue's time",
@@ -530,6 +619,7 @@ METHODS: dict[str, Method] = {
         f"syne-tune {k}": Method(synetune_method(k), needs="syne_tune")
         for k in ("ASHA", "BOHB", "MOBSTER", "HyperTune")
     },
+    "DEHB": Method(dehb_method, needs="dehb"),
     **{name: Method(None, why=why) for name, why in SKIPPED.items()},
 }
 

@@ -19,6 +19,7 @@ sys.path.insert(0, str(BENCH))
 import schedules  # noqa: E402
 
 from automl_vision.sampling import RandomParameterSampling  # noqa: E402
+from automl_vision.sampling.base import Suggestion  # noqa: E402
 from automl_vision.scheduling.scheduler import Scheduler  # noqa: E402
 from automl_vision.trial import COST_KEY, PROGRESS_KEY  # noqa: E402
 
@@ -160,6 +161,8 @@ def test_regret_counts_trials_completed_within_the_budget(full, times, expected)
 def test_a_one_seed_search_spends_its_budget(curves, dataset, method) -> None:
     if method.startswith("optuna"):
         pytest.importorskip("optuna")
+    if method == "DEHB":  # its own environment (the module docstring)
+        pytest.importorskip("dehb")
     record = schedules.run((str(curves), dataset, method, 0))
     limit = max(schedules.BUDGETS) * record["full_cost"]
     # the run ends once the budget is spent (or every row has been started)
@@ -191,3 +194,28 @@ def test_the_cli_runs_tables_and_plots(curves, tmp_path, capsys) -> None:
 def test_a_missing_file_is_refused_by_name(tmp_path) -> None:
     with pytest.raises(ValueError, match="no nowhere.csv or nowhere.jsonl"):
         schedules.load_problem(tmp_path, "nowhere")
+
+
+@pytest.mark.parametrize(("reruns", "same_row"), [(False, False), (True, True)])
+def test_the_same_configuration_trains_the_same_row_only_for_a_method_that_retrains(
+    curves, reruns, same_row
+) -> None:
+    """Without replacement by default; DEHB retrains a promoted configuration from scratch, so
+    with ``reruns`` the same parameters train (and pay for) their row again."""
+    problem = schedules.load_problem(curves, CIFAR)
+    executor = schedules.ReplayExecutor(problem, capacity=4, seed=0)
+    executor.reruns = reruns
+    params = {"num_params": 5000.0, "depth": 4.0, "lr": 0.001}
+
+    class Twice(RandomParameterSampling):
+        def suggest(self, history, goal, rng):
+            return Suggestion(dict(params))
+
+    Scheduler(
+        Twice(problem.space, seed=0), executor, max_trials=2, primary_metric=schedules.METRIC
+    ).run()
+    first, second = executor.rows.values()
+    assert (first == second) is same_row
+    assert executor.spent == pytest.approx(
+        problem.curves[first].cost[-1] + problem.curves[second].cost[-1]
+    )
