@@ -67,10 +67,11 @@ sampler, an early-termination policy and observers for one run):
   then sit at the same step for a 1-epoch and a 4-epoch trial: the problem this benchmark shows.
 - DEHB 0.1.2 (``DEHBReplay``; its own venv, e.g. ``python -m venv /tmp/dehb-smac-venv`` then
   ``pip install dehb numpy scipy pydantic pyyaml matplotlib threadpoolctl rich pillow``): its
-  ask/tell interface, a job = a trial stopped at its fidelity (in reports).
+  ask/tell interface, a job = a trial stopped at its fidelity (in reports). SMAC3 2.4.1's
+  ``MultiFidelityFacade`` (``SMACReplay``, same venv) the same way. Both retrain a promoted
+  configuration from scratch, so it replays (and pays for) its own row again.
 - Not run (listed with ``skipped: why``): Syne Tune's ``DyHPO`` (a pause-and-resume scheduler:
-  its ``suggest`` resumes paused trials, which this sampler/policy adapter cannot express) and
-  SMAC3's multi-fidelity facade (installs, no adapter yet; see ``SKIPPED``).
+  its ``suggest`` resumes paused trials, which this sampler/policy adapter cannot express).
 
 Runs go to JSON-lines (one line per file x method x seed; new runs appended, done ones skipped)::
 
@@ -81,7 +82,7 @@ Runs go to JSON-lines (one line per file x method x seed; new runs appended, don
         --workers 1 --methods "syne-tune ASHA" "syne-tune BOHB" "syne-tune MOBSTER" \\
         "syne-tune HyperTune" --results st.jsonl
     PYTHONPATH=. /tmp/dehb-smac-venv/bin/python benchmarks/schedules.py CURVES_DIR --seeds 20 \\
-        --workers 1 --methods DEHB --results dehb.jsonl
+        --workers 1 --methods DEHB "SMAC3 multi-fidelity" --results dehb.jsonl
     python benchmarks/schedules.py CURVES_DIR --seeds 20 --table --plot plots/ \\
         --results ours.jsonl st.jsonl dehb.jsonl
 
@@ -479,6 +480,29 @@ class SyneTuneReplay(mf.SyneTuneMethod):
         self.by_id: dict[str, Any] = {}
 
 
+def configuration_space(space: Mapping[str, Any], seed: int) -> Any:
+    """Our space as a ConfigSpace ``ConfigurationSpace`` (DEHB's and SMAC3's input)."""
+    import ConfigSpace  # lazy: a peer's library, only for its runs
+
+    cs = ConfigSpace.ConfigurationSpace(seed=seed)
+    hps = []
+    for name, spec in space.items():
+        if isinstance(spec, choice):
+            hps.append(ConfigSpace.CategoricalHyperparameter(name, list(spec.options)))
+        elif isinstance(spec, quniform):
+            lo, hi = int(spec.min_value), int(spec.max_value)
+            hps.append(ConfigSpace.UniformIntegerHyperparameter(name, lo, hi))
+        elif isinstance(spec, loguniform):
+            lo, hi = math.exp(spec.min_value), math.exp(spec.max_value)
+            hps.append(ConfigSpace.UniformFloatHyperparameter(name, lo, hi, log=True))
+        elif isinstance(spec, uniform):
+            hps.append(ConfigSpace.UniformFloatHyperparameter(name, spec.min_value, spec.max_value))
+        else:
+            raise ValueError(f"{name}: no ConfigSpace form for {spec!r} in this benchmark")
+    cs.add(hps)
+    return cs
+
+
 class DEHBReplay(Sampler, EarlyTerminationPolicy, SweepObserver):
     """DEHB (``dehb`` 0.1.2) by its ask/tell interface: each ``ask`` is a (configuration,
     fidelity) job, run here as a trial stopped once it has made ``ceil(fidelity)`` reports (or at
@@ -490,30 +514,12 @@ class DEHBReplay(Sampler, EarlyTerminationPolicy, SweepObserver):
     trials are asked for before earlier ones are told, as its asynchronous interface allows)."""
 
     def __init__(self, problem: Replayable, seed: int) -> None:
-        import ConfigSpace  # lazy: a peer's library, only for its runs
         from dehb import DEHB  # lazy: a peer's library, only for its runs
 
         super().__init__(problem.space, seed=seed)
-        cs = ConfigSpace.ConfigurationSpace(seed=seed)
-        hps = []
-        for name, spec in problem.space.items():
-            if isinstance(spec, choice):
-                hps.append(ConfigSpace.CategoricalHyperparameter(name, list(spec.options)))
-            elif isinstance(spec, quniform):
-                lo, hi = int(spec.min_value), int(spec.max_value)
-                hps.append(ConfigSpace.UniformIntegerHyperparameter(name, lo, hi))
-            elif isinstance(spec, loguniform):
-                lo, hi = math.exp(spec.min_value), math.exp(spec.max_value)
-                hps.append(ConfigSpace.UniformFloatHyperparameter(name, lo, hi, log=True))
-            elif isinstance(spec, uniform):
-                hps.append(
-                    ConfigSpace.UniformFloatHyperparameter(name, spec.min_value, spec.max_value)
-                )
-            else:
-                raise ValueError(f"{name}: no ConfigSpace form for {spec!r} in this benchmark")
-        cs.add(hps)
+        cs = configuration_space(problem.space, seed)
         self.dehb = DEHB(
-            cs=cs, dimensions=len(hps), min_fidelity=1, max_fidelity=problem.max_reports,
+            cs=cs, dimensions=len(cs), min_fidelity=1, max_fidelity=problem.max_reports,
             eta=3, n_workers=1, seed=seed, output_path=tempfile.mkdtemp(prefix="dehb-"),
         )  # fmt: skip
         self.jobs: dict[str, dict[str, Any]] = {}
@@ -544,6 +550,63 @@ class DEHBReplay(Sampler, EarlyTerminationPolicy, SweepObserver):
         value = float(trial.values[-1]) if trial.values else math.nan
         fitness = -value if math.isfinite(value) else 0.0  # no value: as bad as accuracy 0
         self.dehb.tell(job, {"fitness": fitness, "cost": float(len(trial.values))})
+
+
+class SMACReplay(DEHBReplay):
+    """SMAC3's ``MultiFidelityFacade`` (smac 2.4.1: random forest + Hyperband intensifier,
+    ``eta=3``, budgets 1 .. the file's most reports) by ask/tell, run like ``DEHBReplay``: a
+    ``TrialInfo`` at budget b is a trial stopped at ``ceil(b)`` reports, told cost = -accuracy;
+    a configuration retrained at a higher budget replays its own row again."""
+
+    def __init__(self, problem: Replayable, seed: int) -> None:
+        from smac import MultiFidelityFacade, Scenario  # lazy: a peer's library
+
+        Sampler.__init__(self, problem.space, seed=seed)
+        scenario = Scenario(
+            configuration_space(problem.space, seed), deterministic=True,
+            n_trials=len(problem.curves) * 10, min_budget=1, max_budget=problem.max_reports,
+            seed=seed, output_directory=Path(tempfile.mkdtemp(prefix="smac-")),
+        )  # fmt: skip
+        self.smac = MultiFidelityFacade(
+            scenario, lambda config, seed=0, budget=1: 0.0,  # ask/tell only: never called
+            intensifier=MultiFidelityFacade.get_intensifier(scenario, eta=3),
+            overwrite=True, logging_level=40,
+        )  # fmt: skip
+        self.infos: dict[str, Any] = {}
+
+    def suggest(
+        self, history: Sequence[Trial], goal: PrimaryMetricGoal, rng: np.random.Generator
+    ) -> Suggestion | None:
+        info = self.smac.ask()
+        self.infos[f"trial_{len(history):04d}"] = info
+        return Suggestion(dict(info.config))
+
+    def decide(
+        self,
+        trial_id: str,
+        history: Mapping[str, Sequence[float]],
+        goal: PrimaryMetricGoal,
+        finished: Collection[str] = (),
+    ) -> Decision:
+        budget = float(self.infos[trial_id].budget)
+        if len(history[trial_id]) >= math.ceil(budget - 1e-9):
+            return Decision(True, f"smac: budget {budget:.3g} reached")
+        return Decision(False, "smac: continue")
+
+    def trial_finished(self, trial: Trial) -> None:
+        from smac.runhistory.dataclasses import TrialValue  # lazy: a peer's library
+
+        info = self.infos.pop(trial.trial_id, None)
+        if info is None:
+            return
+        value = float(trial.values[-1]) if trial.values else math.nan
+        self.smac.tell(info, TrialValue(cost=-value if math.isfinite(value) else 0.0))
+
+
+def smac_method(replay: Replay, seed: int) -> Built:
+    replay.executor.reruns = True
+    method = SMACReplay(replay.problem, seed)
+    return method, method, [method]
 
 
 def dehb_method(replay: Replay, seed: int) -> Built:
@@ -600,9 +663,6 @@ SKIPPED = {
     "syne-tune DyHPO": "Syne Tune's DyHPO pauses trials and resumes them from its suggest(); "
     "this harness's adapter maps a peer to a sampler (new configurations) and a stop/continue "
     "policy, so it cannot express a resume; not run",
-    "SMAC3 multi-fidelity": "not run: smac 2.4.1 installs (pip, into a separate venv under "
-    "/tmp), but no adapter for its MultiFidelityFacade's ask/tell (budget = reports) was "
-    "written within this issue's time",
 }
 
 OURS = {
@@ -620,6 +680,7 @@ METHODS: dict[str, Method] = {
         for k in ("ASHA", "BOHB", "MOBSTER", "HyperTune")
     },
     "DEHB": Method(dehb_method, needs="dehb"),
+    "SMAC3 multi-fidelity": Method(smac_method, needs="smac"),
     **{name: Method(None, why=why) for name, why in SKIPPED.items()},
 }
 
