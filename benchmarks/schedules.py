@@ -115,6 +115,8 @@ from multiobjective import Built, Method
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.planning.defaults import default_policy
 from automl_vision.policies import (
+    ASHAPolicy,
+    CurvePolicy,
     Decision,
     EarlyTerminationPolicy,
     NoTerminationPolicy,
@@ -665,10 +667,25 @@ SKIPPED = {
     "policy, so it cannot express a resume; not run",
 }
 
+
+def curve_policy(problem: Replayable) -> EarlyTerminationPolicy:
+    """The learning-curve model's policy with its defaults (policies/curve.py)."""
+    return CurvePolicy()
+
+
+def asha_first_report(problem: Replayable) -> EarlyTerminationPolicy:
+    """ASHA, one bracket, first rung at report 1 (Syne Tune's ASHA settings: grace 1, eta 3)."""
+    return ASHAPolicy(1, problem.max_reports)
+
+
 OURS = {
     "random": Method(ours("random", no_termination)),
     "bayesian": Method(ours("bayesian", no_termination)),
     "bayesian + hyperband": Method(ours("bayesian", tune_default_policy)),
+    "random + curve": Method(ours("random", curve_policy)),
+    "bayesian + curve": Method(ours("bayesian", curve_policy)),
+    "random + asha": Method(ours("random", asha_first_report)),
+    "bayesian + asha": Method(ours("bayesian", asha_first_report)),
 }
 METHODS: dict[str, Method] = {
     **OURS,
