@@ -29,7 +29,7 @@ def add_commands(sub: Any) -> None:
         "--latency",
         action="store_true",
         help="accuracy and latency together: objectives accuracy (max) and latency_ms (min) "
-        "over models of different sizes (the cpu_tiny_sizes space), with front-aware early "
+        "over three image sizes (the cpu_tiny_sizes space), with front-aware early "
         "termination; multiclass on the scattered digits (small digit scans on a 48 px canvas, "
         "where a larger image reads them better); prints the Pareto front",
     )
@@ -50,7 +50,7 @@ def _demo(args: argparse.Namespace) -> int:
         data = digits_multilabel(out / "data" / "digits_multilabel")
     elif args.latency:
         # small digits on a larger canvas: a larger image is slower and reads them better
-        data = digits_scattered(out / "data" / "digits_scattered", n_images=1200)
+        data = digits_scattered(out / "data" / "digits_scattered", n_images=900)
     else:
         data = digits(out / "data" / "digits")
     print(f"demo data: {data} (scikit-learn's handwritten digits as PNG files)", file=sys.stderr)
