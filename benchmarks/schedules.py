@@ -122,6 +122,7 @@ from automl_vision.policies import (
     NoTerminationPolicy,
     PrimaryMetricGoal,
 )
+from automl_vision.policies.resource import Resource
 from automl_vision.sampling import create_sampler
 from automl_vision.sampling.base import Sampler, Suggestion
 from automl_vision.sampling.configs import config_key
@@ -678,6 +679,11 @@ def asha_first_report(problem: Replayable) -> EarlyTerminationPolicy:
     return ASHAPolicy(1, problem.max_reports)
 
 
+def asha_fraction(problem: Replayable) -> EarlyTerminationPolicy:
+    """ASHA with rungs on the schedule's axis: a ninth, a third of each trial's own schedule."""
+    return ASHAPolicy(1 / 9, 1.0, resource=Resource.FRACTION)
+
+
 OURS = {
     "random": Method(ours("random", no_termination)),
     "bayesian": Method(ours("bayesian", no_termination)),
@@ -686,6 +692,7 @@ OURS = {
     "bayesian + curve": Method(ours("bayesian", curve_policy)),
     "random + asha": Method(ours("random", asha_first_report)),
     "bayesian + asha": Method(ours("bayesian", asha_first_report)),
+    "random + asha (fraction)": Method(ours("random", asha_fraction)),
 }
 METHODS: dict[str, Method] = {
     **OURS,
