@@ -580,27 +580,45 @@ def table(results: Sequence[Mapping[str, Any]], dataset: str, methods: Sequence[
     sys.stdout.flush()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    search_arguments(parser, list(METHODS))
-    parser.set_defaults(seeds=20, datasets=list(DATASETS))
+def results_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--results`` (JSON-lines files of runs) and ``--table`` (only print the tables)."""
     parser.add_argument("--results", type=Path, nargs="+", default=None,
                         help="JSON-lines files of runs: new runs are appended to the first, runs "
                              "already in any are not repeated, and the tables cover every run in "
                              "them (default: a fresh temporary file)")  # fmt: skip
     parser.add_argument("--table", action="store_true", help="only print the tables")
-    args = parser.parse_args(argv)
-    unknown = [m for m in args.methods if m not in METHODS]
+
+
+def runnable_methods(
+    parser: argparse.ArgumentParser,
+    methods: Mapping[str, Method],
+    requested: Sequence[str],
+    *,
+    quiet: bool,
+) -> list[str]:
+    """The requested methods that can run here (an unknown one is a usage error; one that
+    cannot run is skipped, saying why unless ``quiet``)."""
+    unknown = [m for m in requested if m not in methods]
     if unknown:
-        parser.error(f"--methods: unknown {unknown[0]!r}; known: {', '.join(METHODS)}")
-    files = args.results or [Path(tempfile.mkdtemp()) / "multiobjective.jsonl"]
+        parser.error(f"--methods: unknown {unknown[0]!r}; known: {', '.join(methods)}")
     runnable = []
-    for m in args.methods:
-        why = METHODS[m].missing()
+    for m in requested:
+        why = methods[m].missing()
         if why is None:
             runnable.append(m)
-        elif not args.table:
+        elif not quiet:
             print(f"skipped {m}: {why}")
+    return runnable
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    search_arguments(parser, list(METHODS))
+    parser.set_defaults(seeds=20, datasets=list(DATASETS))
+    results_arguments(parser)
+    args = parser.parse_args(argv)
+    files = args.results or [Path(tempfile.mkdtemp()) / "multiobjective.jsonl"]
+    runnable = runnable_methods(parser, METHODS, args.methods, quiet=args.table)
     if not args.table:
         tasks = [
             (str(Path(args.curves) / f"{d}.csv"), m, s)

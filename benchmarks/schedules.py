@@ -110,7 +110,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import multifidelity as mf
-from multiobjective import Built, Method
+from multiobjective import Built, Method, results_arguments, runnable_methods
 
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.planning.defaults import default_policy
@@ -894,24 +894,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mf.search_arguments(parser, [m for m in METHODS if METHODS[m].build is not None])
     parser.set_defaults(seeds=20, workers=1, datasets=list(DATASETS))
-    parser.add_argument("--results", type=Path, nargs="+", default=None,
-                        help="JSON-lines files of runs: new runs are appended to the first, runs "
-                             "already in any are not repeated, and the tables cover every run in "
-                             "them (default: a fresh temporary file)")  # fmt: skip
-    parser.add_argument("--table", action="store_true", help="only print the tables")
+    results_arguments(parser)
     parser.add_argument("--plot", type=Path, default=None, help="folder for anytime-regret PNGs")
     args = parser.parse_args(argv)
-    unknown = [m for m in args.methods if m not in METHODS]
-    if unknown:
-        parser.error(f"--methods: unknown {unknown[0]!r}; known: {', '.join(METHODS)}")
     files = args.results or [Path(tempfile.mkdtemp()) / "schedules.jsonl"]
-    runnable = []
-    for m in args.methods:
-        why = METHODS[m].missing()
-        if why is None:
-            runnable.append(m)
-        elif not args.table:
-            print(f"skipped {m}: {why}")
+    runnable = runnable_methods(parser, METHODS, args.methods, quiet=args.table)
     if not args.table:
         for d in args.datasets:
             load_problem(Path(args.curves), d)  # a missing file fails before any run
