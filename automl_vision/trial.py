@@ -114,6 +114,11 @@ PROGRESS_KEY = "progress"
 #: the metrics key of a report's cost: what the trial has spent so far (cumulative, from its
 #: start, across resumes), in the sweep's cost unit (the trainer: wall-clock seconds)
 COST_KEY = "cost"
+#: the metrics key of the trainer's cumulative device seconds (``training/spend.py``)
+DEVICE_SECONDS_KEY = "device_seconds"
+#: the keys a report carries about the run rather than the model: where it is in its schedule
+#: and what it has spent (seconds differ from run to run; the model's metrics do not)
+RUN_KEYS = frozenset({PROGRESS_KEY, COST_KEY, DEVICE_SECONDS_KEY})
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,12 @@ class Report:
     step: int
     value: float  # the primary metric
     metrics: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def model_metrics(self) -> dict[str, float]:
+        """``metrics`` without ``RUN_KEYS``: what the model earned, which a seeded run
+        reproduces bit for bit (the seconds it took do not)."""
+        return {k: v for k, v in self.metrics.items() if k not in RUN_KEYS}
 
     @property
     def progress(self) -> float | None:

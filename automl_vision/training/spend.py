@@ -30,12 +30,9 @@ from typing import Any
 
 import torch
 
-from automl_vision.trial import COST_KEY, PROGRESS_KEY
+from automl_vision.trial import COST_KEY, DEVICE_SECONDS_KEY, PROGRESS_KEY
 
 __all__ = ["DEVICE_SECONDS_KEY", "SpendClock", "schedule_progress"]
-
-#: the metrics key of a report's cumulative device seconds (see the module docstring)
-DEVICE_SECONDS_KEY = "device_seconds"
 
 
 def schedule_progress(steps_done: int, total_steps: int) -> float:

@@ -53,7 +53,7 @@ def poisoned(data, tmp_path_factory):
 def _sweep(out: Path) -> list:
     result = TuneResult.load(out / CELL / "sweep")
     return [
-        (t.trial_id, t.params, t.value, [(r.step, dict(r.metrics)) for r in t.reports])
+        (t.trial_id, t.params, t.value, [(r.step, r.model_metrics) for r in t.reports])
         for t in result.trials
     ]
 

@@ -127,7 +127,7 @@ def results(output: Path) -> list[tuple]:
                 sorted(t.params.items()),
                 t.status.value,
                 t.value,
-                [(r.step, sorted(r.metrics.items())) for r in t.reports],
+                [(r.step, sorted(r.model_metrics.items())) for r in t.reports],
             )
             for t in store.load_trials()
         ]

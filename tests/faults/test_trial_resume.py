@@ -88,7 +88,7 @@ def test_an_interrupted_trial_resumes_after_its_last_epoch(digits_folder, tmp_pa
     assert seen == [1, 2, 3, 3, 4]
     a, b = whole.trials[0], resumed.trials[0]
     assert b.status is TrialStatus.COMPLETED and b.value == a.value
-    assert [r.metrics for r in b.reports] == [r.metrics for r in a.reports]
+    assert [r.model_metrics for r in b.reports] == [r.model_metrics for r in a.reports]
     store = SweepStore(tmp_path / "r" / "sweep.db")
     assert store.attempt_counts() == {0: 2}
     attempts = store.attempts(0)

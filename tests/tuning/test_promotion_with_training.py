@@ -115,7 +115,7 @@ def test_a_promoted_trial_in_a_sweep_ends_as_an_uninterrupted_one(digits_folder,
         threads_per_trial=1,
     )
     other = alone.trials[0]
-    assert [r.metrics for r in trial.reports] == [r.metrics for r in other.reports]
+    assert [r.model_metrics for r in trial.reports] == [r.model_metrics for r in other.reports]
     assert trial.value == other.value
     mine, theirs = _checkpoint(tmp_path / "sweep", trial), _checkpoint(tmp_path / "alone", other)
     assert mine.keys() == theirs.keys()
@@ -152,7 +152,8 @@ def test_a_killed_promotion_sweep_resumes_without_losing_anything(
 
     def summary(result):
         return [
-            (t.trial_id, t.status, [r.metrics for r in t.reports], t.value) for t in result.trials
+            (t.trial_id, t.status, [r.model_metrics for r in t.reports], t.value)
+            for t in result.trials
         ]
 
     assert summary(resumed) == summary(whole)

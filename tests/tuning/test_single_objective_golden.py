@@ -48,7 +48,7 @@ def snapshot(data: Path, output: Path) -> list[dict[str, Any]]:
                 {
                     "step": r.step,
                     "value": _rounded(r.value),
-                    "metrics": {k: _rounded(v) for k, v in sorted(r.metrics.items())},
+                    "metrics": {k: _rounded(v) for k, v in sorted(r.model_metrics.items())},
                 }
                 for r in t.reports
             ],
