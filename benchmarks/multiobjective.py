@@ -527,7 +527,16 @@ def measure(tasks: list[tuple[str, str, int]], workers: int, files: Sequence[Pat
     """Runs the tasks not yet in ``files``, appending each run's records to the first."""
     done = {(r["dataset"], r["method"], r["seed"]) for f in files for r in load(f)}
     todo = [t for t in tasks if (Path(t[0]).stem, t[1], t[2]) not in done]
-    with files[0].open("a") as fh:
+    append_runs(run, todo, workers, files[0])
+
+
+def append_runs(
+    run: Callable[[Any], list[dict[str, Any]]], todo: Sequence[Any], workers: int, path: Path
+) -> None:
+    """``run(task)`` for every task (in ``workers`` processes when more than one), each task's
+    records appended to the JSON-lines file ``path`` as soon as it ends (a killed benchmark
+    keeps every finished run)."""
+    with path.open("a") as fh:
 
         def write(records: list[dict[str, Any]]) -> None:
             fh.writelines(json.dumps(r) + "\n" for r in records)

@@ -100,7 +100,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -110,7 +109,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import multifidelity as mf
-from multiobjective import Built, Method, results_arguments, runnable_methods
+from multiobjective import Built, Method, append_runs, results_arguments, runnable_methods
 
 from automl_vision.executors.base import AttemptEnd, AttemptOutcome, Executor
 from automl_vision.planning.defaults import default_policy
@@ -763,19 +762,12 @@ def measure(tasks: list[tuple[str, str, str, int]], workers: int, files: Sequenc
     """Runs the tasks not yet in ``files``, appending each record to the first as it comes."""
     done = {(r["dataset"], r["method"], r["seed"]) for f in files for r in mf.load(f)}
     todo = [t for t in tasks if t[1:] not in done]
-    with files[0].open("a") as fh:
+    append_runs(run_records, todo, workers, files[0])
 
-        def write(record: dict[str, Any]) -> None:
-            fh.write(json.dumps(record) + "\n")
-            fh.flush()
 
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                for record in pool.map(run, todo):
-                    write(record)
-        else:
-            for task in todo:
-                write(run(task))
+def run_records(task: tuple[str, str, str, int]) -> list[dict[str, Any]]:
+    """``run(task)`` as the list of records ``append_runs`` writes."""
+    return [run(task)]
 
 
 # -- tables and plots ---------------------------------------------------------------------------

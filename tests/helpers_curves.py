@@ -1,5 +1,12 @@
-"""Eight short learning curves for sweep tests (values per report, maximized): curve 5 is the
-highest at every report, curve 6 the lowest."""
+"""Sweep-test helpers: eight short learning curves (values per report, maximized; curve 5 is the
+highest at every report, curve 6 the lowest) and ``Replayer``, which records what a policy saw
+at every report so that the decisions can be taken again from scratch."""
+
+from __future__ import annotations
+
+from automl_vision.scheduling.observer import SweepObserver
+from automl_vision.scheduling.scheduler import Scheduler
+from automl_vision.trial import TrialStatus, metric_history
 
 CURVES = [
     [0.30, 0.40, 0.45, 0.50, 0.52, 0.53, 0.54, 0.55, 0.56],
@@ -11,3 +18,19 @@ CURVES = [
     [0.05, 0.10, 0.12, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19],
     [0.40, 0.50, 0.58, 0.60, 0.61, 0.62, 0.63, 0.64, 0.65],
 ]
+
+
+class Replayer(SweepObserver):
+    """Records what the policy saw at every report: (trial id, histories, finished trials,
+    stop, reason); set ``scheduler`` before the sweep runs."""
+
+    def __init__(self) -> None:
+        self.scheduler: Scheduler | None = None
+        self.seen: list[tuple[str, dict, list, bool, str]] = []
+
+    def trial_reported(self, trial, report, decision) -> None:
+        assert self.scheduler is not None
+        trials = self.scheduler.trials
+        history = metric_history(trials)
+        finished = [t.trial_id for t in trials if t.status is TrialStatus.COMPLETED]
+        self.seen.append((trial.trial_id, history, finished, decision.stop, decision.reason))

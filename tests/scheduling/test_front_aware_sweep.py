@@ -5,32 +5,17 @@ stopped naming the trial that dominates it, and replaying the reports reproduces
 from __future__ import annotations
 
 import pytest
-from helpers_curves import CURVES
+from helpers_curves import CURVES, Replayer
 
 from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import ASHAPolicy, BanditPolicy, FrontAwarePolicy, PolicyContext
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.scheduling.scheduler import Scheduler
-from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus, metric_history
+from automl_vision.trial import PrimaryMetricGoal, Trial, TrialStatus
 
 #: curve 6 (the worst) is by far the fastest; curve 4 (a laggard) the slowest
 LATENCY = [5.0, 4.0, 8.0, 6.0, 50.0, 3.0, 0.5, 7.0]
 OBJECTIVES = {"accuracy": "max", "latency_ms": "min"}
-
-
-class Seen(SweepObserver):
-    def __init__(self) -> None:
-        self.scheduler: Scheduler | None = None
-        self.seen: list[tuple[str, dict, list, bool, str]] = []
-
-    def trial_reported(self, trial, report, decision) -> None:
-        assert self.scheduler is not None
-        trials = self.scheduler.trials
-        finished = [t.trial_id for t in trials if t.status is TrialStatus.COMPLETED]
-        self.seen.append(
-            (trial.trial_id, metric_history(trials), finished, decision.stop, decision.reason)
-        )
 
 
 def _sweep(policy, known, seed: int = 0, observers=()):
@@ -67,7 +52,7 @@ def test_the_fast_laggard_runs_to_the_end_and_the_slow_one_is_stopped(inner, see
     _, alone = _sweep(inner, None, seed)
     assert alone[6].status is TrialStatus.STOPPED  # accuracy alone stops the worst trial
     assert alone[4].status is TrialStatus.STOPPED
-    observer = Seen()
+    observer = Replayer()
     _, trials = _sweep(FrontAwarePolicy(inner, OBJECTIVES), known, seed, [observer])
     assert sorted(asked) == list(range(len(CURVES)))  # once per trial
     assert trials[6].status is TrialStatus.COMPLETED  # nothing is as fast: it stays

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers_curves import CURVES
+from helpers_curves import CURVES, Replayer
 
 from automl_vision.executors.simulated import SimulatedExecutor
 from automl_vision.policies import (
@@ -16,9 +16,8 @@ from automl_vision.policies import (
     policy_from_dict,
 )
 from automl_vision.sampling.fixed import FixedConfigurations
-from automl_vision.scheduling.observer import SweepObserver
 from automl_vision.scheduling.scheduler import Scheduler
-from automl_vision.trial import TrialStatus, metric_history
+from automl_vision.trial import TrialStatus
 from automl_vision.tuning.optimize import optimize
 
 BEST = 5  # the highest curve at every epoch
@@ -77,21 +76,6 @@ def test_optimize_accepts_the_dict_form() -> None:
         policy={"type": "asha", "max_resource": 9},
     )
     assert any(t.status is TrialStatus.STOPPED for t in result.trials)
-
-
-class Replayer(SweepObserver):
-    """Records what the policy saw at every report, to decide again from scratch later."""
-
-    def __init__(self) -> None:
-        self.scheduler: Scheduler | None = None
-        self.seen: list[tuple[str, dict, list, bool, str]] = []
-
-    def trial_reported(self, trial, report, decision) -> None:
-        assert self.scheduler is not None
-        trials = self.scheduler.trials
-        history = metric_history(trials)
-        finished = [t.trial_id for t in trials if t.status is TrialStatus.COMPLETED]
-        self.seen.append((trial.trial_id, history, finished, decision.stop, decision.reason))
 
 
 @pytest.mark.parametrize("policy", [*POLICIES, NoTerminationPolicy()], ids=repr)
