@@ -269,19 +269,11 @@ class BayesianParameterSampling(Sampler):
     ) -> Suggestion | None:
         seen = seen_keys(history)
         finite = self._finite_candidates()
-        if finite is not None and all(config_key(s.params) in seen for s in finite[0]):
-            return None  # every configuration of the finite space has been tried
-        model, x = self._model(points, observations)
-        predicted = model.predict(x)[0]
-        best = float(predicted.max())
-        if pending:
-            # believe the model at pending points: their value becomes known (to the model),
-            # so there is nothing left to improve on at or right next to them
-            x_pending = self._encode(pending)
-            believed = model.predict(x_pending)[0]
-            model = model.condition_on(x_pending, believed)
-            best = max(best, float(believed.max()))
-        acq = LogEI(model, best)
+        if self._exhausted(finite, seen):
+            return None
+        model, x, value = self._believing(points, observations, pending)
+        predicted = value[: len(x)]
+        acq = LogEI(model, float(value.max()))
         if finite is not None:
             return self._best_unseen(acq, finite, seen)
         top = np.argsort(-predicted, kind="stable")[:5]
@@ -291,6 +283,30 @@ class BayesianParameterSampling(Sampler):
             if config_key(config) not in seen:
                 return Suggestion(config, cand.space_index)
         return unseen_suggestion(self.spaces, seen, rng)
+
+    @staticmethod
+    def _exhausted(finite: tuple[list[Suggestion], np.ndarray] | None, seen: set[Any]) -> bool:
+        """Whether every configuration of a finite space has been tried."""
+        return finite is not None and all(config_key(s.params) in seen for s in finite[0])
+
+    def _believing(
+        self,
+        points: Sequence[_Point],
+        observations: Sequence[Sequence[Observation]],
+        pending: Sequence[_Point],
+    ) -> tuple[Any, np.ndarray, np.ndarray]:
+        """The model of the observations (``_model``), the encoded points, and the predicted
+        values at the points then at the pending ones. The model believes itself at pending
+        points (kriging believer): their value becomes known to it, so there is nothing left
+        to improve on at or right next to them."""
+        model, x = self._model(points, observations)
+        value = model.predict(x)[0]
+        if pending:
+            x_pending = self._encode(pending)
+            believed = model.predict(x_pending)[0]
+            model = model.condition_on(x_pending, believed)
+            value = np.concatenate([value, believed])
+        return model, x, value
 
     def _finite_candidates(self) -> tuple[list[Suggestion], np.ndarray] | None:
         """Every configuration of a small finite union with its encoding (computed once)."""

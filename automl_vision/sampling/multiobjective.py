@@ -231,18 +231,10 @@ class ParetoBayesianSampling(BayesianParameterSampling):
     ) -> Suggestion | None:
         seen = seen_keys(history)
         finite = self._finite_candidates()
-        if finite is not None and all(config_key(s.params) in seen for s in finite[0]):
+        if self._exhausted(finite, seen):
             return None
-        model, x = self._model(points, observations)
-        value = model.predict(x)[0]
-        known_points = [*points]
-        if pending:
-            x_pending = self._encode(pending)
-            believed = model.predict(x_pending)[0]
-            model = model.condition_on(x_pending, believed)
-            value = np.concatenate([value, believed])
-            known_points += pending
-        costs = self._costs([p.params for p in known_points])
+        model, x, value = self._believing(points, observations, pending)
+        costs = self._costs([p.params for p in [*points, *pending]])
         front = _front_indices(value, costs)
 
         if finite is not None:
